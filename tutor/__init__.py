@@ -1,0 +1,9 @@
+"""ODE tutor library: parse, classify, solve step by step, and check answers.
+
+``tutor`` never imports gradio or the training package.
+"""
+from tutor.errors import ParseError
+from tutor.parser import parse, parse_answer
+from tutor.problem import Answer, InitialCondition, Problem
+
+__all__ = ["Answer", "InitialCondition", "ParseError", "Problem", "parse", "parse_answer"]

@@ -1,0 +1,50 @@
+"""Command line: ``python -m tutor parse "TEXT" [--json]`` (more subcommands join here).
+
+Exit codes: 0 success, 2 the input could not be parsed (the message says why).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tutor.errors import ParseError
+from tutor.parser import parse
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    try:
+        problem = parse(args.text)
+    except ParseError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, **exc.to_dict()}, ensure_ascii=False))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    data = problem.to_dict()
+    if args.json:
+        print(json.dumps({"ok": True, **data}, ensure_ascii=False))
+    else:
+        print(f"equation:  {data['latex']}")
+        print(f"unknown:   {data['function']}({data['variable']})")
+        print(f"order:     {data['order']}")
+        conditions = ", ".join(ic["latex"] for ic in data["initial_conditions"]) or "none"
+        print(f"initial conditions: {conditions}")
+        if data["parameters"]:
+            print(f"parameters: {', '.join(data['parameters'])}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tutor", description="ODE tutor command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("parse", help="read an ODE problem and print it normalised")
+    p.add_argument("text", help="the problem, plain text or LaTeX, e.g. \"y' + 2y = e^(-x), y(0)=1\"")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_cmd_parse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,368 @@
+"""Text-level reading of ODE notation, shared by the plain-text and LaTeX paths.
+
+This module turns what a student typed into pieces the expression parsers can
+handle: it normalises unicode, splits the equation from its initial conditions,
+and replaces every derivative notation (``y'``, ``y^(4)``, ``dy/dx``,
+``\\frac{d^2y}{dx^2}``, ``\\frac{d}{dx} y(x)``, ``\\dot x``, differentials ``dx``)
+by a marker ``⟦k⟧`` that refers to a :class:`Marker` record.  Neither parser
+ever sees derivative notation, which is where latex2sympy2 goes wrong
+(TOOLCHAIN.md) and where plain text is ambiguous.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tutor.errors import ParseError
+
+MAX_PROBLEM_CHARS = 2000
+MAX_NESTING = 60
+MAX_ORDER = 12
+
+# Single-letter names, or a few Greek names spelled out (``\theta'' + \sin\theta = 0``).
+GREEK_FUNCTION_NAMES = ("theta", "phi", "psi", "omega", "rho")
+_GREEK = "|".join(GREEK_FUNCTION_NAMES)
+FUNC = rf"(\\?(?:{_GREEK})(?![A-Za-z])|[A-Za-z])"
+VAR = r"(\\?(?:theta|tau)(?![A-Za-z])|[A-Za-z])"
+_POW = r"(?:\s*\^\s*\{?\s*(\d+)\s*\}?|(\d+))?"  # ^2, ^{2}, or a bare 2 right after (d2y/dx2)
+
+_UNICODE = {
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00b7": "*", "\u22c5": "*", "\u00d7": "*",
+    "\u00f7": "/", "\u2032": "'", "\u2033": "''", "\u2034": "'''", "\u2019": "'", "\u00b4": "'",
+    "\u00b2": "^2", "\u00b3": "^3", "\u2074": "^4", "\u221a": "sqrt", "\u00b1": "±",
+    "\u03b8": "theta", "\u03c6": "phi", "\u03c8": "psi", "\u03c9": "omega", "\u03bb": "lambda",
+    "\u03b1": "alpha", "\u03b2": "beta", "\u03b3": "gamma", "\u03b4": "delta", "\u03bc": "mu",
+    "\u03c4": "tau", "\u03c1": "rho", "\u03c3": "sigma", "\u03ba": "kappa", "\u03b5": "epsilon",
+    "\u00a0": " ", "\u2009": " ", "\u200b": "", "\uff1d": "=", "\u2003": " ",
+}
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+
+# LaTeX spellings that mean the same as simpler ones; applied before anything else.
+_LATEX_SIMPLIFY = [
+    (re.compile(r"\\[dt]frac\b"), r"\\frac"),
+    (re.compile(r"\\(?:mathrm|operatorname|text|mathit)\s*\{\s*d\s*\}|\{\\rm\s+d\}"), "d"),
+    (re.compile(r"\\(?:mathrm|operatorname)\s*\{\s*e\s*\}"), "e"),
+    (re.compile(r"\\left\s*\\?([(\[|.])|\\right\s*\\?([)\]|.])"), lambda m: (m.group(1) or m.group(2)).replace(".", "")),
+    (re.compile(r"\\(?:bigl?|Bigl?|biggl?|Biggl?|bigr|Bigr|biggr|Biggr)\s*"), ""),
+    (re.compile(r"\\displaystyle|\\limits"), " "),
+    (re.compile(r"\\[,!:>]"), " "),
+    (re.compile(r"\\operatorname\s*\{\s*a(sin|cos|tan|sec|csc|cot)\s*\}"), r"\\arc\1"),
+    (re.compile(r"\\operatorname\s*\{\s*a(sinh|cosh|tanh)\s*\}"), r"\\operatorname{arc\1}"),
+    (re.compile(r"\\operatorname\s*\{\s*(sech|csch)\s*\}"), r"\\operatorname{\1}"),
+    (re.compile(r"\\log\b"), r"\\ln"),  # in a differential-equations course log is the natural log
+    (re.compile(r"\\mathrm\s*\{\s*([A-Za-z]+)\s*\}"), r"\1"),
+    (re.compile(r"\^\s*\\prime\b"), "'"),
+    (re.compile(r"\^\s*\{\s*((?:\\prime\s*)+)\}"), lambda m: "'" * m.group(1).count("prime")),
+    (re.compile(r"\\prime\b"), "'"),
+]
+
+
+@dataclass
+class Marker:
+    """A derivative (``order`` >= 1) or a differential (``order`` == 0, ``differential`` set)."""
+
+    function: str | None
+    order: int
+    variable: str | None
+    start: int
+    differential: str | None = None
+
+
+@dataclass
+class Marked:
+    """The equation text with markers in place, and what the markers stand for."""
+
+    text: str
+    markers: list[Marker] = field(default_factory=list)
+    explicit_variables: set[str] = field(default_factory=set)
+
+    def add(self, marker: Marker) -> str:
+        self.markers.append(marker)
+        if marker.variable:
+            self.explicit_variables.add(marker.variable)
+        return f" ⟦{len(self.markers) - 1}⟧ "
+
+
+def clean_name(name: str) -> str:
+    """``\\theta`` -> ``theta``."""
+    return name.lstrip("\\")
+
+
+def normalize(text: str) -> tuple[str, bool]:
+    """Unicode and LaTeX spelling normalisation; returns (text, is_latex)."""
+    if not isinstance(text, str):
+        raise ParseError("the problem must be text")
+    if len(text) > MAX_PROBLEM_CHARS:
+        raise ParseError(f"the input is too long ({len(text)} characters; at most {MAX_PROBLEM_CHARS})",
+                         suggestion="type one equation and its initial conditions")
+    text = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], text)
+    text = text.replace("$", " ").replace("\\[", " ").replace("\\]", " ")
+    text = re.sub(r"\\\(|\\\)", " ", text)
+    if "∂" in text or "\\partial" in text:
+        raise ParseError("this is a partial differential equation (∂); the tutor solves ordinary ones",
+                         position=max(text.find("∂"), text.find("\\partial")))
+    is_latex = "\\" in text
+    text = text.replace("\u03c0", "\\pi " if is_latex else " pi ")
+    if is_latex:
+        for pattern, repl in _LATEX_SIMPLIFY:
+            text = pattern.sub(repl, text)
+    return text.strip(), is_latex
+
+
+def check_brackets(text: str, offset: int = 0) -> None:
+    """Balanced (), [], {} and bounded nesting, with the position of the first problem."""
+    pairs = {")": "(", "]": "[", "}": "{"}
+    stack: list[tuple[str, int]] = []
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            stack.append((ch, i))
+            if len(stack) > MAX_NESTING:
+                raise ParseError(f"brackets are nested too deeply (more than {MAX_NESTING} levels)", offset + i)
+        elif ch in ")]}":
+            if not stack or stack[-1][0] != pairs[ch]:
+                raise ParseError(f"unbalanced bracket '{ch}'", offset + i,
+                                 suggestion="check that every bracket you open is closed")
+            stack.pop()
+    if stack:
+        ch, i = stack[-1]
+        raise ParseError(f"bracket '{ch}' is never closed", offset + i,
+                         suggestion="check that every bracket you open is closed")
+
+
+# ---------------------------------------------------------------------------
+# Splitting the equation from its initial conditions
+
+_SEPARATOR_RE = re.compile(
+    r"\\quad|\\qquad|\\;|\\ |\\\\|\\text\s*\{\s*(?:and|,|;|with|where)\s*\}|"
+    r"(?<![A-Za-z])(?:and|with|given|where)(?![A-Za-z])|[,;\n]"
+)
+
+_PRIMES = r"('{1,}|\^\s*\{?\s*\(\s*\d+\s*\)\s*\}?)?"
+_IC_RE = re.compile(
+    rf"^\s*{FUNC}\s*{_PRIMES}\s*\{{?\s*\(\s*(?P<point>[^()=]*?)\s*\)\s*\}}?\s*=\s*(?P<value>[^=]+?)\s*$"
+)
+_POINT_WORDS = re.compile(r"\\?pi|\\frac|\\sqrt|\\ln|[eE]|[A-Za-z](?:_?\{?\d+\}?|_\{?0\}?)")
+
+
+def _top_level_split(text: str) -> list[tuple[int, str]]:
+    """Split at separators that are not inside brackets; returns (offset, piece) pairs."""
+    pieces: list[tuple[int, str]] = []
+    depth = 0
+    start = 0
+    depth_at = []
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        depth_at.append(depth)
+    for m in _SEPARATOR_RE.finditer(text):
+        i = m.start()
+        if i < len(depth_at) and depth_at[i] != 0:
+            continue
+        pieces.append((start, text[start:i]))
+        start = m.end()
+    pieces.append((start, text[start:]))
+    return [(off, p) for off, p in pieces if p.strip()]
+
+
+def ic_order(primes: str | None) -> int:
+    if not primes:
+        return 0
+    if primes.startswith("'"):
+        return len(primes)
+    return int(re.search(r"\d+", primes).group(0))
+
+
+def match_initial_condition(piece: str) -> re.Match | None:
+    """``y(0) = 3``, ``y'(0)=1``, ``y^{(2)}(\\pi) = e``: a condition at a constant point."""
+    m = _IC_RE.match(piece)
+    if not m:
+        return None
+    leftover = _POINT_WORDS.sub("", m.group("point"))
+    if re.search(r"[A-Za-z]", leftover) or not m.group("point").strip():
+        return None  # y(x) = ... is an equation, not a condition
+    return m
+
+
+def split_problem(text: str) -> tuple[tuple[int, str], list[tuple[int, re.Match]]]:
+    """(offset, equation text) and the initial-condition matches with their offsets."""
+    equation_parts: list[tuple[int, str]] = []
+    conditions: list[tuple[int, re.Match]] = []
+    for offset, piece in _top_level_split(text):
+        m = match_initial_condition(piece)
+        if m:
+            conditions.append((offset, m))
+            continue
+        if equation_parts and "=" in piece and "=" in " ".join(p for _, p in equation_parts):
+            raise ParseError("this looks like a system of equations; the tutor solves one ODE at a time",
+                             offset, suggestion="enter a single equation, then its initial conditions")
+        equation_parts.append((offset, piece))
+    if not equation_parts:
+        if conditions:
+            raise ParseError("only initial conditions were given; the equation is missing", 0,
+                             suggestion="type the ODE first, e.g. y' = 2y, y(0) = 1")
+        raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
+    offset = equation_parts[0][0]
+    return (offset, " ".join(p for _, p in equation_parts)), conditions
+
+
+# ---------------------------------------------------------------------------
+# Derivative notation -> markers
+
+def _int(*groups: str | None, default: int = 1) -> int:
+    for g in groups:
+        if g:
+            return int(g)
+    return default
+
+
+_FRAC_LEIBNIZ = re.compile(
+    rf"\\frac\s*\{{\s*d\s*(?:\^\s*\{{?\s*(\d+)\s*\}}?)?\s*\{{?\s*{FUNC}\s*\}}?\s*"
+    rf"(?:\(\s*{VAR}\s*\))?\s*\}}\s*\{{\s*d\s*\{{?\s*{VAR}\s*\}}?\s*(?:\^\s*\{{?\s*(\d+)\s*\}}?)?\s*\}}"
+)
+_FRAC_OPERATOR = re.compile(
+    rf"\\frac\s*\{{\s*d\s*(?:\^\s*\{{?\s*(\d+)\s*\}}?)?\s*\}}\s*\{{\s*d\s*\{{?\s*{VAR}\s*\}}?\s*(?:\^\s*\{{?\s*(\d+)\s*\}}?)?\s*\}}"
+)
+_PLAIN_LEIBNIZ = re.compile(
+    rf"(?<![A-Za-z\\])d{_POW}\s*\{{?\s*{FUNC}\s*\}}?\s*(?:\(\s*{VAR}\s*\))?\s*/\s*d\s*{VAR}{_POW}"
+)
+_PLAIN_OPERATOR = re.compile(rf"(?<![A-Za-z\\])d\s*(?:\^\s*\{{?\s*(\d+)\s*\}}?)?\s*/\s*d\s*{VAR}{_POW}")
+# what an operator d/dx applies to: y, y(x), (y), [y], {y}, y{(x)}
+_OPERAND = re.compile(rf"\s*(?:[(\[{{]\s*{FUNC}\s*(?:\(\s*{VAR}\s*\))?\s*[)\]}}]|{FUNC}(?:\s*\{{?\s*\(\s*{VAR}\s*\)\s*\}}?)?)")
+_DOT = re.compile(rf"\\(d*)dot\s*\{{?\s*{FUNC}\s*\}}?")
+_PAREN_ORDER = re.compile(rf"(?<![\\])(?<![A-Za-z]{{2}}){FUNC}\s*\^\s*(\{{\s*\(\s*(\d+)\s*\)\s*\}}|\(\s*(\d+)\s*\))")
+_PRIME = re.compile(rf"(?<![\\]){FUNC}\s*('+)(?:\s*\{{?\s*\(\s*([^()]*?)\s*\)\s*\}}?)?")
+_DIFFERENTIAL = re.compile(rf"(?<![A-Za-z\\])d\s*{VAR}(?![A-Za-z(])")
+_APPLIED = re.compile(rf"(?<![\\]){FUNC}\s*\{{?\s*\(\s*{VAR}\s*\)\s*\}}?")
+
+
+def _check_order(order: int, position: int) -> int:
+    if order > MAX_ORDER:
+        raise ParseError(f"a derivative of order {order} is more than the tutor handles (at most {MAX_ORDER})",
+                         position)
+    if order < 1:
+        raise ParseError("a derivative must have order 1 or more", position)
+    return order
+
+
+def mark_derivatives(text: str, offset: int = 0) -> Marked:
+    """Replace every derivative notation in ``text`` by a marker."""
+    marked = Marked(text)
+
+    def leibniz(m: re.Match) -> str:
+        top = _int(m.group(1), m.group(2))
+        func, inner, var = m.group(3), m.group(4), m.group(5)
+        bottom = _int(m.group(6), m.group(7))
+        if top != bottom:
+            raise ParseError(f"the orders in this derivative do not match (d^{top} over d{var}^{bottom})",
+                             offset + m.start(), suggestion=f"write d^{top}{func}/d{var}^{top}")
+        if inner and inner != var:
+            raise ParseError(f"{func}({inner}) is differentiated with respect to {var}", offset + m.start())
+        return marked.add(Marker(clean_name(func), _check_order(top, offset + m.start()), clean_name(var),
+                                 offset + m.start()))
+
+    def frac_leibniz(m: re.Match) -> str:
+        top, func, inner, var, bottom = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+        top_n, bottom_n = _int(top), _int(bottom)
+        if top_n != bottom_n:
+            raise ParseError("the orders in this derivative do not match", offset + m.start())
+        if inner and inner != var:
+            raise ParseError(f"{func}({inner}) is differentiated with respect to {var}", offset + m.start())
+        return marked.add(Marker(clean_name(func), _check_order(top_n, offset + m.start()), clean_name(var),
+                                 offset + m.start()))
+
+    def operator(m: re.Match, top: str | None, var: str, bottom: str | None) -> str:
+        top_n, bottom_n = _int(top), _int(bottom)
+        if top_n != bottom_n:
+            raise ParseError("the orders in this derivative do not match", offset + m.start())
+        operand = _OPERAND.match(marked.text, m.end())
+        if not operand:
+            raise ParseError(f"d/d{var} must be followed by the unknown function, e.g. d/d{var} y",
+                             offset + m.end())
+        func = operand.group(1) or operand.group(3)
+        inner = operand.group(2) or operand.group(4)
+        if inner and inner != var:
+            raise ParseError(f"{func}({inner}) is differentiated with respect to {var}", offset + m.start())
+        return marked.add(Marker(clean_name(func), _check_order(top_n, offset + m.start()), clean_name(var),
+                                 offset + m.start())), operand.end()
+
+    def sub_operator(pattern: re.Pattern, groups) -> None:
+        while True:
+            m = pattern.search(marked.text)
+            if not m:
+                return
+            top, var, bottom = groups(m)
+            replacement, end = operator(m, top, var, bottom)
+            marked.text = marked.text[:m.start()] + replacement + marked.text[end:]
+
+    marked.text = _FRAC_LEIBNIZ.sub(frac_leibniz, marked.text)
+    sub_operator(_FRAC_OPERATOR, lambda m: (m.group(1), m.group(2), m.group(3)))
+    marked.text = _PLAIN_LEIBNIZ.sub(leibniz, marked.text)
+    sub_operator(_PLAIN_OPERATOR, lambda m: (m.group(1), m.group(2), m.group(3) or m.group(4)))
+
+    def dot(m: re.Match) -> str:
+        order = len(m.group(1)) + 1
+        return marked.add(Marker(clean_name(m.group(2)), order, "t", offset + m.start()))
+
+    marked.text = _DOT.sub(dot, marked.text)
+
+    def prime(m: re.Match) -> str:
+        func, primes, arg = m.group(1), m.group(2), m.group(3)
+        order = _check_order(len(primes), offset + m.start())
+        var = None
+        tail = ""
+        if arg is not None:
+            if re.fullmatch(r"\\?(?:theta|tau)|[A-Za-z]", arg):
+                var = clean_name(arg)
+            elif re.fullmatch(r"[-+\d.\s]*|\\?pi", arg):
+                raise ParseError(
+                    f"{func}{primes}({arg}) is a value at a point, not part of the equation",
+                    offset + m.start(),
+                    suggestion=f"write the equation first, then the condition, e.g. ..., {func}{primes}({arg}) = 1")
+            else:
+                tail = m.group(0)[m.group(0).index("(", len(func)):]
+        return marked.add(Marker(clean_name(func), order, var, offset + m.start())) + tail
+
+    def paren_order(m: re.Match) -> str:
+        order = _check_order(int(m.group(3) or m.group(4)), offset + m.start())
+        return marked.add(Marker(clean_name(m.group(1)), order, None, offset + m.start()))
+
+    marked.text = _PRIME.sub(prime, marked.text)
+    prime_functions = {mk.function for mk in marked.markers}
+    # y^(4) / y^{(4)} is a derivative of the unknown; x^(2) next to y' is a power.
+    candidates = {clean_name(m.group(1)) for m in _PAREN_ORDER.finditer(marked.text)}
+    if prime_functions:
+        allowed = prime_functions
+    elif "y" in candidates:
+        allowed = {"y"}
+    else:
+        allowed = candidates if len(candidates) == 1 else set()
+    marked.text = _PAREN_ORDER.sub(
+        lambda m: paren_order(m) if clean_name(m.group(1)) in allowed else m.group(0), marked.text)
+    return marked
+
+
+def mark_differentials(marked: Marked, offset: int = 0) -> None:
+    """``M dx + N dy = 0``: replace the two differentials by markers (order 0)."""
+    found = {clean_name(m.group(1)) for m in _DIFFERENTIAL.finditer(marked.text)}
+    if len(found) != 2:
+        return
+
+    def differential(m: re.Match) -> str:
+        name = clean_name(m.group(1))
+        return marked.add(Marker(None, 0, None, offset + m.start(), differential=name))
+
+    marked.text = _DIFFERENTIAL.sub(differential, marked.text)
+
+
+def applied_variables(text: str, function: str) -> set[str]:
+    """Variables named by ``y(x)`` / ``y{\\left(x \\right)}`` for the unknown ``function``."""
+    from tutor.plaintext import KNOWN_WORDS
+
+    out = set()
+    for m in _APPLIED.finditer(text):
+        word = re.search(r"[A-Za-z]*$", text[:m.end(1)]).group(0)
+        if clean_name(m.group(1)) == function and word not in KNOWN_WORDS:
+            out.add(clean_name(m.group(2)))
+    return out

@@ -1,0 +1,337 @@
+"""``parse(text) -> Problem`` and ``parse_answer(text, problem) -> Answer``.
+
+The pipeline: :func:`tutor.notation.normalize` (unicode, LaTeX spellings) ->
+split the equation from its initial conditions -> replace derivative notation
+by markers -> decide the unknown function and the independent variable ->
+parse each side with our plain-text grammar or, for LaTeX, latex2sympy2 behind
+:mod:`tutor.latex` -> substitute ``y -> y(x)`` and markers -> ``Eq``.
+
+Which letter is the variable (the rule, also in the README):
+
+1. a variable named explicitly wins: ``dT/dt``, ``y'(t)``, ``y(t)``, ``\\dot x`` (time ``t``),
+   or the differential of the independent variable (``M dx + N dy``);
+2. otherwise ``x`` if it appears in the equation, else ``t`` if it appears;
+3. otherwise ``x`` for an unknown named y, u, v, w, z, f or g, and ``t`` for
+   any other name (``P' = P(1 - P)`` is ``P(t)``, ``x'' + x = 0`` is ``x(t)``).
+
+In ``M dx + N dy = 0`` the unknown is ``y`` when ``dy`` is one of the two
+differentials; otherwise the variable is ``t`` if ``dt`` is present, else the
+alphabetically first letter.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import sympy
+
+from tutor import notation
+from tutor.errors import ParseError
+from tutor.latex import parse_latex
+from tutor.notation import Marked, Marker
+from tutor.plaintext import parse_expression
+from tutor.problem import Answer, InitialCondition, Problem
+
+MAX_ANSWER_CHARS = 2000
+_X_FIRST = {"y", "u", "v", "w", "z", "f", "g"}
+
+
+def _side_parser(is_latex: bool):
+    return parse_latex if is_latex else parse_expression
+
+
+class _Reader:
+    """Parses the sides of one equation with a fixed unknown, variable and marker table."""
+
+    def __init__(self, marked: Marked, function: str | None, variable: str | None, is_latex: bool):
+        self.marked = marked
+        self.function = function
+        self.variable = variable
+        self.is_latex = is_latex
+        self.placeholders = {}
+        self.seen_applied: set[str] = set()
+
+    def symbol(self, name: str, *args: sympy.Expr) -> sympy.Expr:
+        """A name in the text; ``y(x)`` read by latex2sympy2 arrives with its argument."""
+        if args:
+            if name == self.function and len(args) == 1 and isinstance(args[0], sympy.Symbol):
+                self.seen_applied.add(args[0].name)
+                return sympy.Symbol(name)
+            return sympy.Mul(sympy.Symbol(name), *args)
+        return sympy.Symbol(name)
+
+    def marker(self, k: int) -> sympy.Expr:
+        if k not in self.placeholders:
+            self.placeholders[k] = sympy.Dummy(f"marker{k}")
+        return self.placeholders[k]
+
+    def applied(self, name: str, arg: str) -> bool:
+        if name == self.function:
+            self.seen_applied.add(arg)
+            return True
+        return False
+
+    def side(self, text: str, offset: int) -> sympy.Expr:
+        if self.is_latex:
+            return parse_latex(text, self.symbol, self.marker, offset)
+        return parse_expression(text, self.symbol, self.marker, self.applied, offset)
+
+
+def _split_equals(text: str, offset: int) -> tuple[tuple[str, int], tuple[str, int] | None]:
+    depth = 0
+    positions = []
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            positions.append(i)
+    if len(positions) > 1:
+        raise ParseError("there is more than one '=' in the equation", offset + positions[1],
+                         suggestion="separate initial conditions with a comma, e.g. y' = y, y(0) = 1")
+    if not positions:
+        return (text, offset), None
+    i = positions[0]
+    return (text[:i], offset), (text[i + 1:], offset + i + 1)
+
+
+def _choose_function(marked: Marked, raw: str) -> tuple[str, str | None]:
+    """(function name, differential-form variable or None)."""
+    functions = {m.function for m in marked.markers if m.function}
+    if len(functions) > 1:
+        names = ", ".join(sorted(functions))
+        raise ParseError(f"several unknown functions ({names}): systems of equations are not supported",
+                         marked.markers[0].start)
+    if functions:
+        return functions.pop(), None
+    differentials = sorted({m.differential for m in marked.markers if m.differential})
+    if len(differentials) == 2:
+        a, b = differentials
+        if "y" in differentials:
+            return "y", (b if a == "y" else a)
+        if "t" in differentials:
+            return (b if a == "t" else a), "t"
+        return b, a
+    suggestion = None
+    letters = re.findall(r"(?<![A-Za-z\\])([yuvwxz])(?![A-Za-z])", raw)
+    if letters:
+        suggestion = f"did you mean {letters[0]}'? write derivatives as {letters[0]}', d{letters[0]}/dx or \\frac{{d{letters[0]}}}{{dx}}"
+    else:
+        suggestion = "write derivatives as y', dy/dx or \\frac{dy}{dx}"
+    raise ParseError("no derivative found: this is not a differential equation", suggestion=suggestion)
+
+
+def _choose_variable(function: str, explicit: set[str], free: set[str], position: int) -> str:
+    explicit = set(explicit)
+    if len(explicit) > 1:
+        raise ParseError(
+            f"derivatives with respect to several variables ({', '.join(sorted(explicit))}): "
+            "that is a partial differential equation, or a typo", position)
+    if explicit:
+        var = explicit.pop()
+    elif "x" in free and function != "x":
+        var = "x"
+    elif "t" in free and function != "t":
+        var = "t"
+    else:
+        var = "x" if function in _X_FIRST else "t"
+    if var == function:
+        raise ParseError(f"{function} cannot be both the unknown and the variable", position)
+    return var
+
+
+def _read_equation(text: str, offset: int, is_latex: bool) -> tuple[sympy.Eq, str, str, set[str]]:
+    """(equation in y(x), function name, variable name, free parameter names)."""
+    notation.check_brackets(text, offset)
+    marked = notation.mark_derivatives(text, offset)
+    if not marked.markers:
+        notation.mark_differentials(marked, offset)
+    function, diff_var = _choose_function(marked, text)
+    explicit = set(marked.explicit_variables)
+    explicit |= notation.applied_variables(marked.text, function)
+    if diff_var:
+        explicit.add(diff_var)
+
+    reader = _Reader(marked, function, None, is_latex)
+    (lhs_text, lhs_off), rhs = _split_equals(marked.text, offset)
+    if not lhs_text.strip():
+        raise ParseError("the left-hand side of '=' is empty", offset)
+    lhs = reader.side(lhs_text, lhs_off)
+    if rhs is not None:
+        if not rhs[0].strip():
+            raise ParseError("the right-hand side of '=' is empty", rhs[1])
+        rhs_expr = reader.side(*rhs)
+    else:
+        rhs_expr = sympy.Integer(0)
+    explicit |= reader.seen_applied
+    placeholders = set(reader.placeholders.values())
+    free = {s.name for s in (lhs.free_symbols | rhs_expr.free_symbols) - placeholders}
+    variable = _choose_variable(function, explicit, free - {function}, offset)
+
+    F = sympy.Function(function)
+    V = sympy.Symbol(variable)
+    unknown = F(V)
+    replacements: dict = {sympy.Symbol(function): unknown}
+    differentials: dict[str, sympy.Dummy] = {}
+    for k, dummy in reader.placeholders.items():
+        mk: Marker = marked.markers[k]
+        if mk.differential:
+            differentials[mk.differential] = dummy
+        else:
+            replacements[dummy] = sympy.Derivative(unknown, (V, mk.order))
+    lhs = lhs.xreplace(replacements)
+    rhs_expr = rhs_expr.xreplace(replacements)
+    if differentials:
+        lhs, rhs_expr = _differential_form(lhs - rhs_expr, differentials, function, variable, unknown, V, offset)
+    if not lhs.has(sympy.Derivative) and not rhs_expr.has(sympy.Derivative):
+        raise ParseError("no derivative of the unknown is left in the equation", offset)
+    if lhs - rhs_expr == 0:
+        raise ParseError("both sides are the same: this equation says nothing", offset)
+    params = free - {function, variable}
+    return sympy.Eq(lhs, rhs_expr, evaluate=False), function, variable, params
+
+
+def _differential_form(expr, differentials, function, variable, unknown, V, offset):
+    """M d(var) + N d(func) = 0  ->  M + N y' = 0."""
+    d_var, d_fun = differentials[variable], differentials[function]
+    M = sympy.diff(expr, d_var)
+    N = sympy.diff(expr, d_fun)
+    if M.has(d_var, d_fun) or N.has(d_var, d_fun) or \
+            sympy.expand(expr - M * d_var - N * d_fun) != 0:
+        raise ParseError(f"in differential form every term must carry exactly one of d{variable}, d{function}",
+                         offset, suggestion=f"write it as M d{variable} + N d{function} = 0")
+    if N == 0:
+        raise ParseError(f"d{function} does not appear with a coefficient", offset)
+    return M + N * sympy.Derivative(unknown, V), sympy.Integer(0)
+
+
+def _read_value(text: str, offset: int, function: str, variable: str, what: str) -> sympy.Expr:
+    is_latex = "\\" in text
+    reader = _Reader(Marked(text), function, variable, is_latex)
+    notation.check_brackets(text, offset)
+    value = reader.side(text, offset)
+    if reader.placeholders:
+        raise ParseError(f"the {what} must be a number", offset)
+    names = {s.name for s in value.free_symbols}
+    if function in names or variable in names:
+        raise ParseError(f"the {what} must be a number, not an expression in {function} or {variable}", offset)
+    return value
+
+
+def parse(text: str) -> Problem:
+    """Read an ODE problem (equation plus initial conditions) from plain text or LaTeX."""
+    normalized, is_latex = notation.normalize(text)
+    if not normalized:
+        raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
+    (eq_offset, eq_text), condition_matches = notation.split_problem(normalized)
+    equation, function, variable, params = _read_equation(eq_text, eq_offset, is_latex or "\\" in eq_text)
+    problem_order = max(d.derivative_count for d in equation.atoms(sympy.Derivative))
+    conditions: list[InitialCondition] = []
+    seen = set()
+    for offset, m in condition_matches:
+        name = notation.clean_name(m.group(1))
+        if name != function:
+            raise ParseError(f"this condition is about {name}, but the unknown is {function}", offset,
+                             suggestion=f"write it as {function}(x0) = value")
+        order = notation.ic_order(m.group(2))
+        if order >= problem_order:
+            raise ParseError(
+                f"a condition on the derivative of order {order} does not fit an equation of order {problem_order}",
+                offset, suggestion="give conditions on y, y', ... up to one less than the order")
+        point = _read_value(m.group("point"), offset + m.start("point"), function, variable, "point")
+        value = _read_value(m.group("value"), offset + m.start("value"), function, variable, "value")
+        if (order, point) in seen:
+            raise ParseError("the same condition is given twice", offset)
+        seen.add((order, point))
+        params |= {s.name for s in point.free_symbols | value.free_symbols}
+        conditions.append(InitialCondition(order, point, value))
+    conditions.sort(key=lambda ic: ic.order)
+    parameters = tuple(sympy.Symbol(p) for p in sorted(params))
+    return Problem(equation=equation, function=sympy.Function(function), variable=sympy.Symbol(variable),
+                   ics=tuple(conditions), parameters=parameters, source=text,
+                   notation="latex" if is_latex else "plain")
+
+
+# ---------------------------------------------------------------------------
+# Answers
+
+_ALTERNATIVES = re.compile(r"\\text\s*\{\s*or\s*\}|(?<![A-Za-z])or(?![A-Za-z])|[,;\n]|\\quad|\\qquad")
+
+
+def _expand_pm(text: str) -> list[str]:
+    """``y = ±sqrt(x)`` -> ``y = +sqrt(x)``, ``y = -sqrt(x)`` (one ± at a time, at most 3)."""
+    text = text.replace("\\pm", "±").replace("+-", "±").replace("+/-", "±")
+    if text.count("±") > 3:
+        raise ParseError("too many ± signs in one answer")
+    out = [text]
+    while any("±" in t for t in out):
+        nxt = []
+        for t in out:
+            if "±" in t:
+                nxt += [t.replace("±", "+", 1), t.replace("±", "-", 1)]
+            else:
+                nxt.append(t)
+        out = nxt
+    return out
+
+
+def parse_answer(text: str, problem: Problem) -> Answer:
+    """Read a proposed solution of ``problem``: explicit, implicit, several alternatives.
+
+    Every free symbol other than the variable and the problem's parameters is an
+    arbitrary constant (C, C1, c_1, A, B, K ...).
+    """
+    if not isinstance(text, str):
+        raise ParseError("the answer must be text")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise ParseError(f"the answer is too long ({len(text)} characters; at most {MAX_ANSWER_CHARS})")
+    normalized, is_latex = notation.normalize(text)
+    if not normalized:
+        raise ParseError("the answer is empty", suggestion=f"write it as {problem.function}(x) = ...")
+    function, variable = str(problem.function), str(problem.variable)
+    F, V = problem.function, problem.variable
+    params = {p.name for p in problem.parameters}
+    solutions: list[sympy.Eq] = []
+    explicit: list[bool] = []
+    constants: list[sympy.Symbol] = []
+    depth_pieces = notation._top_level_split(normalized) if "," in normalized or ";" in normalized else [(0, normalized)]
+    pieces = []
+    for off, piece in depth_pieces:
+        last = 0
+        for m in _ALTERNATIVES.finditer(piece):
+            pieces.append((off + last, piece[last:m.start()]))
+            last = m.end()
+        pieces.append((off + last, piece[last:]))
+    for offset, piece in pieces:
+        if not piece.strip():
+            continue
+        notation.check_brackets(piece, offset)
+        for variant in _expand_pm(piece):
+            marked = notation.mark_derivatives(variant, offset)
+            if marked.markers:
+                raise ParseError("an answer must not contain derivatives; write the solution itself",
+                                 marked.markers[0].start, suggestion=f"e.g. {function} = C e^{{2{variable}}}")
+            reader = _Reader(marked, function, variable, is_latex or "\\" in variant)
+            (lhs_text, lhs_off), rhs = _split_equals(marked.text, offset)
+            if rhs is None:
+                raise ParseError(f"an answer needs '=': write {function} = ... or F({variable}, {function}) = C",
+                                 offset)
+            if not lhs_text.strip() or not rhs[0].strip():
+                raise ParseError("one side of '=' is empty", offset)
+            lhs = reader.side(lhs_text, lhs_off)
+            rhs_expr = reader.side(*rhs)
+            unknown = F(V)
+            lhs = lhs.xreplace({sympy.Symbol(function): unknown})
+            rhs_expr = rhs_expr.xreplace({sympy.Symbol(function): unknown})
+            if rhs_expr == unknown and not lhs.has(unknown):
+                lhs, rhs_expr = rhs_expr, lhs
+            is_explicit = lhs == unknown and not rhs_expr.has(unknown)
+            for sym in sorted((lhs.free_symbols | rhs_expr.free_symbols), key=lambda s: s.name):
+                if sym != V and sym.name not in params and sym not in constants:
+                    constants.append(sym)
+            solutions.append(sympy.Eq(lhs, rhs_expr, evaluate=False))
+            explicit.append(is_explicit)
+    if not solutions:
+        raise ParseError("the answer is empty")
+    return Answer(solutions=tuple(solutions), constants=tuple(constants), explicit=tuple(explicit), source=text)

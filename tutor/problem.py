@@ -1,0 +1,154 @@
+"""The one problem type every stage takes: an ODE in an applied function, with its conditions.
+
+``Problem`` is frozen; derived facts (order, the equation solved for the highest
+derivative) are computed once, lazily, and cached on the instance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy
+
+from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
+
+
+def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: sympy.Symbol) -> str:
+    """LaTeX with ``y', y''`` for derivatives and ``y`` for ``y(x)``, as a textbook writes it."""
+    name = function.__name__
+    tex_name = sympy.latex(sympy.Symbol(name))
+    replacements = {}
+    for d in expr.atoms(sympy.Derivative):
+        if d.expr == function(variable):
+            n = d.derivative_count
+            mark = "'" * n if n <= 3 else f"^{{({n})}}"
+            replacements[d] = sympy.Symbol(tex_name + mark)
+    replacements[function(variable)] = sympy.Symbol(tex_name)
+    return sympy.latex(expr.xreplace(replacements))
+
+
+@dataclass(frozen=True)
+class InitialCondition:
+    """``F^(order)(point) = value``: ``order`` 0 is ``y(x0) = y0``, 1 is ``y'(x0) = y1`` ..."""
+
+    order: int
+    point: sympy.Expr
+    value: sympy.Expr
+
+    def key(self, function: sympy.FunctionClass, variable: sympy.Symbol) -> sympy.Expr:
+        """The left-hand side in the form SymPy's ``dsolve(..., ics=...)`` takes."""
+        if self.order == 0:
+            return function(self.point)
+        return sympy.Derivative(function(variable), (variable, self.order)).subs(variable, self.point)
+
+    def latex(self, function: sympy.FunctionClass) -> str:
+        name = sympy.latex(function(sympy.Symbol("_")).func)
+        primes = "'" * self.order if self.order <= 3 else f"^{{({self.order})}}"
+        return f"{name}{primes}\\left({sympy.latex(self.point)}\\right) = {sympy.latex(self.value)}"
+
+
+def _solve_for(expr: sympy.Expr, target: sympy.Expr) -> sympy.Expr | None:
+    """Module-level (picklable) helper: the unique solution of expr = 0 for target, else None."""
+    dummy = sympy.Dummy("top")
+    solutions = sympy.solve(expr.subs(target, dummy), dummy, dict=False)
+    if len(solutions) != 1:
+        return None
+    return solutions[0]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An ordinary differential equation in ``function(variable)`` with initial conditions.
+
+    ``equation`` is a SymPy ``Eq`` whose derivatives are ``Derivative(y(x), (x, n))``;
+    ``parameters`` are the other free symbols (``k`` in ``dT/dt = -k(T - 20)``);
+    ``source`` is the text the student typed; ``notation`` is ``"plain"`` or ``"latex"``.
+    """
+
+    equation: sympy.Eq
+    function: sympy.FunctionClass
+    variable: sympy.Symbol
+    ics: tuple[InitialCondition, ...] = ()
+    parameters: tuple[sympy.Symbol, ...] = ()
+    source: str = ""
+    notation: str = "plain"
+
+    @property
+    def unknown(self) -> sympy.Expr:
+        """The applied unknown, e.g. ``y(x)``."""
+        return self.function(self.variable)
+
+    @cached_property
+    def expr(self) -> sympy.Expr:
+        """``lhs - rhs``: the equation as an expression equal to zero."""
+        return self.equation.lhs - self.equation.rhs
+
+    @cached_property
+    def order(self) -> int:
+        orders = [d.derivative_count for d in self.equation.atoms(sympy.Derivative)]
+        return max(orders, default=0)
+
+    @cached_property
+    def highest_derivative(self) -> sympy.Expr:
+        return sympy.Derivative(self.unknown, (self.variable, self.order))
+
+    @cached_property
+    def solved(self) -> sympy.Expr | None:
+        """The right-hand side f of ``y^(n) = f(x, y, ..., y^(n-1))``, or None.
+
+        None when the equation does not have exactly one solution for the highest
+        derivative (``(y')^2 = x`` has two) or solving takes too long.
+        """
+        try:
+            return run_bounded(_solve_for, self.expr, self.highest_derivative, timeout=5)
+        except (SymbolicTimeout, WorkerCrashed, NotImplementedError):
+            return None
+
+    @property
+    def ics_dict(self) -> dict:
+        """Initial conditions as ``dsolve`` takes them: ``{y(0): 3, Subs(y'(x), x, 0): 1}``."""
+        return {ic.key(self.function, self.variable): ic.value for ic in self.ics}
+
+    @cached_property
+    def latex(self) -> str:
+        """LaTeX of the equation (textbook notation) followed by its initial conditions."""
+        text = textbook_latex(self.equation, self.function, self.variable)
+        if self.ics:
+            text += ",\\quad " + ",\\ ".join(ic.latex(self.function) for ic in self.ics)
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "latex": self.latex,
+            "equation": str(self.equation),
+            "function": str(self.function),
+            "variable": str(self.variable),
+            "order": self.order,
+            "initial_conditions": [
+                {"order": ic.order, "point": str(ic.point), "value": str(ic.value),
+                 "latex": ic.latex(self.function)}
+                for ic in self.ics
+            ],
+            "parameters": [str(p) for p in self.parameters],
+            "notation": self.notation,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A proposed solution: one or more equations in ``function(variable)``.
+
+    ``solutions`` holds each alternative (``y = ±sqrt(...)`` gives two; "y = 0 or
+    y = C e^x" gives two); ``constants`` are its arbitrary constants sorted by
+    name; ``explicit[i]`` says whether ``solutions[i]`` is ``y = f(x)``.
+    """
+
+    solutions: tuple[sympy.Eq, ...]
+    constants: tuple[sympy.Symbol, ...]
+    explicit: tuple[bool, ...] = field(default=())
+    source: str = ""
+
+    @cached_property
+    def latex(self) -> str:
+        return r"\quad\text{or}\quad ".join(sympy.latex(eq) for eq in self.solutions)
