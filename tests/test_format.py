@@ -131,7 +131,12 @@ def test_lmt_format() -> None:
     assert partial.steps == ["We separate variables."] and not partial.final_answer
     assert not parse_lmt(text.rstrip("\n")).final_answer_complete
     assert parse_lmt(text.rstrip("\n"), done=True).final_answer_complete
-    assert FORMATS["lmt"].messages("y'=y")[1]["content"].endswith("y'=y")
+    assert FORMATS["lmt"].messages("y'=y")[-1]["content"].endswith("[[Question]]:\ny'=y")
+    # The LbT layout: the answer on the line after the tag, between $...$.
+    lbt = "[[Solution]]: Let's think step by step.\nSeparate.\n\n[[Final Answer]]:\n$y = Ce^{x}$\n"
+    s = parse_lmt(lbt)
+    assert s.steps == ["Separate."] and s.final_answer == "$y = Ce^{x}$" and s.final_answer_complete
+    assert not parse_lmt(lbt[:-1]).final_answer_complete
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ The Final Answer is one line; it is *complete* as soon as that line ends (or the
 stream ends), so the session can verify it before the model has stopped talking.
 
 A profile may use another format (the LMT-tuning checkpoint answers in free text
-ending with ``[[Final Answer]]: ...``); :data:`FORMATS` maps format names to their
+concluded by ``[[Final Answer]]: ...``); :data:`FORMATS` maps format names to their
 system prompt, user prompt and parser, so callers never special-case a model.
 
 Usage::
@@ -356,17 +356,19 @@ def to_markdown(sections: Sections) -> str:
 
 
 # --- the LMT-tuning format ---------------------------------------------------------------------
-# The public Sandesh-Zenteiq/LMT-tuning checkpoint is asked to reason freely and to end with
-# "[[Final Answer]]: <answer>"; its free text becomes Steps and the tag line the Final Answer.
+# The public Sandesh-Zenteiq/LMT-tuning checkpoint answers in the Learning-by-Teaching (LbT) MATH
+# prompt format: free reasoning after "[[Solution]]:", concluded by "[[Final Answer]]:" and the
+# answer (on the same line or the next).  The model card could not be fetched here (no hub
+# access); the prompt below is the LbT paper's teacher prompt (Prompt 1, MATH) without its
+# few-shot examples.  Its free text becomes Steps and the tagged answer the Final Answer.
 
 LMT_FINAL_TAG = "[[Final Answer]]:"
-LMT_SYSTEM_PROMPT = (
-    "You are a helpful assistant that solves differential equations step by step. "
-    f"At the end, give the final answer on its own line as '{LMT_FINAL_TAG} <answer>'."
-)
+LMT_SOLUTION_TAG = "[[Solution]]:"
+LMT_SYSTEM_PROMPT = ""
 LMT_USER_PROMPT_TEMPLATE = (
-    "Solve the following differential equation. Show your reasoning, then write the final "
-    f"answer on its own line in the form '{LMT_FINAL_TAG} y = ...'.\n\n{{problem}}"
+    "Your task is to answer the last question below. Give step by step reasoning before you "
+    "answer. When you're ready to answer, please wrap your answer and conclude using the format\n"
+    "'''\n[[Final Answer]]:\n$ANSWER$\n'''\n\n[[Question]]:\n{problem}"
 )
 
 
@@ -375,7 +377,11 @@ def lmt_user_prompt(problem_text: str) -> str:
 
 
 def parse_lmt(text: str, done: bool = False) -> Sections:
-    """Sections from an LMT-style reply: everything before the tag is Steps. Never raises."""
+    """Sections from an LMT-style reply: the reasoning is Steps, the tagged answer the Final Answer.
+
+    Never raises.  The answer is the first non-empty line after the tag; it is complete
+    when that line ends or the stream does.
+    """
     text = "" if text is None else str(text)
     index = text.find(LMT_FINAL_TAG)
     body = text if index < 0 else text[:index]
@@ -385,15 +391,24 @@ def parse_lmt(text: str, done: bool = False) -> Sections:
             if body.endswith(LMT_FINAL_TAG[:k]):
                 body = body[:-k]
                 break
-    steps = [line.strip() for line in body.splitlines() if line.strip()]
+    steps = []
+    for line in body.splitlines():
+        line = line.strip()
+        if line.startswith(LMT_SOLUTION_TAG):
+            line = line[len(LMT_SOLUTION_TAG):].strip()
+        if line and line.strip("'`") and line != "Let's think step by step.":
+            steps.append(line)
     final, complete = "", set()
     if index >= 0:
-        tail = text[index + len(LMT_FINAL_TAG):].lstrip(" \t")
-        line, newline, _ = tail.partition("\n")
-        final = line.strip()
         complete.add(STEPS)
-        if final and (newline or done):
-            complete.add(FINAL_ANSWER)
+        tail = text[index + len(LMT_FINAL_TAG):]
+        lines = tail.split("\n")
+        for i, line in enumerate(lines):
+            if line.strip().strip("'`").strip():
+                final = line.strip().strip("'`").strip()
+                if i < len(lines) - 1 or done:
+                    complete.add(FINAL_ANSWER)
+                break
     elif done:
         complete.add(STEPS)
     return Sections(steps=steps, final_answer=final, complete=frozenset(complete))
@@ -409,8 +424,8 @@ class PromptFormat:
     parse: Callable[..., Sections]
 
     def messages(self, problem_text: str) -> list[dict[str, str]]:
-        return [{"role": "system", "content": self.system_prompt},
-                {"role": "user", "content": self.user_prompt(problem_text)}]
+        system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        return [*system, {"role": "user", "content": self.user_prompt(problem_text)}]
 
 
 FORMATS: dict[str, PromptFormat] = {
