@@ -1,0 +1,50 @@
+"""The symbolic tutor engine: classification, hint and a checked step-by-step derivation.
+
+Entry point: :func:`solve` (``tutor.solve``) ->  :class:`Solution` (``to_dict``,
+``to_sections`` for :mod:`tutor.format`, ``to_text``).  Command line:
+``python -m tutor solve "y' = x*y, y(0)=1" [--json]``.
+
+How the pieces fit (write a new method by following these rules)
+-----------------------------------------------------------------
+* :mod:`tutor.engine.steps` — :class:`Step` (title, text, latex + the SymPy relation
+  ``before``/``after`` and a :class:`Check` kind) and :func:`check_step`, which proves a
+  step follows (equivalent rearrangement, substitution, integration, antiderivative,
+  identity, solves the ODE, meets the initial conditions).  Every formula step of a
+  method must carry a check kind other than ``NOTE``; the tests check every step of
+  every example.  :func:`tex` renders relations the textbook way (``y'``, ``y``).
+* :mod:`tutor.engine.base` — :class:`Method` (``id``, ``name``, ``orders``,
+  ``matches``, ``hint``, ``derive``, ``_generate``), :class:`Derivation`,
+  :class:`Practice`, :class:`CannotDerive`, and shared helpers: :func:`normal_form`
+  (``y^(n) = f``, in-process), :func:`first_order_parts` (``M + N y' = 0``),
+  :func:`conclude` (textbook constant names ``C`` / ``C1, C2``, ``e^{C}`` absorbed via
+  SymPy's ``constantsimp``, lost solutions listed, IVP constants solved and shown —
+  every method ends its ``derive`` with ``return conclude(...)``),
+  :func:`solve_for_unknown` (explicit ``y = f`` when tidy), :func:`make_problem`
+  (generators build problems from SymPy objects).
+* :mod:`tutor.engine.integrate` — :func:`antiderivative` names the rule used
+  (substitution, parts, partial fractions) from ``integral_steps``;
+  :func:`integration_step` makes it a checked step.
+* :mod:`tutor.engine.registry` — the one registry: ``METHOD_MODULES`` (each module
+  exposes ``METHODS = [cls, ...]``; adding a module is one line) and ``PREFERENCE``
+  (textbook order, the method ids written once).
+* :mod:`tutor.engine.classify` — :class:`Classification` (order, degree or why not,
+  linear, homogeneous, autonomous, constant coefficients, ``types``).
+* :mod:`tutor.engine.solve` — :func:`solve` runs classification + derivation in a
+  worker (``run_bounded``, so methods must not call ``run_bounded`` themselves),
+  verifies the final answer with :func:`tutor.checker.check` (the one verifier), falls
+  back to the next method, then to SymPy's ``dsolve`` (saying which hint), then "no
+  closed form found"; a timeout gives "could not finish in time".  :func:`practice`
+  returns a generated problem whose answer the verifier accepts.
+
+Method modules: :mod:`tutor.engine.methods` (first order: separable, first_order_linear,
+exact + integrating_factor, homogeneous, bernoulli, riccati; higher order in
+``methods/higher_order.py``).
+"""
+from tutor.engine.base import CannotDerive, Derivation, Method, Practice
+from tutor.engine.classify import Classification, classify
+from tutor.engine.solution import Solution
+from tutor.engine.solve import practice, solve
+from tutor.engine.steps import Check, Step, StepCheck, check_step, tex
+
+__all__ = ["CannotDerive", "Check", "Classification", "Derivation", "Method", "Practice", "Solution",
+           "Step", "StepCheck", "check_step", "classify", "practice", "solve", "tex"]

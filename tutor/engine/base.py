@@ -1,0 +1,329 @@
+"""The ``Method`` base class every textbook solution method derives from, and its results.
+
+A method is one class with a unique ``id`` (the registry and the training data use
+it), a display ``name``, and four operations:
+
+* ``matches(problem) -> bool`` — cheap test whether the method applies (classification
+  calls it for every method);
+* ``hint(problem) -> str`` — one or two sentences naming the strategy;
+* ``derive(problem) -> Derivation`` — the worked solution: steps (data, see
+  :mod:`tutor.engine.steps`) and the final answer; raise :class:`CannotDerive` when the
+  method applies in principle but the algebra does not go through (the engine then
+  tries the next method);
+* ``generate(seed, difficulty) -> Practice`` — a practice problem of the family with its
+  known answer (``_generate`` builds it; callers verify with the checker, see
+  :func:`tutor.engine.solve.practice`).
+
+All four run inside the bounded worker (:func:`tutor.engine.solve.solve` calls them via
+:func:`tutor.bounded.run_bounded`), so they may do slow SymPy work but must not call
+``run_bounded`` themselves (worker processes cannot start workers) — use
+:func:`normal_form` instead of ``problem.solved``.
+
+Usage (writing a method)::
+
+    class Separable(Method):
+        id = "separable"
+        name = "Separable equation"
+        def matches(self, problem): ...
+        def hint(self, problem): ...
+        def derive(self, problem): return Derivation(self.id, steps, (Eq(y, expr),), (C,))
+        def _generate(self, rng, difficulty): return Practice(problem, answer)
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import ClassVar
+
+import sympy
+
+from tutor.engine.steps import Step
+from tutor.problem import Answer, InitialCondition, Problem
+
+
+class CannotDerive(Exception):
+    """The method matched but could not produce a derivation (try the next one)."""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A worked solution: ``steps`` ending in ``solutions`` (Eq in the unknown).
+
+    ``solutions`` are alternatives (``y = ±sqrt(...)`` gives two); ``explicit[i]`` says
+    ``solutions[i]`` is ``y = f(x)``; ``constants`` are the arbitrary constants left
+    (none for an IVP); ``lost`` are solutions the derivation divided away (``y = 0``),
+    mentioned in the steps and kept out of the general answer.
+    """
+
+    method: str
+    steps: tuple[Step, ...]
+    solutions: tuple[sympy.Eq, ...]
+    constants: tuple[sympy.Symbol, ...] = ()
+    explicit: tuple[bool, ...] = ()
+    lost: tuple[sympy.Eq, ...] = ()
+    hint: str = ""
+
+    def answer(self) -> Answer:
+        explicit = self.explicit or tuple(isinstance(s.lhs, sympy.core.function.AppliedUndef)
+                                          and not s.rhs.has(s.lhs) for s in self.solutions)
+        return Answer(solutions=self.solutions, constants=self.constants, explicit=explicit)
+
+
+@dataclass(frozen=True)
+class Practice:
+    """A generated problem with the answer its generator knows."""
+
+    method: str
+    seed: int
+    difficulty: int
+    problem: Problem
+    answer: Answer
+    text: str = ""
+
+
+class Method:
+    """Base class of every solution method (see the module docstring)."""
+
+    id: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    #: Orders the method handles (None: any).
+    orders: ClassVar[tuple[int, ...] | None] = None
+
+    def applies_to_order(self, problem: Problem) -> bool:
+        return self.orders is None or problem.order in self.orders
+
+    def matches(self, problem: Problem) -> bool:
+        raise NotImplementedError
+
+    def hint(self, problem: Problem) -> str:
+        raise NotImplementedError
+
+    def derive(self, problem: Problem) -> Derivation:
+        raise NotImplementedError
+
+    def _generate(self, rng: random.Random, difficulty: int) -> Practice:
+        raise NotImplementedError
+
+    def generate(self, seed: int, difficulty: int = 1) -> Practice:
+        """A practice problem of this family from ``seed`` (deterministic); difficulty 1..3."""
+        rng = random.Random(f"{self.id}:{seed}:{difficulty}")
+        practice = self._generate(rng, max(1, min(3, int(difficulty))))
+        return Practice(self.id, seed, difficulty, practice.problem, practice.answer, practice.text)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def make_problem(equation: sympy.Eq, function: sympy.FunctionClass, variable: sympy.Symbol,
+                 ics: tuple[InitialCondition, ...] = (), source: str = "") -> Problem:
+    """A Problem built from SymPy objects (generators use this, not text)."""
+    params = tuple(sorted((s for s in equation.free_symbols if s != variable), key=str))
+    return Problem(equation=equation, function=function, variable=variable, ics=ics,
+                   parameters=params, source=source)
+
+
+def _freeze_derivative(problem: Problem) -> tuple[sympy.Expr, sympy.Symbol]:
+    p = sympy.Dummy("p")
+    return problem.expr.subs(problem.highest_derivative, p), p
+
+
+@lru_cache(maxsize=256)
+def normal_form(problem: Problem) -> sympy.Expr | None:
+    """f in ``y^(n) = f(x, y, ..., y^(n-1))`` (in-process: for use inside the worker), or None."""
+    if problem.order == 0:
+        return None
+    expr, p = _freeze_derivative(problem)
+    try:
+        poly = sympy.Poly(sympy.numer(sympy.together(expr)), p)
+    except sympy.PolynomialError:
+        poly = None
+    if poly is not None and poly.degree() == 1:
+        a, b = poly.all_coeffs()
+        return sympy.cancel(-b / a)
+    solutions = sympy.solve(expr, p, dict=False)
+    if len(solutions) != 1:
+        return None
+    return solutions[0]
+
+
+def first_order_parts(problem: Problem) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """(M, N) with the equation as written being ``M + N y' = 0`` (``M dx + N dy = 0``).
+
+    None when the equation is not linear in y' once denominators are cleared.
+    """
+    if problem.order != 1:
+        return None
+    expr, p = _freeze_derivative(problem)
+    for candidate in (sympy.expand(expr), sympy.numer(sympy.together(expr))):
+        N = sympy.diff(candidate, p)
+        if N != 0 and not N.has(p):
+            M = candidate.subs(p, 0)
+            return M, N
+    return None
+
+
+def y_symbol(problem: Problem) -> sympy.Symbol:
+    """A plain symbol standing for the unknown in algebra (``y`` for ``y(x)``)."""
+    return sympy.Symbol(problem.function.__name__)
+
+
+def to_symbol(expr: sympy.Expr, problem: Problem) -> sympy.Expr:
+    return expr.subs(problem.unknown, y_symbol(problem))
+
+
+def to_function(expr: sympy.Expr, problem: Problem) -> sympy.Expr:
+    return expr.subs(y_symbol(problem), problem.unknown)
+
+
+# --------------------------------------------------------------------------- finishing a derivation
+
+
+def textbook_constants(count: int) -> tuple[sympy.Symbol, ...]:
+    """``C`` for one constant (first order), ``C1, C2, ...`` for more."""
+    if count == 1:
+        return (sympy.Symbol("C"),)
+    return tuple(sympy.Symbol(f"C{i}") for i in range(1, count + 1))
+
+
+def solve_for_unknown(relation: sympy.Eq, problem: Problem, max_ops: int = 60) -> tuple[sympy.Eq, ...] | None:
+    """Explicit ``y = f(x)`` solutions of an implicit relation, when SymPy finds tidy ones.
+
+    None when there is no solution, more than two, or they are unwieldy (Cardano
+    formulas): the textbook then leaves the answer implicit.
+    """
+    Y = y_symbol(problem)
+    rel = to_symbol(relation.lhs - relation.rhs, problem)
+    if not rel.has(Y):
+        return None
+    try:
+        sols = sympy.solve(rel, Y, dict=False)
+    except (NotImplementedError, ValueError):
+        return None
+    if not sols or len(sols) > 2:
+        return None
+    out = []
+    for s in sols:
+        if s.has(sympy.RootOf, sympy.CRootOf, sympy.I) or sympy.count_ops(s) > max_ops or s.has(Y):
+            return None
+        out.append(sympy.Eq(problem.unknown, s))
+    return tuple(out)
+
+
+def _merge_sign_twins(solutions: list[sympy.Eq], constant: sympy.Symbol) -> list[sympy.Eq]:
+    """``y = C f`` and ``y = -C f`` are one family once C takes any sign: keep one."""
+    kept: list[sympy.Eq] = []
+    for s in solutions:
+        twin = any(k.lhs == s.lhs and k.rhs.has(constant)
+                   and sympy.simplify(k.rhs.subs(constant, -constant) - s.rhs) == 0 for k in kept)
+        if not twin:
+            kept.append(s)
+    return kept
+
+
+def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: list[sympy.Eq] | tuple,
+             constants: list[sympy.Symbol] | tuple, lost: tuple[sympy.Eq, ...] = (), hint: str = "") -> Derivation:
+    """Tidy the constants (textbook names, ``e^{C}`` absorbed), then solve an IVP for them.
+
+    ``solutions`` are the general solution(s) with ``constants``; the steps added here
+    are checkable (``SOLVES`` after renaming, ``CONSTANTS`` for the IVP answer).
+    """
+    from sympy.solvers.ode.ode import constantsimp
+
+    from tutor.engine.steps import Check, tex
+
+    x = problem.variable
+    steps = list(steps)
+    solutions = list(solutions)
+    constants = list(constants)
+    names = textbook_constants(len(constants))
+    if constants and tuple(constants) != names:
+        rename = dict(zip(constants, names))
+        solutions = [s.xreplace(rename) for s in solutions]
+        constants = list(names)
+    if constants:
+        simplified = []
+        for s in solutions:
+            try:
+                simplified.append(constantsimp(s, constants))
+            except Exception:  # constantsimp is heuristic; keep the unsimplified form
+                simplified.append(s)
+        if len(constants) == 1:
+            simplified = _merge_sign_twins(simplified, constants[0])
+        if simplified != solutions:
+            steps.append(Step(
+                title="Rename the constant",
+                text=("An arbitrary constant combined with numbers or signs is still an arbitrary "
+                      "constant, so it is renamed (for example $e^{C}$ and $\\pm e^{C}$ become $C$)."),
+                latex=tex(tuple(simplified), x), check=Check.SOLVES, after=tuple(simplified)))
+            solutions = simplified
+    if lost:
+        steps.append(Step(
+            title="Solutions lost on the way",
+            text=("Dividing by an expression that can vanish loses the solutions where it is zero; "
+                  "check them separately: " + ", ".join(f"${tex(l, x)}$" for l in lost) + "."),
+            latex=tex(tuple(lost), x), check=Check.SOLVES, after=tuple(lost)))
+    if problem.ics and constants:
+        solutions, steps = _apply_initial_conditions(problem, solutions, constants, steps)
+        constants = []
+    explicit = tuple(s.lhs == problem.unknown and not s.rhs.has(problem.unknown) for s in solutions)
+    return Derivation(method=method_id, steps=tuple(steps), solutions=tuple(solutions),
+                      constants=tuple(constants), explicit=explicit, lost=tuple(lost), hint=hint)
+
+
+def _condition_equation(solution: sympy.Eq, ic: InitialCondition, problem: Problem) -> sympy.Eq | None:
+    x, y = problem.variable, problem.unknown
+    if solution.lhs == y and not solution.rhs.has(y):
+        return sympy.Eq(sympy.diff(solution.rhs, x, ic.order).subs(x, ic.point), ic.value)
+    if ic.order == 0:
+        return sympy.Eq(solution.lhs.subs(y, ic.value).subs(x, ic.point),
+                        solution.rhs.subs(y, ic.value).subs(x, ic.point))
+    return None
+
+
+def _apply_initial_conditions(problem: Problem, solutions: list[sympy.Eq], constants: list[sympy.Symbol],
+                              steps: list[Step]) -> tuple[list[sympy.Eq], list[Step]]:
+    from tutor.engine.steps import Check, tex
+
+    x = problem.variable
+    particular: list[sympy.Eq] = []
+    shown_equations = []
+    shown_values = []
+    for sol in solutions:
+        equations = [_condition_equation(sol, ic, problem) for ic in problem.ics]
+        if any(e is None for e in equations):
+            continue
+        try:
+            found = sympy.solve(equations, constants, dict=True)
+        except NotImplementedError:
+            found = []
+        for values in found:
+            if set(values) != set(constants):
+                continue
+            candidate = sympy.Eq(sol.lhs.xreplace(values), sympy.simplify(sol.rhs.xreplace(values)))
+            if candidate.has(sympy.nan, sympy.zoo) or candidate in particular:
+                continue
+            particular.append(candidate)
+            shown_equations.extend(equations)
+            shown_values.append(values)
+    if not particular:
+        raise CannotDerive("the initial conditions cannot be met by this family")
+    conditions = ", ".join(f"${ic.latex(problem.function)}$" for ic in problem.ics)
+    steps.append(Step(
+        title="Use the initial condition" + ("s" if len(problem.ics) > 1 else ""),
+        text=f"Substitute {conditions} into the general solution.",
+        latex=r",\quad ".join(tex(e, x) for e in dict.fromkeys(shown_equations)),
+        check=Check.NOTE))
+    values_tex = r",\quad ".join(", ".join(f"{sympy.latex(c)} = {sympy.latex(v)}" for c, v in vals.items())
+                                 for vals in shown_values)
+    steps.append(Step(
+        title="Solve for the constant" + ("s" if len(constants) > 1 else ""),
+        text="Solving these equations gives the constant" + ("s" if len(constants) > 1 else "")
+             + (" (only the branch that can meet the condition is kept)" if len(particular) < len(solutions) else "")
+             + ", so the solution of the initial value problem is",
+        latex=values_tex + r"\qquad " + tex(tuple(particular), x),
+        check=Check.CONSTANTS, after=tuple(particular)))
+    return particular, steps

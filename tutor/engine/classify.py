@@ -1,0 +1,126 @@
+"""Classification of an ODE: order, degree, linearity, homogeneity, autonomy, methods.
+
+``classify(problem) -> Classification``.  The structural facts are computed here; the
+list of applicable methods (``types``) asks every registered method's ``matches`` in
+textbook preference order.  Runs in-process (it is called inside the bounded worker
+by :func:`tutor.engine.solve.solve`); call it through ``run_bounded`` elsewhere.
+
+Usage::
+
+    from tutor.engine.classify import classify
+    c = classify(parse("y' + 2y = e^(-x)"))
+    c.order, c.degree, c.linear, c.types     # 1, 1, True, ('first_order_linear', ...)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from tutor.problem import Problem
+
+_ORDINALS = {1: "First", 2: "Second", 3: "Third", 4: "Fourth"}
+
+
+@dataclass(frozen=True)
+class Classification:
+    order: int
+    degree: int | None
+    degree_reason: str
+    linear: bool
+    homogeneous: bool | None  # linear sense: g(x) = 0; None for nonlinear equations
+    autonomous: bool
+    constant_coefficients: bool | None  # None for nonlinear equations
+    types: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"order": self.order, "degree": self.degree, "linear": self.linear, "types": list(self.types)}
+
+    def describe(self, names: dict[str, str] | None = None) -> str:
+        """One paragraph for the Classification section."""
+        ordinal = _ORDINALS.get(self.order, f"Order-{self.order}")
+        parts = [f"{ordinal} order"]
+        parts.append(f"degree {self.degree}" if self.degree is not None else f"degree not defined ({self.degree_reason})")
+        if self.linear:
+            parts.append("linear")
+            parts.append("homogeneous" if self.homogeneous else "nonhomogeneous")
+            if self.order > 1 or self.constant_coefficients:
+                parts.append("constant coefficients" if self.constant_coefficients else "variable coefficients")
+        else:
+            parts.append("nonlinear")
+        if self.autonomous:
+            parts.append("autonomous")
+        text = ", ".join(parts) + "."
+        if self.types:
+            labels = [names.get(t, t) if names else t for t in self.types]
+            text += " Methods that apply: " + ", ".join(labels) + "."
+        else:
+            text += " No textbook method in this tutor applies."
+        return text
+
+
+def _frozen(problem: Problem) -> tuple[sympy.Expr, list[sympy.Symbol], sympy.Symbol]:
+    """The equation (= 0) with y, y', ... as symbols u0, u1, ...; returns (expr, [u0..un], top)."""
+    x, y = problem.variable, problem.unknown
+    syms = [sympy.Dummy(f"u{k}") for k in range(problem.order + 1)]
+    mapping = {sympy.Derivative(y, (x, k)): syms[k] for k in range(problem.order, 0, -1)}
+    expr = problem.expr.subs(mapping).subs(y, syms[0])
+    return expr, syms, syms[-1]
+
+
+def _degree(expr: sympy.Expr, syms: list[sympy.Symbol], top: sympy.Symbol, problem: Problem) -> tuple[int | None, str]:
+    numerator = sympy.numer(sympy.together(expr))
+    derivs = syms[1:]
+    try:
+        poly = sympy.Poly(numerator, *derivs)
+    except sympy.PolynomialError:
+        poly = None
+    if poly is None or any(g.has(*derivs) for g in poly.coeffs()):
+        name = problem.function.__name__ + "'" * problem.order if problem.order <= 3 else f"{problem.function.__name__}^({problem.order})"
+        return None, f"the equation is not a polynomial in the derivatives (e.g. {name} inside a function or a root)"
+    return sympy.degree(numerator, top), ""
+
+
+def _is_linear(numerator: sympy.Expr, syms: list[sympy.Symbol]) -> bool:
+    for s in syms:
+        d = sympy.diff(numerator, s)
+        if d.has(*syms):
+            return False
+    return True
+
+
+def structure(problem: Problem) -> dict:
+    """Order, degree, linearity, homogeneity, autonomy and constant coefficients."""
+    expr, syms, top = _frozen(problem)
+    degree, why = _degree(expr, syms, top, problem)
+    # Linearity is judged after clearing denominators: y'/y = x is y' = x y.
+    numerator = sympy.numer(sympy.together(expr))
+    linear = _is_linear(sympy.expand(numerator), syms)
+    homogeneous = constant = None
+    if linear:
+        forcing = sympy.expand(numerator).subs({s: 0 for s in syms})
+        homogeneous = sympy.simplify(forcing) == 0
+        coefficients = [sympy.diff(numerator, s) for s in syms]
+        lead = coefficients[-1]
+        constant = all(not sympy.cancel(c / lead).has(problem.variable) for c in coefficients)
+    autonomous = not sympy.simplify(numerator).has(problem.variable)
+    return {"order": problem.order, "degree": degree, "degree_reason": why, "linear": linear,
+            "homogeneous": homogeneous, "autonomous": autonomous, "constant_coefficients": constant}
+
+
+def matching_methods(problem: Problem) -> tuple[str, ...]:
+    """Every registered method whose ``matches`` says yes, in textbook preference order."""
+    from tutor.engine.registry import methods  # late: the registry imports method modules
+
+    found = []
+    for method in methods():
+        try:
+            if method.applies_to_order(problem) and method.matches(problem):
+                found.append(method.id)
+        except Exception:  # a method that crashes while matching does not apply
+            continue
+    return tuple(found)
+
+
+def classify(problem: Problem) -> Classification:
+    return Classification(**structure(problem), types=matching_methods(problem))

@@ -1,0 +1,114 @@
+"""Integration that says which rule it used (substitution, parts, partial fractions ...).
+
+``antiderivative(f, t) -> Integration`` runs SymPy's
+``sympy.integrals.manualintegrate.integral_steps`` to get the rule tree, describes the
+rules a student would name, and evaluates it; when the manual rules do not finish it
+falls back to ``sympy.integrate`` and says so.  :func:`integration_step` wraps the
+result as a checkable :class:`~tutor.engine.steps.Step` (``ANTIDERIVATIVE``: the
+derivative of the result is the integrand).
+
+Usage::
+
+    from tutor.engine.integrate import antiderivative, integration_step
+    result = antiderivative(x*exp(x), x)     # result.value, result.rules == ["integration by parts ..."]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy.integrals import manualintegrate as mi
+
+from tutor.engine.steps import Check, Step, tex
+
+
+@dataclass(frozen=True)
+class Integration:
+    integrand: sympy.Expr
+    variable: sympy.Symbol
+    value: sympy.Expr
+    rules: tuple[str, ...]
+
+
+def _describe(rule, variable: sympy.Symbol, out: list[str]) -> None:
+    """Collect the rules worth naming, outermost first, without repeats."""
+    name = type(rule).__name__
+    phrase = None
+    if name == "URule":
+        phrase = f"substitution $u = {sympy.latex(rule.u_func)}$"
+    elif name in ("PartsRule",):
+        phrase = f"integration by parts with $u = {sympy.latex(rule.u)}$, $dv = {sympy.latex(rule.dv)}\\,d{sympy.latex(rule.variable)}$"
+    elif name == "CyclicPartsRule":
+        phrase = "integration by parts twice (the integral reappears and is solved for)"
+    elif name == "RewriteRule":
+        try:
+            is_apart = sympy.simplify(rule.rewritten - sympy.apart(rule.integrand, rule.variable)) == 0 and \
+                rule.rewritten != rule.integrand and rule.integrand.is_rational_function(rule.variable)
+        except Exception:
+            is_apart = False
+        if is_apart:
+            phrase = f"partial fractions: ${sympy.latex(rule.integrand)} = {sympy.latex(rule.rewritten)}$"
+        else:
+            phrase = f"rewriting the integrand as ${sympy.latex(rule.rewritten)}$"
+    elif name in ("PartialFractionRule",):
+        phrase = "partial fractions"
+    elif name in ("TrigSubstitutionRule",):
+        phrase = "a trigonometric substitution"
+    elif name == "ArctanRule":
+        phrase = "the arctangent rule $\\int \\frac{du}{a^2+u^2} = \\frac{1}{a}\\arctan\\frac{u}{a}$"
+    elif name == "ReciprocalRule":
+        phrase = "$\\int \\frac{du}{u} = \\ln|u|$"
+    if phrase and phrase not in out:
+        out.append(phrase)
+    if name == "AlternativeRule":
+        if rule.alternatives:
+            _describe(rule.alternatives[0], variable, out)
+        return
+    for attr in ("substep", "second_step", "v_step"):
+        sub = getattr(rule, attr, None)
+        if isinstance(sub, mi.Rule):
+            _describe(sub, variable, out)
+    for sub in getattr(rule, "substeps", None) or ():
+        if isinstance(sub, mi.Rule):
+            _describe(sub, variable, out)
+
+
+def _has_unknown(rule) -> bool:
+    if isinstance(rule, mi.DontKnowRule):
+        return True
+    for attr in ("substep", "second_step", "v_step"):
+        sub = getattr(rule, attr, None)
+        if isinstance(sub, mi.Rule) and _has_unknown(sub):
+            return True
+    if isinstance(rule, mi.AlternativeRule):
+        return all(_has_unknown(a) for a in rule.alternatives)
+    return any(_has_unknown(s) for s in (getattr(rule, "substeps", None) or ()) if isinstance(s, mi.Rule))
+
+
+def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
+    """An antiderivative of ``f`` in ``t`` with the rules used; raises ValueError if none found."""
+    f = sympy.sympify(f)
+    rules: list[str] = []
+    value = None
+    try:
+        tree = mi.integral_steps(f, t)
+        if not _has_unknown(tree):
+            _describe(tree, t, rules)
+            value = tree.eval()
+    except Exception:  # manualintegrate raises on some inputs; sympy.integrate may still work
+        value = None
+    if value is None or value.has(sympy.Integral):
+        value = sympy.integrate(f, t)
+        rules = ["SymPy's integrator (no textbook rule applies directly)"]
+        if value.has(sympy.Integral):
+            raise ValueError(f"no closed-form antiderivative of {f}")
+    return Integration(f, t, value, tuple(rules))
+
+
+def integration_step(result: Integration, variable_for_tex: sympy.Symbol, title: str = "Integrate") -> Step:
+    """A checkable step ``∫ f dt = F`` naming the rules used."""
+    integral = sympy.Integral(result.integrand, result.variable)
+    relation = sympy.Eq(integral, result.value)
+    how = ("Using " + "; ".join(result.rules) + ".") if result.rules else "By the basic rules."
+    return Step(title=title, text=how, latex=tex(relation, variable_for_tex) + " + C",
+                check=Check.ANTIDERIVATIVE, after=relation)

@@ -1,0 +1,129 @@
+"""The engine's result, :class:`Solution`, and its renderings (dict/JSON, tutor format, text).
+
+``Solution.to_dict()`` is the interface outside tools rely on (``python -m tutor solve
+--json``)::
+
+    {"problem": {"latex": str},
+     "classification": {"order": int, "degree": int | None, "linear": bool, "types": [ids]},
+     "method": id | None, "hint": str,
+     "steps": [{"title": str, "text": str, "latex": str}],
+     "answer": {"latex": str, "sympy": str} | None,
+     "verified": bool}
+
+``answer.sympy`` evaluates in SymPy's namespace to an ``Eq`` in the applied function (or a
+list of them when there are alternatives).  ``answer`` is ``None`` when no verified
+answer exists (no closed form found, or the time ran out; ``status`` and ``message``
+say which, and the last step says it in words).
+
+``to_sections()`` gives :class:`tutor.format.Sections` (the tutor format the models are
+trained on); ``to_text()`` a readable worked solution for the terminal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from tutor.engine.classify import Classification
+from tutor.engine.steps import Step, tex
+from tutor.problem import Problem
+
+SOLVED = "solved"
+NO_CLOSED_FORM = "no_closed_form"
+TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class Solution:
+    problem: Problem
+    classification: Classification | None
+    method: str | None
+    method_name: str
+    hint: str
+    steps: tuple[Step, ...]
+    answer: tuple[sympy.Eq, ...] | None
+    constants: tuple[sympy.Symbol, ...] = ()
+    verified: bool = False
+    verdict: str = ""  # the checker's verdict on the answer (correct/incomplete/wrong/undecided)
+    reason: str = ""
+    status: str = SOLVED
+    message: str = ""
+    seconds: float = 0.0
+    attempts: tuple[str, ...] = field(default=())  # methods tried, in order, with why they were dropped
+
+    # ------------------------------------------------------------------ answer renderings
+
+    @property
+    def answer_latex(self) -> str:
+        if not self.answer:
+            return ""
+        return r"\quad\text{or}\quad ".join(tex(eq, self.problem.variable) for eq in self.answer)
+
+    @property
+    def answer_sympy(self) -> str:
+        if not self.answer:
+            return ""
+        if len(self.answer) == 1:
+            return str(self.answer[0])
+        return "[" + ", ".join(str(eq) for eq in self.answer) + "]"
+
+    # ------------------------------------------------------------------ renderers
+
+    def to_dict(self) -> dict:
+        c = self.classification
+        return {
+            "problem": {"latex": self.problem.latex},
+            "classification": (c.to_dict() if c else
+                               {"order": self.problem.order, "degree": None, "linear": False, "types": []}),
+            "method": self.method,
+            "hint": self.hint,
+            "steps": [s.to_dict() for s in self.steps],
+            "answer": {"latex": self.answer_latex, "sympy": self.answer_sympy} if self.answer else None,
+            "verified": self.verified,
+        }
+
+    def classification_text(self) -> str:
+        if self.classification is None:
+            return f"Order {self.problem.order}."
+        from tutor.engine.registry import methods
+
+        names = {m.id: m.name for m in methods()}
+        return self.classification.describe(names)
+
+    def final_answer_text(self) -> str:
+        if self.answer:
+            return f"${self.answer_latex}$"
+        return self.message or "No closed form found."
+
+    def to_sections(self):
+        """The tutor format (:class:`tutor.format.Sections`) of this solution."""
+        from tutor.format import Sections
+
+        steps = []
+        for step in self.steps:
+            line = f"**{step.title}.** {step.text}".strip()
+            if step.latex:
+                line += f" ${step.latex}$"
+            steps.append(line)
+        return Sections(classification=self.classification_text(), hint=self.hint, steps=steps,
+                        final_answer=self.final_answer_text())
+
+    def to_text(self) -> str:
+        """A readable worked solution (the CLI prints this)."""
+        lines = [f"Problem: {self.problem.latex}", "", "Classification: " + self.classification_text(), ""]
+        if self.hint:
+            lines += ["Hint: " + self.hint, ""]
+        if self.method:
+            lines.append(f"Method: {self.method_name} ({self.method})")
+        lines.append("Steps:")
+        for i, step in enumerate(self.steps, 1):
+            lines.append(f"  {i}. {step.title}. {step.text}")
+            if step.latex:
+                lines.append(f"       {step.latex}")
+        lines.append("")
+        if self.answer:
+            lines.append("Final answer: " + self.answer_latex)
+            lines.append("Verified by substitution: " + ("yes" if self.verified else f"no ({self.reason})"))
+        else:
+            lines.append("Final answer: " + (self.message or "no closed form found"))
+        return "\n".join(lines)
