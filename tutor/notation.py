@@ -88,6 +88,34 @@ def clean_name(name: str) -> str:
     return name.lstrip("\\")
 
 
+_LATEX_FUNCTION_GROUP = re.compile(
+    r"(\\(?:ln|log|exp|a?r?c?(?:sin|cos|tan|sec|csc|cot)h?|operatorname\s*\{[a-z]+\}))\s*\{")
+
+
+def _move_function_powers(text: str) -> str:
+    """``\\ln{\\left(x \\right)}^{2}`` (SymPy's way of writing (ln x)^2) -> ``\\ln^{2}{(x)}``.
+
+    latex2sympy2 would attach the power to the argument and read ln(x^2).
+    """
+    out = text
+    search_from = 0
+    while True:
+        m = _LATEX_FUNCTION_GROUP.search(out, search_from)
+        if not m:
+            return out
+        depth, j = 0, m.end() - 1
+        while j < len(out):
+            depth += {"{": 1, "}": -1}.get(out[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        power = re.match(r"\s*\^\s*(\{[^{}]*\}|[0-9A-Za-z])", out[j + 1:]) if j < len(out) else None
+        if power:
+            group = out[m.end() - 1:j + 1]
+            out = out[:m.end() - 1] + "^" + power.group(1) + group + out[j + 1 + power.end():]
+        search_from = m.end()
+
+
 def normalize(text: str) -> tuple[str, bool]:
     """Unicode and LaTeX spelling normalisation; returns (text, is_latex)."""
     if not isinstance(text, str):
@@ -106,7 +134,36 @@ def normalize(text: str) -> tuple[str, bool]:
     if is_latex:
         for pattern, repl in _LATEX_SIMPLIFY:
             text = pattern.sub(repl, text)
+        text = _move_function_powers(text)
     return text.strip(), is_latex
+
+
+_ALLOWED_CHARS = re.compile(r"[A-Za-z0-9\s+\-*/^()\[\]{}|=.,;'±]")
+_ALLOWED_LATEX_CHARS = re.compile(r"[A-Za-z0-9\s+\-*/^()\[\]{}|=.,;'±\\_&]")
+
+
+def check_characters(text: str, is_latex: bool) -> None:
+    """Reject anything that is not math before any other step looks at the text.
+
+    Quotes, colons, underscores outside subscripts, dots outside numbers: these are
+    how code (``__import__('os')``, ``lambda: 0``) looks, never how an ODE does.
+    """
+    allowed = _ALLOWED_LATEX_CHARS if is_latex else _ALLOWED_CHARS
+    for i, ch in enumerate(text):
+        if ch == "_" and not is_latex:
+            if i > 0 and text[i - 1].isalpha() and i + 1 < len(text) and (text[i + 1].isdigit() or text[i + 1] == "{"):
+                continue
+            raise ParseError("unexpected character '_'", i, suggestion="write subscripts as C_1 or C1")
+        if ch == "_" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "}")):
+            raise ParseError("unexpected character '_'", i)
+        if ch == "'" and (i == 0 or not (text[i - 1].isalpha() or text[i - 1] in "'}")):
+            raise ParseError("unexpected character \"'\"", i,
+                             suggestion="a prime ' goes right after the function name, as in y'")
+        if ch == "." and not ((i > 0 and text[i - 1].isdigit()) or (i + 1 < len(text) and text[i + 1].isdigit())):
+            raise ParseError("unexpected character '.'", i, suggestion="'.' is only used in decimal numbers")
+        if not allowed.match(ch):
+            raise ParseError(f"unexpected character {ch!r}", i,
+                             suggestion="only numbers, letters, + - * / ^ ( ) | = and LaTeX are understood")
 
 
 def check_brackets(text: str, offset: int = 0) -> None:

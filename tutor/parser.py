@@ -224,6 +224,7 @@ def parse(text: str) -> Problem:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
+    notation.check_characters(normalized, is_latex)
     (eq_offset, eq_text), condition_matches = notation.split_problem(normalized)
     equation, function, variable, params = _read_equation(eq_text, eq_offset, is_latex or "\\" in eq_text)
     problem_order = max(d.derivative_count for d in equation.atoms(sympy.Derivative))
@@ -289,6 +290,7 @@ def parse_answer(text: str, problem: Problem) -> Answer:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the answer is empty", suggestion=f"write it as {problem.function}(x) = ...")
+    notation.check_characters(normalized, is_latex)
     function, variable = str(problem.function), str(problem.variable)
     F, V = problem.function, problem.variable
     params = {p.name for p in problem.parameters}
