@@ -2,8 +2,9 @@
 
 ``tutor`` never imports gradio or the training package.
 """
+from tutor.checker import Verdict, check
 from tutor.errors import ParseError
 from tutor.parser import parse, parse_answer
 from tutor.problem import Answer, InitialCondition, Problem
 
-__all__ = ["Answer", "InitialCondition", "ParseError", "Problem", "parse", "parse_answer"]
+__all__ = ["Answer", "InitialCondition", "ParseError", "Problem", "Verdict", "check", "parse", "parse_answer"]

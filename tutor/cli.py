@@ -1,5 +1,8 @@
 """Command line: ``python -m tutor parse "TEXT" [--json]`` (more subcommands join here).
 
+``python -m tutor check "PROBLEM" "ANSWER" [--json] [--timeout S]`` prints the verdict on a
+proposed solution (``Verdict.to_dict()`` as JSON with ``--json``).
+
 Exit codes: 0 success, 2 the input could not be parsed (the message says why).
 """
 from __future__ import annotations
@@ -35,6 +38,24 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from tutor.checker import check
+
+    try:
+        verdict = check(args.problem, args.answer, timeout=args.timeout)
+    except ParseError as exc:  # the problem itself is unreadable: nothing to check against
+        if args.json:
+            print(json.dumps({"ok": False, **exc.to_dict()}, ensure_ascii=False))
+        else:
+            print(f"error in the problem: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(verdict.to_dict(), ensure_ascii=False))
+    else:
+        print(f"{verdict.verdict}: {verdict.reason}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tutor", description="ODE tutor command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", help="the problem, plain text or LaTeX, e.g. \"y' + 2y = e^(-x), y(0)=1\"")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_cmd_parse)
+    c = sub.add_parser("check", help="check a proposed solution: correct, incomplete, wrong or undecided")
+    c.add_argument("problem", help="the problem, e.g. \"y' = 2y, y(0) = 3\"")
+    c.add_argument("answer", help="the proposed solution, e.g. \"y = 3e^{2x}\" or \"x^2 + y^2 = C\"")
+    c.add_argument("--json", action="store_true", help="print Verdict.to_dict() as JSON")
+    c.add_argument("--timeout", type=float, default=None, help="time limit in seconds (default 10)")
+    c.set_defaults(handler=_cmd_check)
     return parser
 
 

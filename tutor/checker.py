@@ -1,0 +1,1025 @@
+"""The one verifier: is a proposed solution of an ODE correct, incomplete, wrong — or undecidable?
+
+Used everywhere an answer is judged: the app's auto-check of the tutor's final answer, the
+student's "check my answer", evaluation metrics, DPO chosen/rejected labels and LbT exam scores.
+
+Usage::
+
+    from tutor.checker import check
+    v = check("y' = 2y", "y = C e^{2x}")            # Verdict(verdict="correct", ...)
+    v = check("y' = 2y, y(0) = 3", "y = 3e^{2x} + 1")
+    v.verdict, v.reason, v.details, v.ok, v.to_dict()
+
+    python -m tutor check "y' = 2y" "y = e^{2x} + C" --json
+
+Verdicts (DESIGN.md, "Verification semantics"):
+
+* ``correct`` — every alternative satisfies the ODE and every initial condition; without
+  initial conditions at least one alternative has as many *independent* arbitrary constants as
+  the order (the rank of the Jacobian of ``(y, y', ..., y^(n-1))`` with respect to the constants
+  at random points, so ``C1 e^{2x} + C2 e^{2x}`` has one).
+* ``incomplete`` — satisfies the ODE but is not the general solution (too few independent
+  constants: a particular or singular solution), or an IVP answer whose constants are still free.
+* ``wrong`` — some alternative does not satisfy the ODE, or violates an initial condition, or no
+  value of the free constants can meet the initial conditions.
+* ``undecided`` — could not decide within the time limit, or could not read the answer.
+
+Choices (documented here because callers depend on them):
+
+* **Several alternatives** ("y = 0 or y = C e^x", ``y = ±sqrt(x^2 + C)``): every alternative
+  must satisfy the ODE (one that does not makes the answer ``wrong``). A general family listed
+  together with a singular or particular solution is ``correct`` — the extra solution is true and
+  a textbook often lists it; a singular/particular solution *alone* is ``incomplete``. With
+  initial conditions every alternative must meet them: "y = ±sqrt(x^2 + 4)" for ``y(0) = 2`` is
+  ``wrong`` because the minus branch gives ``y(0) = -2``.
+* **Unreadable answers** (garbage, code, derivatives, over-long text, an answer in another
+  variable): verdict ``undecided`` with ``details["error"]`` (the parser's message, position and
+  suggestion) — "we could not read it" is not a claim that the mathematics is wrong. Nothing in
+  the answer is ever evaluated: text goes only through :func:`tutor.parse_answer` (a whitelist
+  grammar). An unreadable *problem* raises :class:`tutor.ParseError` (there is nothing to
+  check against; the CLI exits with code 2).
+* **Answers like "y = C e^{2x}, C = 3"**: an alternative ``constant = number`` assigns it.
+
+How: the work runs in a worker process (:func:`tutor.bounded.run_bounded`; Gradio handlers run
+in threads, where SIGALRM does not work), and inside the worker each stage has its own share of
+the time limit (an interval timer — the worker runs tasks in its main thread), so a pathological
+simplification gives way to the numeric check instead of eating the whole budget.
+
+* explicit ``y = f(x)``: substitute, then a cheap exact simplification; then numeric evaluation
+  at random real points (x and the constants random; 30 significant digits): a residual clearly
+  nonzero at a real point where everything is finite disproves the answer; if it vanishes at all
+  points a stronger simplification is tried for a symbolic proof, and when that is inconclusive
+  the numeric agreement is accepted (``details["method"] = "numeric"``);
+* implicit ``F(x, y) = G(x, y)``: with ``H = F - G``, ``y' = -H_x/H_y`` and higher derivatives by
+  the total derivative ``D = d/dx + y' d/dy``; substituted into the ODE this gives a residual
+  R(x, y, C). If R still depends on a constant, the constant is eliminated by solving ``H = 0``
+  for it (so the condition is "d/dx of C(x, y) vanishes along the ODE"); otherwise points on the
+  curves are found numerically;
+* ``ln|u|`` is differentiated as ``ln u`` (same derivative wherever u != 0), all symbols are real.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import multiprocessing
+import random
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+import mpmath
+import sympy
+
+from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
+from tutor.errors import ParseError
+from tutor.parser import parse, parse_answer
+from tutor.problem import Answer, Problem, textbook_latex
+
+VERDICTS = ("correct", "incomplete", "wrong", "undecided")
+DEFAULT_TIMEOUT = 10.0
+# Seconds kept back from the worker's budget for pickling and start-up, so the worker can
+# still answer "undecided" itself (with what it found so far) before the hard kill.
+_MARGIN = 0.3
+_VARIABLE_NAMES = {"x", "t", "s", "r", "u", "v", "w", "z", "theta", "tau"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of a check: ``verdict`` in VERDICTS, ``reason`` in words with LaTeX in ``$...$``.
+
+    ``details`` (all JSON-serialisable): ``method`` ("symbolic" or "numeric"), ``residual``
+    (LaTeX), ``failed_condition`` (LaTeX), ``constants_expected`` / ``constants_found``,
+    ``constants`` (names), ``error`` (for unreadable answers), ``elapsed_s``.
+    """
+
+    verdict: str
+    reason: str
+    details: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, not {self.verdict!r}")
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "correct"
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "reason": self.reason, "details": dict(self.details)}
+
+
+# ---------------------------------------------------------------------------
+# Public entry point (runs in the caller's process and thread)
+
+
+def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequence[sympy.Eq] | sympy.Expr,
+          timeout: float | None = None) -> Verdict:
+    """Judge ``answer`` as a solution of ``problem_or_text`` within ``timeout`` seconds (default 10).
+
+    ``answer`` is the student's text (plain or LaTeX), an :class:`Answer`, one SymPy ``Eq`` in
+    ``y(x)``, a list of them, or an expression meaning ``y = expr``. Raises ParseError only when
+    the *problem* text cannot be read; an unreadable answer gives an ``undecided`` Verdict.
+    """
+    started = time.monotonic()
+    limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+    problem = problem_or_text if isinstance(problem_or_text, Problem) else parse(problem_or_text)
+    try:
+        ans = _as_answer(answer, problem)
+    except ParseError as exc:
+        return _finish(Verdict("undecided", f"I could not read the answer: {exc}", {"error": exc.to_dict()}),
+                       started)
+    early = _precheck(ans, problem)
+    if early is not None:
+        return _finish(early, started)
+    task = _Task.build(problem, ans)
+    budget = max(0.05, limit - (time.monotonic() - started))
+    try:
+        if _inside_worker():
+            # Already in a worker process (e.g. the engine verifying its own answer inside
+            # run_bounded): run here, bounded by the interval timer of this main thread.
+            result = _run_task(task, budget)
+        else:
+            result = run_bounded(_run_task, task, max(0.05, budget - _MARGIN), timeout=budget)
+    except SymbolicTimeout:
+        result = {"verdict": "undecided",
+                  "reason": f"I could not decide within the time limit ({limit:g} s).",
+                  "details": {"timed_out": True}}
+    except WorkerCrashed as exc:
+        result = {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
+                  "details": {"crashed": True}}
+    return _finish(Verdict(result["verdict"], result["reason"], result["details"]), started)
+
+
+def _finish(v: Verdict, started: float) -> Verdict:
+    details = dict(v.details)
+    details["elapsed_s"] = round(time.monotonic() - started, 4)
+    return Verdict(v.verdict, v.reason, details)
+
+
+def _inside_worker() -> bool:
+    from pebble.pool.process import WORKERS_NAME
+
+    return multiprocessing.current_process().name == WORKERS_NAME
+
+
+def _as_answer(answer: Any, problem: Problem) -> Answer:
+    """Normalise every accepted answer form to an Answer in ``problem.function(problem.variable)``."""
+    if isinstance(answer, Answer):
+        ans = answer
+    elif isinstance(answer, str):
+        ans = parse_answer(answer, problem)
+    else:
+        items = list(answer) if isinstance(answer, (list, tuple)) else [answer]
+        solutions = []
+        for item in items:
+            if isinstance(item, sympy.Eq):
+                solutions.append(item)
+            elif isinstance(item, sympy.Expr):
+                solutions.append(sympy.Eq(problem.unknown, item, evaluate=False))
+            else:
+                raise ParseError(f"an answer must be text, an Answer or SymPy equations, not {type(item).__name__}")
+        if not solutions:
+            raise ParseError("the answer is empty")
+        ans = Answer(solutions=tuple(solutions), constants=())
+    # Constants: what the Answer says, plus any free symbol that is neither the variable nor a
+    # parameter (a programmatic Answer may leave ``constants`` empty).
+    known = {problem.variable, *problem.parameters}
+    constants = list(ans.constants)
+    for eq in ans.solutions:
+        for s in sorted(eq.free_symbols, key=lambda s: s.name):
+            if s not in known and s not in constants:
+                constants.append(s)
+    return _apply_assignments(Answer(ans.solutions, tuple(constants), ans.explicit, ans.source), problem)
+
+
+def _apply_assignments(ans: Answer, problem: Problem) -> Answer:
+    """"y = C e^{2x}, C = 3": alternatives ``constant = number`` fix that constant in the others."""
+    unknown = problem.unknown
+    assigned: dict = {}
+    rest = []
+    for eq in ans.solutions:
+        lhs, rhs = eq.lhs, eq.rhs
+        if rhs in ans.constants and not lhs.has(unknown):
+            lhs, rhs = rhs, lhs
+        if lhs in ans.constants and not rhs.has(unknown) and not (rhs.free_symbols & set(ans.constants)) \
+                and not rhs.has(problem.variable):
+            assigned[lhs] = rhs
+        else:
+            rest.append(eq)
+    if not assigned or not rest:
+        return ans
+    solutions = tuple(sympy.Eq(eq.lhs.xreplace(assigned), eq.rhs.xreplace(assigned), evaluate=False)
+                      for eq in rest)
+    constants = tuple(c for c in ans.constants if c not in assigned)
+    return Answer(solutions, constants, (), ans.source)
+
+
+def _precheck(ans: Answer, problem: Problem) -> Verdict | None:
+    """Cheap structural problems that need no algebra: the unknown missing, the wrong variable."""
+    unknown, var = problem.unknown, problem.variable
+    name = str(problem.function)
+    # y(x) itself contains x: look for the variable outside the unknown.
+    placeholder = sympy.Dummy("unknown")
+    uses_variable = any(eq.xreplace({unknown: placeholder}).has(var) for eq in ans.solutions)
+    strangers = sorted(c.name for c in ans.constants if c.name in _VARIABLE_NAMES and c.name != name)
+    if strangers and not uses_variable:
+        other = strangers[0]
+        return Verdict("undecided",
+                       f"The answer is written in ${other}$, but the unknown is ${name}({var})$: "
+                       f"write it in terms of ${var}$.",
+                       {"error": {"error": f"answer in the variable {other}, not {var}", "position": None,
+                                  "suggestion": f"write {name} as a function of {var}"}})
+    for eq in ans.solutions:
+        if not eq.has(unknown):
+            for other in eq.atoms(sympy.core.function.AppliedUndef):
+                return Verdict("undecided", f"The answer is about ${sympy.latex(other)}$, not "
+                               f"${sympy.latex(unknown)}$.", {"error": {"error": "unknown function",
+                                                                        "position": None, "suggestion": None}})
+            return Verdict("wrong", f"${sympy.latex(eq)}$ does not involve ${name}$, so it does not "
+                           f"describe a solution ${name}({var})$.", {"solution": sympy.latex(eq)})
+    return None
+
+
+# ---------------------------------------------------------------------------
+# What travels to the worker
+
+
+@dataclass(frozen=True)
+class _Task:
+    """Everything the worker needs, as picklable SymPy objects (no cached Problem state)."""
+
+    expr: sympy.Expr
+    lhs: sympy.Expr
+    rhs: sympy.Expr
+    function: Any
+    variable: sympy.Symbol
+    order: int
+    ics: tuple[tuple[int, sympy.Expr, sympy.Expr], ...]
+    parameters: tuple[sympy.Symbol, ...]
+    solutions: tuple[sympy.Eq, ...]
+    constants: tuple[sympy.Symbol, ...]
+    seed: int
+
+    @classmethod
+    def build(cls, problem: Problem, ans: Answer) -> "_Task":
+        # A fixed seed per (problem, answer) makes every verdict reproducible.
+        key = f"{problem.equation}|{problem.ics}|{ans.solutions}".encode()
+        seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
+        return cls(problem.expr, problem.equation.lhs, problem.equation.rhs, problem.function, problem.variable, problem.order,
+                   tuple((ic.order, ic.point, ic.value) for ic in problem.ics), problem.parameters,
+                   ans.solutions, ans.constants, seed)
+
+
+# ---------------------------------------------------------------------------
+# Time inside the worker
+
+
+class _OutOfTime(BaseException):
+    """The whole check's budget is spent. BaseException: SymPy code has ``except Exception``."""
+
+
+class _StageTimeout(BaseException):
+    """One stage's share of the budget is spent; the check moves on to the next method."""
+
+
+class _Clock:
+    """The overall deadline plus per-stage limits via an interval timer (main thread only)."""
+
+    def __init__(self, budget: float):
+        self.end = time.monotonic() + budget
+        self.timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def ensure(self) -> None:
+        if self.left() <= 0:
+            raise _OutOfTime()
+
+    @contextmanager
+    def stage(self, seconds: float) -> Iterator[None]:
+        """Run the block for at most ``seconds`` (and never past the deadline); raise _StageTimeout."""
+        allowed = min(seconds, self.left())
+        if allowed <= 0.005:
+            raise _OutOfTime() if self.left() <= 0.005 else _StageTimeout()
+        if not self.timer:
+            yield
+            return
+
+        def _fire(signum: int, frame: Any) -> None:
+            raise _StageTimeout()
+
+        previous = signal.signal(signal.SIGALRM, _fire)
+        signal.setitimer(signal.ITIMER_REAL, allowed)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def attempt(self, fn: Callable[..., Any], *args: Any, seconds: float) -> tuple[bool, Any]:
+        """(True, fn(*args)) or (False, None) when the stage ran out of time; _OutOfTime if all did."""
+        try:
+            with self.stage(seconds):
+                return True, fn(*args)
+        except _StageTimeout:
+            self.ensure()
+            return False, None
+        except (ValueError, TypeError, NotImplementedError, ZeroDivisionError, AttributeError,
+                RecursionError, ArithmeticError, IndexError, KeyError, sympy.PolynomialError):
+            # SymPy raises all of these on inputs it cannot handle: treat as "no result".
+            return False, None
+
+
+# ---------------------------------------------------------------------------
+# Numbers
+
+
+_TOL = 1e-15  # relative size below which an evaluated residual counts as zero (30-digit arithmetic)
+_DIGITS = 30
+
+
+def _num(expr: sympy.Expr, subs: dict, digits: int = _DIGITS) -> complex | None:
+    """The value of ``expr`` at ``subs`` as a Python complex, or None where it is not finite."""
+    try:
+        v = expr.evalf(digits, subs=subs)
+        if v.free_symbols or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return None
+        if v.is_Number:
+            z = complex(float(v), 0.0)
+        else:
+            re, im = v.as_real_imag()
+            if re.free_symbols or im.free_symbols:
+                return None
+            z = complex(float(re), float(im))
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, AttributeError, RecursionError,
+            NotImplementedError, OverflowError):
+        return None
+    if not (math.isfinite(z.real) and math.isfinite(z.imag)):
+        return None
+    return z
+
+
+def _real(expr: sympy.Expr, subs: dict) -> float | None:
+    """The value when it is real and finite (a tiny imaginary round-off is dropped), else None."""
+    z = _num(expr, subs)
+    if z is None or abs(z.imag) > 1e-20 * (1 + abs(z.real)):
+        return None
+    return z.real
+
+
+def _scale(expr: sympy.Expr, subs: dict) -> float:
+    """The size of the terms of a sum at a point: what a zero residual is relative to."""
+    terms = sympy.Add.make_args(expr)
+    total = 0.0
+    for t in terms[:40]:
+        z = _num(t, subs)
+        if z is not None:
+            total += abs(z)
+    return max(1.0, total)
+
+
+def _random_value(rng: random.Random, kind: str) -> sympy.Rational:
+    """Exact random rationals (evalf then rounds once): away from 0 and from special values."""
+    if kind == "parameter":
+        return sympy.Rational(rng.randint(300, 2000), 1000)
+    if kind == "x":
+        if rng.random() < 0.25:
+            magnitude = rng.randint(100, 950)
+        else:
+            magnitude = rng.randint(200, 2500)
+    else:  # a constant or a value of y
+        magnitude = rng.randint(300, 2000) if rng.random() < 0.7 else rng.randint(2000, 5000)
+    sign = -1 if rng.random() < (0.3 if kind == "x" else 0.4) else 1
+    return sympy.Rational(sign * magnitude, 1000)
+
+
+# ---------------------------------------------------------------------------
+# The worker
+
+
+class _Context:
+    """The problem in real symbols, the random source, and how to write things for the student."""
+
+    def __init__(self, task: _Task, clock: _Clock):
+        self.task = task
+        self.clock = clock
+        self.rng = random.Random(task.seed)
+        self.X = sympy.Symbol(task.variable.name, real=True)
+        self.Y = sympy.Symbol(task.function.__name__, real=True)
+        self.params = {p: sympy.Symbol(p.name, real=True) for p in task.parameters}
+        self.consts = {c: sympy.Symbol(c.name, real=True) for c in task.constants}
+        self.base_map = {task.variable: self.X, **self.params, **self.consts}
+        self.unknown = task.function(self.X)
+        self.ode = task.expr.xreplace(self.base_map)
+        self.n = task.order
+        self.C = [self.consts[c] for c in task.constants]
+        self.P = list(self.params.values())
+
+    def real_form(self, expr: sympy.Expr) -> sympy.Expr:
+        return expr.xreplace(self.base_map)
+
+    def random_point(self, with_y: bool = False) -> dict:
+        point = {self.X: _random_value(self.rng, "x")}
+        for c in self.C:
+            point[c] = _random_value(self.rng, "constant")
+        for p in self.P:
+            point[p] = _random_value(self.rng, "parameter")
+        if with_y:
+            point[self.Y] = _random_value(self.rng, "constant")
+        return point
+
+    def tex(self, expr: sympy.Expr) -> str:
+        """LaTeX with y', y'' for derivatives, and short enough to show."""
+        text = textbook_latex(expr, self.task.function, self.X)
+        if len(text) > 400:
+            return text[:400] + r"\dots"
+        return text
+
+    @property
+    def ode_tex(self) -> str:
+        """The equation as "left side minus right side", highest derivative first (y'' - 3y' + 2y)."""
+        expr = self.real_form(self.task.lhs - self.task.rhs)
+        marks = {}
+        for d in expr.atoms(sympy.Derivative):
+            marks[d] = sympy.Symbol(sympy.latex(self.Y) + "'" * d.derivative_count)
+        marks[self.unknown] = self.Y
+        orders = {m: d.derivative_count for d, m in marks.items() if isinstance(d, sympy.Derivative)}
+
+        def key(term: sympy.Expr) -> tuple:
+            top = max((orders.get(s, 0) for s in term.free_symbols), default=0)
+            return (-top, -int(term.has(self.Y)), sympy.default_sort_key(term))
+
+        terms = sorted(sympy.Add.make_args(expr.xreplace(marks)), key=key)
+        text = sympy.latex(terms[0])
+        for term in terms[1:]:
+            if term.could_extract_minus_sign():
+                text += " - " + sympy.latex(-term)
+            else:
+                text += " + " + sympy.latex(term)
+        return text
+
+
+def _run_task(task: _Task, budget: float) -> dict:
+    """Module-level worker entry: the verdict as a plain dict (picklable)."""
+    clock = _Clock(budget)
+    ctx = _Context(task, clock)
+    try:
+        return _judge(ctx)
+    except _OutOfTime:
+        return {"verdict": "undecided",
+                "reason": f"I could not decide within the time limit ({budget + _MARGIN:.3g} s).",
+                "details": {"timed_out": True}}
+    except _StageTimeout:  # a timer that fired between stages: treat as out of time
+        return {"verdict": "undecided", "reason": "I could not decide within the time limit.",
+                "details": {"timed_out": True}}
+
+
+@dataclass
+class _Outcome:
+    """What was found for one alternative."""
+
+    status: str  # "satisfies", "fails", "undecided"
+    method: str | None = None
+    residual: str | None = None
+    note: str | None = None
+    rank: int | None = None
+    explicit: bool = True
+    f: sympy.Expr | None = None  # y = f(x) for explicit alternatives
+    H: sympy.Expr | None = None  # H(x, y) = 0 for implicit ones
+    constants: list = field(default_factory=list)
+
+
+def _judge(ctx: _Context) -> dict:
+    task = ctx.task
+    outcomes: list[_Outcome] = []
+    for eq in task.solutions:
+        lhs, rhs = ctx.real_form(eq.lhs), ctx.real_form(eq.rhs)
+        if rhs == ctx.unknown and not lhs.has(ctx.unknown):
+            lhs, rhs = rhs, lhs
+        if lhs == ctx.unknown and not rhs.has(ctx.unknown):
+            outcome = _check_explicit(ctx, rhs)
+        else:
+            outcome = _check_implicit(ctx, (lhs - rhs).xreplace({ctx.unknown: ctx.Y}))
+        outcomes.append(outcome)
+        if outcome.status == "fails":
+            break  # one false alternative makes the answer wrong: no need to look further
+    sol_tex = [ctx.tex(ctx.real_form(eq)) for eq in task.solutions]
+    details: dict = {"solutions": sol_tex}
+    methods = sorted({o.method for o in outcomes if o.method})
+    details["method"] = "numeric" if "numeric" in methods else (methods[0] if methods else None)
+    many = len(task.solutions) > 1
+
+    for i, o in enumerate(outcomes):
+        if o.status == "fails":
+            which = f"The solution ${sol_tex[i]}$ does not satisfy the equation: " if many else ""
+            details["residual"] = o.residual
+            if o.explicit:
+                reason = (f"{which}Substituting it gives ${ctx.ode_tex} = {o.residual}$, not $0$."
+                          if which else f"Substituting the answer gives ${ctx.ode_tex} = {o.residual}$, not $0$.")
+            else:
+                reason = (f"{which or 'The answer does not satisfy the equation: '}"
+                          f"{o.note or ''}${ctx.ode_tex} = {o.residual}$, not $0$.")
+            return {"verdict": "wrong", "reason": reason, "details": details}
+    for i, o in enumerate(outcomes):
+        if o.status == "undecided":
+            details["note"] = o.note
+            what = f"whether ${sol_tex[i]}$ satisfies the equation" if many else \
+                "whether the answer satisfies the equation"
+            return {"verdict": "undecided", "reason": f"I could not decide {what}: {o.note}",
+                    "details": details}
+
+    # Every alternative satisfies the ODE: now constants and initial conditions.
+    free = [o for o in outcomes if (o.rank or 0) > 0]
+    names = sorted({c.name for o in outcomes for c in o.constants})
+    details["constants"] = names
+    details["constants_expected"] = 0 if task.ics else ctx.n
+    details["constants_found"] = max((o.rank or 0) for o in outcomes)
+    if task.ics:
+        return _judge_ivp(ctx, outcomes, sol_tex, details)
+    best = max((o.rank or 0) for o in outcomes)
+    if best >= ctx.n:
+        combined = ""
+        named = max(len(o.constants) for o in outcomes)
+        if named > best:
+            combined = f" (your {named} constants combine into {best} independent one{'s' if best > 1 else ''})"
+        return {"verdict": "correct",
+                "reason": f"It satisfies the equation and has {best} independent arbitrary "
+                          f"constant{'s' if best != 1 else ''}{combined}: this is the general solution.",
+                "details": details}
+    named = max(len(o.constants) for o in outcomes)
+    extra = ""
+    if named > best:
+        extra = f" ({named} named, but they combine into {best})"
+    kind = "a particular solution" if best == 0 else "not the general solution"
+    return {"verdict": "incomplete",
+            "reason": f"It satisfies the equation, but it is {kind}: the general solution has {ctx.n} "
+                      f"arbitrary constant{'s' if ctx.n != 1 else ''}; yours has {best}{extra}.",
+            "details": details}
+
+
+# ---------------------------------------------------------------------------
+# Deciding "is this expression zero?"
+
+
+def _cheap(expr: sympy.Expr) -> sympy.Expr:
+    """A fast exact normal form: enough for most correct answers (everything cancels)."""
+    return sympy.cancel(sympy.expand(expr))
+
+
+_STRONG: list[Callable[[sympy.Expr], sympy.Expr]] = [
+    sympy.simplify,
+    lambda e: sympy.simplify(sympy.powsimp(sympy.expand_log(e, force=True), force=True)),
+    lambda e: sympy.simplify(e.rewrite(sympy.exp)),
+    lambda e: sympy.trigsimp(sympy.expand_trig(e)),
+]
+
+
+def _is_zero_symbolic(ctx: _Context, expr: sympy.Expr, strong: bool, seconds: float) -> bool:
+    """True when a transformation brings ``expr`` to 0 within ``seconds`` (False: not shown)."""
+    if expr == 0:
+        return True
+    ok, value = ctx.clock.attempt(_cheap, expr, seconds=min(seconds, 1.0))
+    if ok and value == 0:
+        return True
+    if not strong:
+        return False
+    start = time.monotonic()
+    for transform in _STRONG:
+        remaining = seconds - (time.monotonic() - start)
+        if remaining <= 0.01:
+            return False
+        ok, value = ctx.clock.attempt(transform, expr, seconds=remaining)
+        if ok and value == 0:
+            return True
+    return False
+
+
+@dataclass
+class _Numeric:
+    zero: bool | None  # True: zero at every point; False: nonzero somewhere; None: too few points
+    points: int = 0
+    witness: dict | None = None
+
+
+def _numeric_zero(ctx: _Context, residual: sympy.Expr, points: Iterator[dict], wanted: int = 6) -> _Numeric:
+    """Evaluate ``residual`` at real points (from ``points``) where it is finite."""
+    good = 0
+    for point in points:
+        ctx.clock.ensure()
+        ok, value = ctx.clock.attempt(_num, residual, point, seconds=1.0)
+        if not ok or value is None:
+            continue
+        size = abs(value)
+        if size > 1e-20:
+            scale = _scale(residual, point)
+            if size > _TOL * scale:
+                # Confirm at higher precision: near a singularity 30 digits may not be enough.
+                again = _num(residual, point, digits=60)
+                if again is not None and abs(again) > _TOL * scale:
+                    return _Numeric(False, good, point)
+                continue
+        good += 1
+        if good >= wanted:
+            break
+    return _Numeric(True if good >= 3 else None, good)
+
+
+def _display(ctx: _Context, expr: sympy.Expr, seconds: float = 1.0) -> str:
+    """The residual as the student should see it: simplified if that is quick."""
+    best = expr
+    ok, value = ctx.clock.attempt(_cheap, expr, seconds=min(0.5, seconds))
+    if ok and sympy.count_ops(value) < sympy.count_ops(best):
+        best = value
+    ok, value = ctx.clock.attempt(sympy.simplify, expr, seconds=seconds)
+    if ok and sympy.count_ops(value) <= sympy.count_ops(best):
+        best = value
+    return ctx.tex(best.xreplace({ctx.Y: ctx.unknown}) if best.has(ctx.Y) else best)
+
+
+# ---------------------------------------------------------------------------
+# Explicit answers y = f(x)
+
+
+def _explicit_points(ctx: _Context, f: sympy.Expr, tries: int = 40) -> Iterator[dict]:
+    """Random points where the solution itself is real and finite."""
+    for _ in range(tries):
+        point = ctx.random_point()
+        if _real(f, point) is not None:
+            yield point
+
+
+def _substitute_explicit(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
+    reps = {}
+    for d in ctx.ode.atoms(sympy.Derivative):
+        reps[d] = sympy.diff(f, ctx.X, d.derivative_count)
+    return ctx.ode.xreplace(reps).xreplace({ctx.unknown: f})
+
+
+def _check_explicit(ctx: _Context, f: sympy.Expr) -> _Outcome:
+    consts = [c for c in ctx.C if f.has(c)]
+    ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, f, seconds=max(0.5, ctx.clock.left() / 4))
+    if not ok:
+        return _Outcome("undecided", note="differentiating the answer took too long.", f=f, constants=consts)
+    outcome = _decide_residual(ctx, residual, lambda: _explicit_points(ctx, f))
+    outcome.f, outcome.constants, outcome.explicit = f, consts, True
+    if outcome.status == "satisfies":
+        outcome.rank = _rank_explicit(ctx, f, consts)
+    return outcome
+
+
+def _decide_residual(ctx: _Context, residual: sympy.Expr, points: Callable[[], Iterator[dict]]) -> _Outcome:
+    """Symbolic cheap -> numeric -> symbolic strong; the residual must vanish identically."""
+    share = ctx.clock.left()
+    if _is_zero_symbolic(ctx, residual, strong=False, seconds=min(1.0, share / 4)):
+        return _Outcome("satisfies", method="symbolic")
+    numeric = _numeric_zero(ctx, residual, points())
+    if numeric.zero is False:
+        return _Outcome("fails", method="numeric",
+                        residual=_display(ctx, residual, seconds=min(1.5, ctx.clock.left() / 3)))
+    if numeric.zero is None:
+        # Too few real points (a narrow domain): only a symbolic proof can decide.
+        if _is_zero_symbolic(ctx, residual, strong=True, seconds=ctx.clock.left() * 0.8):
+            return _Outcome("satisfies", method="symbolic")
+        return _Outcome("undecided", note="too few real points where the answer is defined to test it, "
+                                          "and simplification did not settle it.")
+    if _is_zero_symbolic(ctx, residual, strong=True, seconds=min(2.0, ctx.clock.left() * 0.5)):
+        return _Outcome("satisfies", method="symbolic")
+    return _Outcome("satisfies", method="numeric")
+
+
+def _rank_explicit(ctx: _Context, f: sympy.Expr, consts: list) -> int:
+    """Independent constants: rank of d(y, y', ..., y^(n-1))/dC at random points."""
+    if not consts:
+        return 0
+    rows = [f]
+    for _ in range(1, max(1, ctx.n)):
+        rows.append(sympy.diff(rows[-1], ctx.X))
+    jac = [[sympy.diff(r, c) for c in consts] for r in rows]
+    return _numeric_rank(ctx, jac, lambda: _explicit_points(ctx, f))
+
+
+def _numeric_rank(ctx: _Context, jac: list[list[sympy.Expr]], points: Callable[[], Iterator[dict]]) -> int:
+    best = 0
+    seen = 0
+    for point in points():
+        values = []
+        for row in jac:
+            vals = [_num(e, point) for e in row]
+            if any(v is None for v in vals):
+                break
+            values.append([v.real for v in vals])
+        else:
+            best = max(best, _rank(values))
+            seen += 1
+            if seen >= 3 or best == min(len(jac), len(jac[0])):
+                break
+    return best
+
+
+def _rank(rows: list[list[float]]) -> int:
+    """Rank by Gaussian elimination with a relative tolerance."""
+    m = [list(map(mpmath.mpf, r)) for r in rows]
+    size = max((abs(v) for r in m for v in r), default=mpmath.mpf(0))
+    if size == 0:
+        return 0
+    tol = size * mpmath.mpf("1e-9")
+    rank = 0
+    cols = len(m[0])
+    for c in range(cols):
+        pivot = max(range(rank, len(m)), key=lambda r: abs(m[r][c]), default=None)
+        if pivot is None or abs(m[pivot][c]) <= tol:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        for r in range(len(m)):
+            if r != rank:
+                factor = m[r][c] / m[rank][c]
+                m[r] = [a - factor * b for a, b in zip(m[r], m[rank])]
+        rank += 1
+        if rank == len(m):
+            break
+    return rank
+
+
+# ---------------------------------------------------------------------------
+# Implicit answers H(x, y) = 0
+
+
+def _strip_log_abs(expr: sympy.Expr) -> sympy.Expr:
+    """ln|u| -> ln u: same derivative wherever u != 0, and easier to simplify."""
+    return expr.replace(lambda e: isinstance(e, sympy.log) and isinstance(e.args[0], sympy.Abs),
+                        lambda e: sympy.log(e.args[0].args[0]))
+
+
+def _implicit_derivatives(ctx: _Context, H: sympy.Expr) -> list[sympy.Expr]:
+    """[y', y'', ...] along H(x, y) = 0 as functions of (x, y, constants)."""
+    X, Y = ctx.X, ctx.Y
+    Hd = _strip_log_abs(H)
+    first = sympy.together(-sympy.diff(Hd, X) / sympy.diff(Hd, Y))
+    out = [first]
+    for _ in range(1, ctx.n):
+        prev = out[-1]
+        out.append(sympy.together(sympy.diff(prev, X) + sympy.diff(prev, Y) * first))
+    return out
+
+
+def _substitute_implicit(ctx: _Context, derivs: list[sympy.Expr]) -> sympy.Expr:
+    reps = {}
+    for d in ctx.ode.atoms(sympy.Derivative):
+        reps[d] = derivs[d.derivative_count - 1]
+    return ctx.ode.xreplace(reps).xreplace({ctx.unknown: ctx.Y})
+
+
+def _solve_for(H: sympy.Expr, target: sympy.Symbol) -> list[sympy.Expr]:
+    return [s for s in sympy.solve(H, target, dict=False) if not s.has(sympy.I)]
+
+
+def _curve_points(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, tries: int = 20) -> Iterator[dict]:
+    """Random points on H(x, y) = 0 (random x and constants; y by a numeric root search)."""
+    starts = [sympy.Rational(v, 10) for v in (5, -5, 15, -15, 30, -30, 1, -1)]
+    for _ in range(tries):
+        point = ctx.random_point()
+        g = H.xreplace({k: v for k, v in point.items()})
+        if not g.has(ctx.Y):
+            continue
+        for start in ctx.rng.sample(starts, 4):
+            ctx.clock.ensure()
+            ok, root = ctx.clock.attempt(lambda: sympy.nsolve(g, ctx.Y, start, prec=_DIGITS), seconds=0.5)
+            if not ok or not getattr(root, "is_real", False):
+                continue
+            full = {**point, ctx.Y: root}
+            hy = _real(Hy, full)
+            if hy is not None and abs(hy) > 1e-8:
+                yield full
+                break
+
+
+def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
+    X, Y = ctx.X, ctx.Y
+    consts = [c for c in ctx.C if H.has(c)]
+    Hy = sympy.diff(_strip_log_abs(H), Y)
+    if Hy == 0:
+        return _Outcome("fails", method="symbolic", explicit=False, H=H, constants=consts,
+                        residual="?", note="the relation does not determine $y$: ")
+    ok, derivs = ctx.clock.attempt(_implicit_derivatives, ctx, H, seconds=max(0.5, ctx.clock.left() / 4))
+    if not ok:
+        return _Outcome("undecided", note="differentiating the relation took too long.", explicit=False,
+                        H=H, constants=consts)
+    ok, residual = ctx.clock.attempt(_substitute_implicit, ctx, derivs, seconds=1.0)
+    if not ok:
+        return _Outcome("undecided", note="substituting into the equation took too long.", explicit=False,
+                        H=H, constants=consts)
+    slope = ctx.tex(derivs[0].xreplace({Y: ctx.unknown}))
+    note = f"along your curves $y' = {slope}$, and then "
+    outcome: _Outcome | None = None
+    residual_consts = [c for c in consts if residual.has(c)]
+    if not residual_consts and consts:
+        # R(x, y) free of the constants: every point (x, y) lies on one of the curves, so R must
+        # vanish for all x, y.
+        def free_points() -> Iterator[dict]:
+            for _ in range(40):
+                point = ctx.random_point(with_y=True)
+                hy = _real(Hy, point)
+                if hy is not None and abs(hy) > 1e-8 and _real(H, point) is not None:
+                    yield point
+        outcome = _decide_residual(ctx, residual, free_points)
+    elif residual_consts:
+        # Eliminate one constant with H = 0: "the expression of C in x, y is constant along the ODE".
+        target = residual_consts[0]
+        ok, sols = ctx.clock.attempt(_solve_for, H, target, seconds=min(2.0, ctx.clock.left() / 4))
+        if ok and sols:
+            for sol in sols:
+                eliminated = residual.xreplace({target: sol})
+
+                def on_curves(sol: sympy.Expr = sol) -> Iterator[dict]:
+                    for _ in range(40):
+                        point = ctx.random_point(with_y=True)
+                        value = _real(sol, point)
+                        if value is None:
+                            continue
+                        point[target] = sympy.Float(value, _DIGITS)
+                        hy = _real(Hy, point)
+                        if hy is not None and abs(hy) > 1e-8:
+                            yield point
+                outcome = _decide_residual(ctx, eliminated, on_curves)
+                if outcome.status != "satisfies":
+                    break
+    if outcome is None:
+        # No constant (a particular implicit solution) or none could be eliminated: find points on
+        # the curves numerically and require R = 0 there.
+        if not consts and _is_zero_symbolic(ctx, residual, strong=False, seconds=0.5):
+            outcome = _Outcome("satisfies", method="symbolic")
+        else:
+            numeric = _numeric_zero(ctx, residual, _curve_points(ctx, H, Hy))
+            if numeric.zero is False:
+                outcome = _Outcome("fails", method="numeric", residual=_display(ctx, residual))
+            elif numeric.zero is True:
+                outcome = _Outcome("satisfies", method="numeric")
+            else:
+                outcome = _Outcome("undecided", note="I found too few real points on your curves to test it.")
+    outcome.explicit, outcome.H, outcome.constants = False, H, consts
+    if outcome.status == "fails":
+        outcome.note = note
+    if outcome.status == "satisfies":
+        outcome.rank = _rank_implicit(ctx, H, Hy, consts, derivs)
+    return outcome
+
+
+def _rank_implicit(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, consts: list, derivs: list) -> int:
+    """Rank of d(y, y', ...)/dC along the curves: dy/dC = -H_C/H_y, then the chain rule."""
+    if not consts:
+        return 0
+    Hd = _strip_log_abs(H)
+    dy = [-sympy.diff(Hd, c) / Hy for c in consts]
+    rows = [dy]
+    for phi in derivs[: max(0, ctx.n - 1)]:
+        rows.append([sympy.diff(phi, c) + sympy.diff(phi, ctx.Y) * dyc for c, dyc in zip(consts, dy)])
+    return _numeric_rank(ctx, rows, lambda: _curve_points(ctx, H, Hy, tries=8))
+
+
+# ---------------------------------------------------------------------------
+# Initial conditions
+
+
+def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], details: dict) -> dict:
+    task = ctx.task
+    name = sympy.latex(sympy.Symbol(task.function.__name__))
+    many = len(outcomes) > 1
+    for i, o in enumerate(outcomes):
+        prefix = f"The solution ${sol_tex[i]}$: " if many else ""
+        if (o.rank or 0) > 0:
+            found = _constants_from_ics(ctx, o)
+            if found == "none":
+                details["failed_condition"] = ", ".join(_ic_tex(ctx, ic) for ic in task.ics)
+                return {"verdict": "wrong",
+                        "reason": _sentence(prefix, f"no value of the constant{'s' if len(o.constants) > 1 else ''} "
+                                  f"{_names(o.constants)} satisfies ${details['failed_condition']}$."),
+                        "details": details}
+            hint = ""
+            if isinstance(found, dict) and found:
+                hint = " (they give " + ", ".join(f"${sympy.latex(k)} = {sympy.latex(v)}$"
+                                                 for k, v in found.items()) + ")"
+            return {"verdict": "incomplete",
+                    "reason": _sentence(prefix, f"it satisfies the equation, but the constant"
+                              f"{'s' if len(o.constants) > 1 else ''} {_names(o.constants)} "
+                              f"{'are' if len(o.constants) > 1 else 'is'} still free: use the initial "
+                              f"condition{'s' if len(task.ics) > 1 else ''}{hint}."),
+                    "details": details}
+        for ic in task.ics:
+            state, got = _ic_holds(ctx, o, ic)
+            if state is False:
+                details["failed_condition"] = _ic_tex(ctx, ic)
+                primes = "'" * ic[0]
+                point = sympy.latex(ic[1])
+                return {"verdict": "wrong",
+                        "reason": _sentence(prefix, f"it satisfies the equation, but it gives "
+                                  f"${name}{primes}({point}) = {got}$, not ${sympy.latex(ic[2])}$."),
+                        "details": details}
+            if state is None:
+                details["failed_condition"] = _ic_tex(ctx, ic)
+                return {"verdict": "undecided",
+                        "reason": _sentence(prefix, f"it satisfies the equation, but I could not decide whether "
+                                  f"${_ic_tex(ctx, ic)}$ holds ({got})."),
+                        "details": details}
+    return {"verdict": "correct",
+            "reason": "It satisfies the equation and every initial condition.",
+            "details": details}
+
+
+def _sentence(prefix: str, rest: str) -> str:
+    """``prefix`` + ``rest``, with the first letter capitalised when there is no prefix."""
+    return prefix + rest if prefix else rest[:1].upper() + rest[1:]
+
+
+def _names(consts: list) -> str:
+    return ", ".join(f"${sympy.latex(c)}$" for c in consts)
+
+
+def _ic_tex(ctx: _Context, ic: tuple) -> str:
+    order, point, value = ic
+    name = sympy.latex(sympy.Symbol(ctx.task.function.__name__))
+    return f"{name}{chr(39) * order}({sympy.latex(point)}) = {sympy.latex(value)}"
+
+
+def _value_at(ctx: _Context, expr: sympy.Expr, x0: sympy.Expr) -> sympy.Expr:
+    value = expr.subs(ctx.X, x0)
+    if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        value = sympy.limit(expr, ctx.X, x0)
+    return value
+
+
+def _same(ctx: _Context, a: sympy.Expr, b: sympy.Expr) -> bool | None:
+    """Exactly equal (True), clearly different (False), or unknown (None)."""
+    diff = a - b
+    if _is_zero_symbolic(ctx, diff, strong=False, seconds=0.5):
+        return True
+    point = {p: _random_value(ctx.rng, "parameter") for p in ctx.P}
+    z = _num(diff, point)
+    if z is None:
+        return None
+    if abs(z) > _TOL * max(1.0, abs(_num(a, point) or 0), abs(_num(b, point) or 0)):
+        return False
+    if _is_zero_symbolic(ctx, diff, strong=True, seconds=min(1.0, ctx.clock.left() / 3)):
+        return True
+    return True  # equal to 30 digits at a number (parameters random): accepted numerically
+
+
+def _ic_holds(ctx: _Context, o: _Outcome, ic: tuple) -> tuple[bool | None, str]:
+    order, x0, v = ic
+    x0, v = ctx.real_form(x0), ctx.real_form(v)
+    if o.explicit:
+        ok, got = ctx.clock.attempt(lambda: _value_at(ctx, sympy.diff(o.f, ctx.X, order), x0),
+                                    seconds=min(2.0, ctx.clock.left() / 3))
+        if not ok:
+            return None, "evaluating it took too long"
+        state = _same(ctx, got, v)
+        ok, shown = ctx.clock.attempt(sympy.simplify, got, seconds=0.5)
+        return state, sympy.latex(shown if ok else got)
+    # Implicit: y(x0) = y0 must lie on the curve; y'(x0) from the slope there.
+    y0 = next((val for (k, p, val) in ctx.task.ics if k == 0 and ctx.real_form(p) == x0), None)
+    if y0 is None:
+        return None, "it needs y at that point"
+    y0 = ctx.real_form(y0)
+    if order == 0:
+        lhs = o.H.xreplace({ctx.X: x0, ctx.Y: y0})
+        state = _same(ctx, lhs, sympy.Integer(0))
+        if state is False:
+            return False, _implicit_miss(ctx, o, x0, v)
+        return state, sympy.latex(v)
+    derivs = _implicit_derivatives(ctx, o.H)
+    got = derivs[order - 1].xreplace({ctx.X: x0, ctx.Y: y0})
+    state = _same(ctx, got, v)
+    ok, shown = ctx.clock.attempt(sympy.simplify, got, seconds=0.5)
+    return state, sympy.latex(shown if ok else got)
+
+
+def _implicit_miss(ctx: _Context, o: _Outcome, x0: sympy.Expr, v: sympy.Expr) -> str:
+    """For "y(0) = 1, not 3" from an implicit relation: the value(s) of y the relation gives at x0."""
+    at = o.H.xreplace({ctx.X: x0})
+    ok, sols = ctx.clock.attempt(_solve_for, at, ctx.Y, seconds=0.5)
+    if ok and sols:
+        return r" \text{ or } ".join(sympy.latex(s) for s in sols[:3])
+    return r"\text{a value other than }" + sympy.latex(v)
+
+
+def _constants_from_ics(ctx: _Context, o: _Outcome) -> dict | str | None:
+    """The constants the ICs give ({C: 3}), "none" when no value works, None when unknown."""
+    eqs = []
+    for order, x0, v in ctx.task.ics:
+        x0, v = ctx.real_form(x0), ctx.real_form(v)
+        if o.explicit:
+            eqs.append(sympy.diff(o.f, ctx.X, order).subs(ctx.X, x0) - v)
+        elif order == 0:
+            eqs.append(o.H.xreplace({ctx.X: x0, ctx.Y: v}))
+    if not eqs:
+        return None
+    ok, sol = ctx.clock.attempt(lambda: sympy.solve(eqs, o.constants, dict=True),
+                                seconds=min(2.0, ctx.clock.left() / 3))
+    if not ok:
+        return None
+    if sol == []:
+        return "none"
+    return sol[0] if len(sol) == 1 and all(not v.free_symbols & set(o.constants) for v in sol[0].values()) else None
