@@ -225,11 +225,14 @@ def _merge_sign_twins(solutions: list[sympy.Eq], constant: sympy.Symbol) -> list
 
 
 def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: list[sympy.Eq] | tuple,
-             constants: list[sympy.Symbol] | tuple, lost: tuple[sympy.Eq, ...] = (), hint: str = "") -> Derivation:
+             constants: list[sympy.Symbol] | tuple, lost: tuple[sympy.Eq, ...] = (), hint: str = "",
+             tidy: bool = True) -> Derivation:
     """Tidy the constants (textbook names, ``e^{C}`` absorbed), then solve an IVP for them.
 
     ``solutions`` are the general solution(s) with ``constants``; the steps added here
     are checkable (``SOLVES`` after renaming, ``CONSTANTS`` for the IVP answer).
+    ``tidy=False`` skips SymPy's ``constantsimp`` (linear methods already write
+    ``C1 y1 + ... + Cn yn + y_p``; constantsimp would only mangle ``y_p``).
     """
     from sympy.solvers.ode.ode import constantsimp
 
@@ -244,7 +247,7 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
         rename = dict(zip(constants, names))
         solutions = [s.xreplace(rename) for s in solutions]
         constants = list(names)
-    if constants:
+    if constants and tidy:
         simplified = []
         for s in solutions:
             try:
