@@ -24,7 +24,28 @@ def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: s
             mark = "'" * n if n <= 3 else f"^{{({n})}}"
             replacements[d] = sympy.Symbol(tex_name + mark)
     replacements[function(variable)] = sympy.Symbol(tex_name)
-    return sympy.latex(expr.xreplace(replacements))
+
+    def side_latex(side: sympy.Basic) -> str:
+        # y'' + 2y' + y, not SymPy's y + 2y' + y'': terms ordered by derivative order
+        if not isinstance(side, sympy.Add):
+            return sympy.latex(side.xreplace(replacements))
+
+        def order(term: sympy.Basic) -> int:
+            return max((int(d.derivative_count) for d in term.atoms(sympy.Derivative)), default=0)
+
+        text = ""
+        for i, term in enumerate(sorted(side.as_ordered_terms(), key=order, reverse=True)):
+            negative = term.could_extract_minus_sign()
+            body = sympy.latex((-term if negative else term).xreplace(replacements))
+            if i == 0:
+                text = f"- {body}" if negative else body
+            else:
+                text += f" - {body}" if negative else f" + {body}"
+        return text
+
+    if isinstance(expr, sympy.Eq):
+        return f"{side_latex(expr.lhs)} = {side_latex(expr.rhs)}"
+    return side_latex(expr)
 
 
 @dataclass(frozen=True)
@@ -85,7 +106,7 @@ class Problem:
 
     @cached_property
     def order(self) -> int:
-        orders = [d.derivative_count for d in self.equation.atoms(sympy.Derivative)]
+        orders = [int(d.derivative_count) for d in self.equation.atoms(sympy.Derivative)]
         return max(orders, default=0)
 
     @cached_property
