@@ -251,9 +251,11 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
         simplified = []
         for s in solutions:
             try:
-                simplified.append(constantsimp(s, constants))
+                # doit() re-evaluates the unevaluated products constantsimp can leave (1/2*1)
+                tidy = constantsimp(s, constants).doit()
             except Exception:  # constantsimp is heuristic; keep the unsimplified form
-                simplified.append(s)
+                tidy = s
+            simplified.append(tidy if sympy.count_ops(tidy) <= sympy.count_ops(s) else s)
         if len(constants) == 1:
             simplified = _merge_sign_twins(simplified, constants[0])
         if simplified != solutions:

@@ -90,8 +90,16 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
     f = sympy.sympify(f)
     rules: list[str] = []
     value = None
+    target = f
+    if f.is_rational_function(t) and sympy.degree(sympy.denom(sympy.together(f)), t) >= 2:
+        # A textbook integrates a rational function by partial fractions first;
+        # integral_steps sometimes prefers a clever substitution instead.
+        parts = sympy.apart(sympy.together(f), t)
+        if isinstance(parts, sympy.Add) and len(parts.args) >= 2:
+            rules.append(f"partial fractions: ${sympy.latex(f)} = {sympy.latex(parts)}$")
+            target = parts
     try:
-        tree = mi.integral_steps(f, t)
+        tree = mi.integral_steps(target, t)
         if not _has_unknown(tree):
             _describe(tree, t, rules)
             value = tree.eval()

@@ -1,10 +1,10 @@
 """``solve(problem_or_text, timeout=10) -> Solution``: classify, derive, verify — bounded.
 
-The derivation runs in a worker process via :func:`tutor.bounded.run_bounded` (SymPy can
+The whole call runs in a worker process via :func:`tutor.bounded.run_bounded` (SymPy can
 hang; Gradio handlers run in threads where SIGALRM does not work).  The worker
-classifies the problem and tries the matching methods in textbook preference order;
-the first derivation comes back here and is verified with the project's one verifier
-(:func:`tutor.checker.check`).  A derivation the verifier does not accept is dropped
+classifies the problem, tries the matching methods in textbook preference order and
+verifies each final answer with the project's one verifier (:func:`tutor.checker.check`,
+which runs in-process when already inside a worker).  A derivation the verifier does not accept is dropped
 and the next method tried; after the textbook methods, SymPy's ``dsolve`` is tried and
 the steps say which of its hints solved the equation.  With nothing verified the answer
 is "no closed form found"; when the time runs out, "could not finish in time".  An
@@ -21,10 +21,8 @@ Command line: ``python -m tutor solve "y' = x*y" [--json]``.
 """
 from __future__ import annotations
 
-import inspect
-import multiprocessing
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 
 import sympy
 
@@ -38,15 +36,6 @@ from tutor.problem import Answer, Problem
 DSOLVE = "dsolve"
 #: dsolve hints that only restate the problem as an unevaluated integral, or group others.
 _SKIPPED_HINTS = ("_Integral", "default", "all", "best")
-
-
-@dataclass(frozen=True)
-class _Draft:
-    """What the worker sends back: the classification and the next derivation (or None)."""
-
-    classification: Classification
-    derivation: Derivation | None
-    failures: tuple[str, ...]
 
 
 def _dsolve_derivation(problem: Problem) -> Derivation:
@@ -77,53 +66,84 @@ def _dsolve_derivation(problem: Problem) -> Derivation:
     raise CannotDerive("dsolve found no closed form")
 
 
-def _derive(problem: Problem, method: str | None, excluded: tuple[str, ...],
-            classification: Classification | None) -> _Draft:
-    """Worker: classify (once) and return the first derivation not yet excluded."""
+def _next_derivation(problem: Problem, classification: Classification, method: str | None,
+                     excluded: list[str], failures: list[str]) -> Derivation | None:
+    """The first derivation from a method not yet excluded (textbook order, then dsolve)."""
     from tutor.engine.registry import get
 
-    if classification is None:
-        classification = classify(problem)
     candidates = [method] if method else list(classification.types)
-    failures = []
     for method_id in candidates:
         if method_id in excluded:
             continue
+        excluded.append(method_id)
         try:
-            return _Draft(classification, get(method_id).derive(problem), tuple(failures))
+            return get(method_id).derive(problem)
         except CannotDerive as exc:
             failures.append(f"{method_id}: {exc}")
         except Exception as exc:  # a method bug must not stop the others: record it, go on
             failures.append(f"{method_id}: {type(exc).__name__}: {exc}")
     if DSOLVE not in excluded and method is None:
+        excluded.append(DSOLVE)
         try:
-            return _Draft(classification, _dsolve_derivation(problem), tuple(failures))
+            return _dsolve_derivation(problem)
         except CannotDerive as exc:
             failures.append(f"{DSOLVE}: {exc}")
         except Exception as exc:
             failures.append(f"{DSOLVE}: {type(exc).__name__}: {exc}")
-    return _Draft(classification, None, tuple(failures))
-
-
-def _in_worker() -> bool:
-    return multiprocessing.current_process().daemon
+    return None
 
 
 def verify(problem: Problem, answer: Answer, timeout: float | None = None):
-    """The project's one verifier (:func:`tutor.checker.check`) on an answer."""
+    """The project's one verifier, :func:`tutor.checker.check` (works inside the worker too)."""
     from tutor.checker import check
 
-    if timeout is not None and "timeout" in inspect.signature(check).parameters:
-        return check(problem, answer, timeout=max(timeout, 0.5))
-    return check(problem, answer)
+    return check(problem, answer, timeout=timeout)
 
 
-def _timed_out(problem: Problem, classification: Classification | None, started: float, limit: float,
+def _timed_out(problem: Problem, classification: Classification | None, seconds: float, limit: float,
                attempts: tuple[str, ...]) -> Solution:
     message = f"Could not finish in time ({limit:g} s)."
     return Solution(problem=problem, classification=classification, method=None, method_name="", hint="",
                     steps=(Step("Could not finish in time", message, check=Check.NOTE),), answer=None,
-                    status=TIMEOUT, message=message, seconds=time.monotonic() - started, attempts=attempts)
+                    status=TIMEOUT, message=message, seconds=seconds, attempts=attempts)
+
+
+def _solve_here(problem: Problem, method: str | None, budget: float) -> Solution:
+    """Worker: classify, derive, verify; next method when the checker rejects an answer."""
+    from tutor.engine.registry import get
+
+    started = time.monotonic()
+    deadline = started + budget
+    classification = classify(problem)
+    excluded: list[str] = []
+    attempts: list[str] = []
+    while True:
+        derivation = _next_derivation(problem, classification, method, excluded, attempts)
+        if derivation is None:
+            what = f"the method {method}" if method else "the methods (textbook or SymPy's dsolve)"
+            steps = (Step("No closed form found",
+                          f"None of {what} produced a solution that passes the check by substitution.",
+                          check=Check.NOTE),)
+            return Solution(problem=problem, classification=classification, method=None, method_name="",
+                            hint="", steps=steps, answer=None, status=NO_CLOSED_FORM,
+                            message="No closed form found.", seconds=time.monotonic() - started,
+                            attempts=tuple(attempts))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.05:
+            return _timed_out(problem, classification, time.monotonic() - started, budget, tuple(attempts))
+        verdict = verify(problem, derivation.answer(), timeout=remaining)
+        if verdict.verdict == "correct":
+            if derivation.method == DSOLVE:
+                name, hint = "SymPy dsolve", "No textbook method applies; SymPy's solver is used."
+            else:
+                name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
+            return Solution(problem=problem, classification=classification, method=derivation.method,
+                            method_name=name, hint=hint, steps=derivation.steps, answer=derivation.solutions,
+                            constants=derivation.constants, verified=True, verdict=verdict.verdict,
+                            reason=verdict.reason, status=SOLVED, seconds=time.monotonic() - started,
+                            attempts=tuple(attempts))
+        attempts.append(f"{derivation.method}: answer not accepted by the checker "
+                        f"({verdict.verdict}: {verdict.reason})")
 
 
 def solve(problem_or_text: Problem | str, timeout: float | None = None, method: str | None = None) -> Solution:
@@ -132,76 +152,42 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
     ``method`` forces one method id (teacher mode); otherwise the textbook order decides.
     Raises :class:`tutor.errors.ParseError` for text that cannot be read.
     """
-    from tutor.engine.registry import get
-
     limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     started = time.monotonic()
-    deadline = started + limit
     if isinstance(problem_or_text, Problem):
         problem = problem_or_text
     else:
         from tutor.parser import parse
 
         problem = parse(problem_or_text)
-    excluded: list[str] = []
-    attempts: list[str] = []
-    classification: Classification | None = None
-    while True:
-        remaining = deadline - time.monotonic()
+    remaining = limit - (time.monotonic() - started)
+    try:
         if remaining <= 0:
-            return _timed_out(problem, classification, started, limit, tuple(attempts))
-        try:
-            draft: _Draft = run_bounded(_derive, problem, method, tuple(excluded), classification,
-                                        timeout=remaining)
-        except (SymbolicTimeout, WorkerCrashed):
-            return _timed_out(problem, classification, started, limit, tuple(attempts))
-        classification = draft.classification
-        attempts.extend(draft.failures)
-        derivation = draft.derivation
-        if derivation is None:
-            message = "No closed form found."
-            steps = (Step("No closed form found",
-                          "None of the methods (textbook or SymPy's dsolve) produced a solution that "
-                          "passes the check by substitution.", check=Check.NOTE),)
-            return Solution(problem=problem, classification=classification, method=None, method_name="",
-                            hint="", steps=steps, answer=None, status=NO_CLOSED_FORM, message=message,
-                            seconds=time.monotonic() - started, attempts=tuple(attempts))
-        try:
-            verdict = verify(problem, derivation.answer(), timeout=deadline - time.monotonic())
-        except (SymbolicTimeout, WorkerCrashed):
-            return _timed_out(problem, classification, started, limit, tuple(attempts))
-        if verdict.verdict == "correct":
-            name = "SymPy dsolve" if derivation.method == DSOLVE else get(derivation.method).name
-            hint = derivation.hint or (get(derivation.method).hint(problem) if derivation.method != DSOLVE else
-                                       "No textbook method applies; SymPy's solver is used.")
-            return Solution(problem=problem, classification=classification, method=derivation.method,
-                            method_name=name, hint=hint, steps=derivation.steps, answer=derivation.solutions,
-                            constants=derivation.constants, verified=True, verdict=verdict.verdict,
-                            reason=verdict.reason, status=SOLVED, seconds=time.monotonic() - started,
-                            attempts=tuple(attempts))
-        attempts.append(f"{derivation.method}: answer rejected by the checker ({verdict.verdict}: {verdict.reason})")
-        excluded.append(derivation.method)
-        if method is not None:
-            # A forced method whose answer fails is not replaced by another method.
-            return Solution(problem=problem, classification=classification, method=None, method_name="",
-                            hint="", steps=(Step("No verified answer",
-                                                 f"The method {method} did not produce a verified answer.",
-                                                 check=Check.NOTE),),
-                            answer=None, status=NO_CLOSED_FORM, message="No closed form found.",
-                            seconds=time.monotonic() - started, attempts=tuple(attempts))
+            raise SymbolicTimeout("no time left after parsing")
+        # The worker gets a slightly smaller budget so that it can report "no verified
+        # answer in time" itself before the pool kills it.
+        solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), timeout=remaining)
+    except (SymbolicTimeout, WorkerCrashed):
+        return _timed_out(problem, None, time.monotonic() - started, limit, ())
+    return replace(solution, seconds=time.monotonic() - started)
 
 
-def _generate(method_id: str, seed: int, difficulty: int) -> Practice:
+def _practice_here(method_id: str, seed: int, difficulty: int, budget: float) -> tuple[Practice, str, str]:
+    """Worker: generate, then verify the generator's answer with the checker."""
     from tutor.engine.registry import get
 
-    return get(method_id).generate(seed, difficulty)
+    started = time.monotonic()
+    generated = get(method_id).generate(seed, difficulty)
+    verdict = verify(generated.problem, generated.answer, timeout=max(0.05, budget - (time.monotonic() - started)))
+    return generated, verdict.verdict, verdict.reason
 
 
 def practice(method_id: str, seed: int, difficulty: int = 1, timeout: float | None = None) -> Practice:
-    """A generated practice problem whose answer the verifier accepts (else ValueError)."""
-    limit = DEFAULT_TIMEOUT if timeout is None else timeout
-    generated: Practice = run_bounded(_generate, method_id, seed, difficulty, timeout=limit)
-    verdict = verify(generated.problem, generated.answer, timeout=limit)
-    if verdict.verdict != "correct":
-        raise ValueError(f"generated {method_id} problem (seed {seed}) failed verification: {verdict.reason}")
+    """A generated practice problem whose answer the verifier accepts (ValueError otherwise)."""
+    limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+    generated, verdict, reason = run_bounded(_practice_here, method_id, seed, difficulty, max(0.05, limit - 0.3),
+                                             timeout=limit)
+    if verdict != "correct":
+        raise ValueError(f"generated {method_id} problem (seed {seed}, difficulty {difficulty}) "
+                         f"was not verified: {verdict}: {reason}")
     return generated

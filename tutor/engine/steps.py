@@ -173,7 +173,8 @@ def is_zero(expr: sympy.Expr) -> bool | None:
 
 def equivalent(a: sympy.Basic, b: sympy.Basic) -> StepCheck:
     """``a`` and ``b`` state the same equation up to a factor free of the highest derivative."""
-    (fa, fb), dsyms, _ = _freeze([_as_zero(a), _as_zero(b)])
+    # Unevaluated derivatives of products ((mu y)' = mu Q) are expanded first.
+    (fa, fb), dsyms, fsyms = _freeze([_as_zero(a).doit(), _as_zero(b).doit()])
     diff = is_zero(fa - fb)
     if diff:
         return StepCheck(True, "same equation after simplification")
@@ -186,7 +187,7 @@ def equivalent(a: sympy.Basic, b: sympy.Basic) -> StepCheck:
         return StepCheck(False, f"relations are not proportional (ratio {ratio})")
     top = dsyms[0]
     if ratio.free_symbols.isdisjoint(dsyms) and ratio != 0:
-        return StepCheck(True, f"multiplied by the factor {ratio}")
+        return StepCheck(True, "the two forms differ by a factor free of the derivative")
     # Numeric: the ratio must not change when only the derivatives change.
     for d in dsyms:
         shifted = ratio.subs(d, d + sympy.Rational(7, 3))
@@ -309,6 +310,8 @@ def check_step(step: Step, problem: Problem) -> StepCheck:
             return StepCheck(bool(ok), "the derivative of the result is the integrand" if ok
                              else "differentiating the result does not give the integrand")
         if kind is Check.IDENTITY:
+            if step.after is sympy.true:
+                return StepCheck(True, "both sides are the same expression")
             ok = is_zero((step.after.lhs - step.after.rhs).doit())
             return StepCheck(bool(ok), "both sides agree" if ok else "the two sides differ")
         if kind is Check.SOLVES:
@@ -337,4 +340,4 @@ def tex(relation, variable: sympy.Symbol) -> str:
     for f in relation.atoms(sympy.core.function.AppliedUndef):
         if f.args == (variable,):
             replacements[f] = sympy.Symbol(f.func.__name__)
-    return sympy.latex(relation.xreplace(replacements))
+    return sympy.latex(relation.xreplace(replacements), ln_notation=True)

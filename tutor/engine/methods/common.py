@@ -1,0 +1,193 @@
+"""Step builders shared by the first-order methods (each returns checkable steps).
+
+* :func:`normal_form_steps` — "solve for y'" (``y' = f(x, y)``);
+* :func:`separate_and_integrate` — ``u' = g(x) h(u)`` -> ``∫ du/h(u) = ∫ g dx`` -> ``H(u) = G(x) + C``,
+  naming the integration rules and the solutions lost by dividing by ``h(u)``;
+  used by ``separable`` and, in ``v``, by ``homogeneous``;
+* :func:`linear_steps` — ``u' + P u = Q`` by the integrating factor ``e^{∫P}``; used by
+  ``first_order_linear`` and, in ``v``, by ``bernoulli`` and ``riccati``;
+* :func:`explicit_solutions` — solve an implicit relation for the unknown when tidy.
+
+Every step names the ODE and unknown it refers to, so a sub-derivation in ``v(x)`` is
+checkable inside a derivation for ``y(x)``.
+"""
+from __future__ import annotations
+
+import sympy
+
+from tutor.engine.base import CannotDerive, normal_form, y_symbol
+from tutor.engine.integrate import antiderivative, integration_step
+from tutor.engine.steps import Check, Step, tex
+from tutor.problem import Problem
+
+C = sympy.Symbol("C")
+
+
+def normal_form_steps(problem: Problem) -> tuple[sympy.Expr, list[Step], sympy.Eq]:
+    """f (in y(x)) with ``y' = f``, the step that states it (none if already written so), the ODE."""
+    f = normal_form(problem)
+    if f is None:
+        raise CannotDerive("cannot solve the equation for y'")
+    x, y = problem.variable, problem.unknown
+    target = sympy.Eq(sympy.Derivative(y, x), f)
+    if problem.equation == target:
+        return f, [], target
+    step = Step("Solve for the derivative", "Write the equation in the normal form $y' = f(x, y)$.",
+                latex=tex(target, x), check=Check.EQUIVALENT, before=problem.equation, after=target)
+    return f, [step], target
+
+
+def solves_step(title: str, text: str, relation, ode: sympy.Eq, unknown: sympy.Expr,
+                variable: sympy.Symbol, latex: str | None = None) -> Step:
+    return Step(title, text, latex=latex if latex is not None else tex(relation, variable), check=Check.SOLVES,
+                after=relation, ode=ode, unknown=unknown)
+
+
+def _is_log_integral(value: sympy.Expr) -> bool:
+    return value.has(sympy.log)
+
+
+def separate_and_integrate(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, g: sympy.Expr,
+                           h: sympy.Expr, U: sympy.Symbol) -> tuple[list[Step], sympy.Eq, list[sympy.Eq]]:
+    """Steps for ``u' = g(x) h(u)`` (h in the symbol U) ending in ``H(u) = G(x) + C``.
+
+    Returns the steps, the implicit general solution (in ``unknown``) and the lost
+    constant solutions ``u = r`` with ``h(r) = 0``.
+    """
+    x, u = variable, unknown
+    name = sympy.latex(U)
+    steps: list[Step] = []
+    du = sympy.Derivative(u, x)
+    lost: list[sympy.Eq] = []
+    if h != 1:
+        separated = sympy.Eq(du / h.subs(U, u), g)
+        try:
+            roots = [r for r in sympy.solve(h, U) if r.is_real is not False and not r.has(x)]
+        except NotImplementedError:
+            roots = []
+        lost = [sympy.Eq(u, r) for r in roots]
+        if lost:
+            why = (f" This assumes ${sympy.latex(h)} \\neq 0$: dividing loses the constant solution"
+                   + ("s " if len(lost) > 1 else " ") + ", ".join(f"${tex(l, x)}$" for l in lost) + ".")
+        else:
+            why = f" (${sympy.latex(h)}$ never vanishes, so nothing is lost.)"
+        factor = (f"Multiply by ${sympy.latex(1 / h)}$" if sympy.numer(sympy.together(h)).free_symbols.isdisjoint({U})
+                  else f"Divide by ${sympy.latex(h)}$")
+        steps.append(Step(
+            "Separate the variables",
+            f"{factor} and write $d{name}$ and $d{sympy.latex(x)}$ on separate sides." + why,
+            latex=(f"\\frac{{d{name}}}{{{sympy.latex(h)}}} = {sympy.latex(g)}\\,d{sympy.latex(x)}"),
+            check=Check.EQUIVALENT, before=ode, after=separated))
+        before = separated
+    else:
+        before = ode
+    integrated = sympy.Eq(sympy.Integral(1 / h, U), sympy.Integral(g, x))
+    steps.append(Step("Integrate both sides", "Integrate each side with respect to its own variable.",
+                      latex=tex(integrated, x), check=Check.INTEGRATED, before=before, after=integrated,
+                      unknown=u))
+    try:
+        left = antiderivative(1 / h, U)
+        right = antiderivative(g, x)
+    except ValueError as exc:
+        raise CannotDerive(str(exc)) from exc
+    if left.integrand != 1:
+        steps.append(integration_step(left, x, title=f"Integrate the {name} side"))
+    steps.append(integration_step(right, x, title=f"Integrate the {sympy.latex(x)} side"))
+    implicit = sympy.Eq(left.value.subs(U, u), right.value + C)
+    note = ""
+    if _is_log_integral(left.value) and left.value.has(sympy.log(U)):
+        note = f" ($\\ln|{name}|$ in general; the absolute value is absorbed into the constant below.)"
+    steps.append(solves_step("General solution (implicit)",
+                             "Put the two antiderivatives together with one constant of integration C." + note,
+                             implicit, ode, u, x))
+    return steps, implicit, lost
+
+
+def explicit_solutions(relation: sympy.Eq, unknown: sympy.Expr, U: sympy.Symbol,
+                       max_ops: int = 60) -> tuple[sympy.Eq, ...] | None:
+    """``u = f(x)`` solutions of an implicit relation when SymPy finds at most two tidy ones."""
+    rel = (relation.lhs - relation.rhs).subs(unknown, U)
+    if not rel.has(U):
+        return None
+    try:
+        sols = sympy.solve(rel, U, dict=False)
+    except (NotImplementedError, ValueError):
+        return None
+    if not sols or len(sols) > 2:
+        return None
+    out = []
+    for s in sols:
+        if s.has(sympy.RootOf, sympy.CRootOf, sympy.I, sympy.LambertW) or s.has(U) or sympy.count_ops(s) > max_ops:
+            return None
+        out.append(sympy.Eq(unknown, s))
+    return tuple(out)
+
+
+def explicit_step(implicit: sympy.Eq, ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol,
+                  U: sympy.Symbol) -> tuple[list[Step], tuple[sympy.Eq, ...], bool]:
+    """Try to solve the implicit solution for the unknown; returns steps, solutions, explicit?"""
+    sols = explicit_solutions(implicit, unknown, U)
+    if sols is None:
+        return ([Step("Leave the answer implicit",
+                      f"The relation cannot be solved neatly for ${sympy.latex(U)}$, so the answer stays implicit.",
+                      check=Check.NOTE)], (implicit,), False)
+    text = f"Solve for ${sympy.latex(U)}$" + (" (two branches)." if len(sols) > 1 else ".")
+    return [solves_step("Solve for " + sympy.latex(U), text, sols, ode, unknown, variable)], sols, True
+
+
+def _coefficient_tex(P: sympy.Expr, x: sympy.Symbol) -> str:
+    """``P`` as a coefficient in front of the unknown: ``2``, ``-``, ``\\frac{1}{x}\\,``, ``(x+1)``."""
+    if P == 1:
+        return ""
+    if P == -1:
+        return "-"
+    if isinstance(P, sympy.Add):
+        return f"\\left({tex(P, x)}\\right)"
+    return tex(P, x) + "\\,"
+
+
+def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: sympy.Expr, Q: sympy.Expr,
+                 ) -> tuple[list[Step], sympy.Eq]:
+    """Steps solving ``u' + P u = Q`` with ``mu = e^{∫P dx}``; returns (steps, ``u = ...``)."""
+    x, u = variable, unknown
+    name = sympy.latex(sympy.Symbol(u.func.__name__))
+    du = sympy.Derivative(u, x)
+    steps: list[Step] = []
+    standard = sympy.Eq(du + P * u, Q)
+    steps.append(Step("Standard form", f"Write the equation as ${name}' + P(x)\\,{name} = Q(x)$ with "
+                                        f"$P = {tex(P, x)}$ and $Q = {tex(Q, x)}$.",
+                      latex=f"{name}' + {_coefficient_tex(P, x)}{name} = {tex(Q, x)}".replace("+ -", "- "), check=Check.EQUIVALENT, before=ode, after=standard))
+    try:
+        integral_P = antiderivative(P, x)
+    except ValueError as exc:
+        raise CannotDerive(str(exc)) from exc
+    steps.append(integration_step(integral_P, x, title="Integrate P"))
+    mu = sympy.simplify(sympy.exp(integral_P.value))
+    if mu.has(sympy.Abs):
+        raise CannotDerive("integrating factor with absolute values")
+    steps.append(Step("Integrating factor",
+                      "The integrating factor is $\\mu(x) = e^{\\int P\\,dx}$ (no constant needed: any one factor works).",
+                      latex=f"\\mu(x) = e^{{{tex(integral_P.value, x)}}}" + (
+                          f" = {tex(mu, x)}" if mu != sympy.exp(integral_P.value) else ""),
+                      check=Check.IDENTITY, after=sympy.Eq(sympy.exp(integral_P.value), mu, evaluate=False)))
+    multiplied = sympy.Eq(mu * du + mu * P * u, mu * Q)
+    product = sympy.Eq(sympy.Derivative(mu * u, x), sympy.simplify(mu * Q))
+    steps.append(Step("Multiply by the integrating factor",
+                      f"Multiplying by $\\mu$ turns the left side into the derivative of the product $\\mu {name}$.",
+                      latex=tex(multiplied, x) + r"\quad\Longleftrightarrow\quad " +
+                      f"\\left({sympy.latex(mu)}\\,{name}\\right)' = {sympy.latex(product.rhs)}",
+                      check=Check.EQUIVALENT, before=standard, after=product))
+    try:
+        integral_Q = antiderivative(product.rhs, x)
+    except ValueError as exc:
+        raise CannotDerive(str(exc)) from exc
+    steps.append(integration_step(integral_Q, x, title="Integrate both sides"))
+    implicit = sympy.Eq(mu * u, integral_Q.value + C)
+    steps.append(solves_step("Add the constant", "Integrating the derivative gives back the product, plus a constant C.",
+                             implicit, ode, u, x))
+    solution = sympy.Eq(u, sympy.expand(integral_Q.value / mu) + C / mu)
+    solution = sympy.Eq(u, solution.rhs if sympy.count_ops(solution.rhs) <= sympy.count_ops(
+        sympy.simplify(solution.rhs)) else sympy.simplify(solution.rhs))
+    steps.append(solves_step(f"Divide by the integrating factor", f"Divide by $\\mu = {sympy.latex(mu)}$.",
+                             solution, ode, u, x))
+    return steps, solution
