@@ -1,0 +1,147 @@
+"""The scale-out backend: stream from an OpenAI-compatible ``/v1/chat/completions`` server.
+
+Works with vLLM, TGI and ``transformers serve``.  The profile gives the base URL
+(``TUTOR_REMOTE_URL``, with or without the trailing ``/v1``), the model name
+(``TUTOR_REMOTE_MODEL``; omitted from the request when unset, which single-model servers
+accept) and the API key's environment variable.  Connect and read timeouts are separate, so
+a dead server fails fast while a slow first token is still allowed.  The stream ends at
+``data: [DONE]``, at the first ``finish_reason``, or when the server closes the connection
+(``transformers serve`` sends no ``[DONE]``).
+
+Usage::
+
+    backend = RemoteBackend(load_profile("remote"))   # TUTOR_REMOTE_URL=http://gpu-box:8000/v1
+    for piece in backend.stream("y' = 2y"):
+        ...
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import httpx
+
+from tutor.backends import BackendError
+from tutor.profiles import ModelUnavailable, Profile
+
+
+def chat_url(base_url: str) -> str:
+    """``.../v1/chat/completions`` from a server URL given with or without ``/v1``."""
+    base = base_url.rstrip("/")
+    if base.endswith("/chat/completions"):
+        return base
+    if not base.endswith("/v1"):
+        base += "/v1"
+    return base + "/chat/completions"
+
+
+def parse_sse_lines(lines: Iterator[str]) -> Iterator[str]:
+    """Content pieces from server-sent-event lines of a chat completion stream.
+
+    Stops at ``[DONE]`` or at the first choice with a ``finish_reason``; ignores comments,
+    blank lines and events without content (role announcements, usage reports).
+    """
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith(":") or not line.startswith("data:"):
+            continue
+        data = line[len("data:"):].strip()
+        if data == "[DONE]":
+            return
+        try:
+            event = json.loads(data)
+        except json.JSONDecodeError:
+            continue  # a keep-alive or a vendor extension; not text
+        if isinstance(event, dict) and "error" in event:
+            error = event["error"]
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise BackendError(f"the model server reported an error: {message}")
+        choices = event.get("choices") if isinstance(event, dict) else None
+        if not choices:
+            continue
+        choice = choices[0]
+        piece = (choice.get("delta") or {}).get("content")
+        if piece:
+            yield piece
+        if choice.get("finish_reason"):
+            return
+
+
+class RemoteBackend:
+    """Chat completions from an OpenAI-compatible server, streamed."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+
+    def _timeout(self) -> httpx.Timeout:
+        p = self.profile
+        return httpx.Timeout(connect=p.connect_timeout, read=p.read_timeout, write=p.connect_timeout,
+                             pool=p.connect_timeout)
+
+    def _headers(self) -> dict[str, str]:
+        key = self.profile.api_key
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def request_body(self, problem_text: str, stream: bool = True, n: int = 1) -> dict[str, Any]:
+        g = self.profile.generation
+        body: dict[str, Any] = {
+            "messages": self.profile.format.messages(problem_text),
+            "stream": stream,
+            "max_tokens": g.max_new_tokens,
+            "temperature": g.temperature if (g.temperature > 0 or n == 1) else 0.8,
+            "top_p": g.top_p,
+        }
+        if g.repetition_penalty != 1.0:
+            body["repetition_penalty"] = g.repetition_penalty  # vLLM/TGI extension
+        if n > 1:
+            body["n"] = n
+        if self.profile.remote_model:
+            body["model"] = self.profile.remote_model
+        return body
+
+    def _unreachable(self, exc: Exception) -> ModelUnavailable:
+        return ModelUnavailable(
+            f"The model server for the '{self.profile.name}' profile at {self.profile.base_url} "
+            f"could not be reached ({type(exc).__name__}).",
+            missing=self.profile.base_url or "", hint="Check that it is running and TUTOR_REMOTE_URL is right.")
+
+    def stream(self, problem_text: str) -> Iterator[str]:
+        """New text pieces; closing the iterator closes the connection (the server stops)."""
+        self.profile.check_available()
+        url = chat_url(self.profile.base_url or "")
+        try:
+            with httpx.Client(timeout=self._timeout(), headers=self._headers()) as client:
+                with client.stream("POST", url, json=self.request_body(problem_text)) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        raise BackendError(f"the model server answered HTTP {response.status_code}: "
+                                           f"{response.text[:300]}")
+                    yield from parse_sse_lines(response.iter_lines())
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise self._unreachable(exc) from exc
+        except httpx.ReadTimeout as exc:
+            raise BackendError(f"the model server sent nothing for {self.profile.read_timeout:g} s") from exc
+        except httpx.HTTPError as exc:
+            raise BackendError(f"the connection to the model server failed ({type(exc).__name__})") from exc
+
+    def complete(self, problem_text: str, n: int = 1) -> list[str]:
+        """``n`` whole replies; one request with ``n`` (falls back to n requests if ignored)."""
+        self.profile.check_available()
+        url = chat_url(self.profile.base_url or "")
+        texts: list[str] = []
+        try:
+            with httpx.Client(timeout=self._timeout(), headers=self._headers()) as client:
+                while len(texts) < n:
+                    response = client.post(url, json=self.request_body(problem_text, stream=False, n=n - len(texts)))
+                    if response.status_code >= 400:
+                        raise BackendError(f"the model server answered HTTP {response.status_code}: "
+                                           f"{response.text[:300]}")
+                    choices = response.json().get("choices") or []
+                    if not choices:
+                        raise BackendError("the model server returned no choices")
+                    texts += [(c.get("message") or {}).get("content") or "" for c in choices]
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise self._unreachable(exc) from exc
+        except httpx.HTTPError as exc:
+            raise BackendError(f"the connection to the model server failed ({type(exc).__name__})") from exc
+        return texts[:n]
