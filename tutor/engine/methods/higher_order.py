@@ -274,6 +274,15 @@ def _vop_steps(problem: Problem, basis: list[sympy.Expr], g: sympy.Expr, x: symp
     return steps, particular
 
 
+def _generic(expr: sympy.Expr) -> sympy.Expr:
+    """The generic branch of a Piecewise (``C1 != 0``), as a textbook writes it."""
+    return expr.replace(lambda e: isinstance(e, sympy.Piecewise), lambda e: e.args[0].expr)
+
+
+def _generic_integration(result):
+    return dataclasses.replace(result, value=_generic(result.value))
+
+
 def _without_homogeneous_terms(particular: sympy.Expr, basis: list[sympy.Expr], x: sympy.Symbol) -> sympy.Expr:
     """Drop the terms ``c * y_i`` of a particular solution: they belong to ``y_h``."""
     kept = []
@@ -695,11 +704,13 @@ class ReductionOfOrder(Method):
             raise CannotDerive("reduction of order handles second-order equations")
         if self._missing_y(problem):
             steps, general, constants = self._derive_missing_y(problem)
-        elif self._missing_x(problem):
-            steps, general, constants = self._derive_missing_x(problem)
+            solution = sympy.Eq(problem.unknown, general)
+        elif self._missing_x(problem) and self._p_equation(problem) is not None:
+            steps, solution, constants = self._derive_missing_x(problem)
         else:
             raise CannotDerive("neither y nor x is missing")
-        return _finish(self, problem, steps, general, constants)
+        # constantsimp tidies e^{C1} and C1/2 into C1 here (nonlinear: no y_p to mangle).
+        return conclude(problem, self.id, steps, [solution], constants, hint=self.hint(problem))
 
     def _derive_missing_y(self, problem: Problem) -> tuple[list[Step], sympy.Expr, tuple]:
         from tutor.engine import registry  # here: the registry imports this module
@@ -778,14 +789,15 @@ class ReductionOfOrder(Method):
                           "The equation for $p(y)$ is separable." + lost_words,
                           rf"\frac{{dp}}{{{_latex(b_p)}}} = {_latex(a_y)}\,d{_latex(Ys)}", Check.NOTE))
         try:
-            left = antiderivative(1 / b_p, P)
-            right = antiderivative(a_y, Ys)
+            left = _generic_integration(antiderivative(1 / b_p, P))
+            right = _generic_integration(antiderivative(a_y, Ys))
         except ValueError as exc:
             raise CannotDerive(str(exc)) from exc
         steps.append(integration_step(left, x, title="Integrate the p side"))
         steps.append(integration_step(right, x, title="Integrate the y side"))
         c1, c2 = sympy.symbols("C1 C2")
-        p_solutions = sympy.solve(sympy.Eq(left.value, right.value + c1), P)
+        p_solutions = [_generic(v) for v in sympy.solve(sympy.Eq(left.value, right.value + c1), P)]
+        p_solutions = [v for v in p_solutions if not v.has(sympy.nan)]
         if not p_solutions:
             raise CannotDerive("cannot solve for p")
         p_of_y = p_solutions[0]
@@ -797,21 +809,26 @@ class ReductionOfOrder(Method):
             steps.append(Step("Solve for p", "", _latex(sympy.Eq(P, p_of_y)), Check.NOTE))
         # dy/dx = p(y): separate again.
         try:
-            integral = antiderivative(sympy.simplify(1 / p_of_y), Ys)
+            integral = _generic_integration(antiderivative(sympy.simplify(1 / p_of_y), Ys))
         except ValueError as exc:
             raise CannotDerive(str(exc)) from exc
         steps.append(integration_step(integral, x, title="Separate dy/dx = p(y) and integrate"))
-        implicit = sympy.Eq(integral.value, x + c2)
+        implicit = sympy.Eq(integral.value.subs(Ys, y), x + c2)
         try:
-            explicit = sympy.solve(implicit, Ys)
+            explicit = [_generic(v) for v in sympy.solve(sympy.Eq(integral.value, x + c2), Ys)]
+            explicit = [v for v in explicit if not v.has(sympy.nan)]
         except NotImplementedError:
             explicit = []
         if len(explicit) != 1:
-            raise CannotDerive("cannot write y explicitly")
+            # No single explicit y: the textbook leaves the answer implicit, F(y) = x + C2.
+            steps.append(Step("General solution (implicit)",
+                              "The relation cannot be solved for $y$ in one piece, so it is left implicit.",
+                              tex(implicit, x), Check.NOTE))
+            return steps, implicit, (c1, c2)
         general = explicit[0].subs(Ys, y)
         steps.append(Step("General solution", "Solve for $y$.",
                           tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general)))
-        return steps, general, (c1, c2)
+        return steps, sympy.Eq(y, general), (c1, c2)
 
     _MISSING_Y = (
         # (equation builder in y(x), x, k): textbook families with y absent
