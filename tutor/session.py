@@ -1,0 +1,252 @@
+"""A tutoring session: parse the problem, stream the reply, parse it live, verify, fall back.
+
+:class:`TutorSession` ties the pieces together for the app and the CLI:
+
+1. :func:`tutor.parse` reads the problem (a :class:`tutor.ParseError` goes to the caller);
+2. the profile's backend streams the reply (:mod:`tutor.backends`), and the sections are
+   parsed as the pieces arrive (:mod:`tutor.format`, or the profile's own format);
+3. the moment the Final Answer line is complete it is checked with the project's one
+   verifier, :func:`tutor.checker.check` (generation keeps running meanwhile);
+4. optionally (``generation.candidates`` > 1) more candidates are sampled in one batch and
+   the first verified one is kept (verified best-of-n);
+5. if the answer is still ``wrong`` or ``undecided`` and the engine solves the problem, the
+   engine's verified solution is offered, labelled as such (``fallback_used``).
+
+A profile whose model is missing raises :class:`tutor.profiles.ModelUnavailable` before any
+text is produced: the session never switches models silently.  A stream that breaks midway
+(server gone) is reported in ``error`` and treated like an undecided answer.
+
+Usage::
+
+    session = TutorSession(load_profile("tinyllama-ode"))
+    for update in session.stream("y' + 2y = e^(-x)"):
+        show(update.sections, update.verdict)          # live
+    result = update.result                              # the last update carries it
+    result.to_dict()["model_verdict"]
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from tutor.backends import BackendError, get_backend
+from tutor.format import FORMATS, PromptFormat, SectionParser, Sections, answer_text, serialize
+from tutor.parser import parse
+from tutor.problem import Problem
+from tutor.profiles import Profile, load_profile
+
+FALLBACK_LABEL = "Solution from the symbolic engine (verified by substitution)"
+_FALLBACK_VERDICTS = ("wrong", "undecided")
+
+
+class LiveSections:
+    """Sections of a reply as its pieces arrive, in the profile's format."""
+
+    def __init__(self, fmt: PromptFormat):
+        self.fmt = fmt
+        self._incremental = SectionParser() if fmt is FORMATS["tutor"] else None
+        self._pieces: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return "".join(self._pieces)
+
+    def feed(self, piece: str) -> Sections:
+        self._pieces.append(piece)
+        if self._incremental is not None:
+            return self._incremental.feed(piece)
+        return self.fmt.parse(self.text)
+
+    def finish(self) -> Sections:
+        if self._incremental is not None:
+            return self._incremental.finish()
+        return self.fmt.parse(self.text, done=True)
+
+
+def _verdict_dict(verdict: Any) -> dict:
+    data = verdict.to_dict() if hasattr(verdict, "to_dict") else dict(verdict)
+    return {"verdict": data.get("verdict"), "reason": data.get("reason", ""), **(
+        {"details": data["details"]} if data.get("details") else {})}
+
+
+@dataclass
+class SessionResult:
+    """Everything a session produced; ``to_dict`` is the CLI's JSON."""
+
+    problem: Problem
+    profile: Profile
+    text: str = ""
+    sections: Sections = field(default_factory=Sections)
+    model_verdict: dict | None = None
+    fallback_used: bool = False
+    fallback: Any = None            # the engine's Solution when it was offered
+    engine_solution: Any = None     # the Solution the symbolic backend streamed
+    candidates: int = 1             # replies generated (best-of-n)
+    chosen_candidate: int = 0       # which one is shown (0 = the streamed one)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str | None:
+        return self.model_verdict["verdict"] if self.model_verdict else None
+
+    @property
+    def fallback_text(self) -> str:
+        """The engine's solution in the tutor format, or "" when none was offered."""
+        return serialize(self.fallback.to_sections()) if self.fallback is not None else ""
+
+    def to_dict(self) -> dict:
+        final = self.sections.final_answer
+        if self.engine_solution is not None:
+            data = self.engine_solution.to_dict()
+        else:
+            data = {
+                "problem": {"latex": self.problem.latex},
+                "classification": {"text": self.sections.classification},
+                "method": None,
+                "hint": self.sections.hint,
+                "steps": [{"title": "", "text": step, "latex": ""} for step in self.sections.steps],
+                "answer": {"latex": answer_text(final), "sympy": ""} if final else None,
+                "verified": self.verdict == "correct",
+            }
+        data.update(
+            backend=self.profile.describe(),
+            model_verdict=self.model_verdict,
+            fallback_used=self.fallback_used,
+            text=self.text,
+            sections=self.sections.to_dict(),
+            candidates=self.candidates,
+            chosen_candidate=self.chosen_candidate,
+            error=self.error,
+            seconds=round(self.seconds, 3),
+        )
+        if self.fallback is not None:
+            data["fallback"] = {"label": FALLBACK_LABEL, **self.fallback.to_dict()}
+        return data
+
+
+@dataclass
+class SessionUpdate:
+    """One step of a session: a new piece of text, a verdict, a fallback, or the end."""
+
+    piece: str
+    text: str
+    sections: Sections
+    verdict: dict | None = None
+    fallback: Any = None
+    done: bool = False
+    result: SessionResult | None = None
+
+
+class TutorSession:
+    """Stream -> parse -> verify -> fall back, for one profile. Thread-safe to share."""
+
+    def __init__(self, profile: Profile | None = None, *, check_timeout: float | None = None,
+                 engine_timeout: float | None = None, fallback: bool = True):
+        self.profile = profile if profile is not None else load_profile()
+        self.check_timeout = check_timeout
+        self.engine_timeout = engine_timeout
+        self.use_fallback = fallback
+
+    def _check(self, problem: Problem, final_answer: str) -> dict:
+        from tutor.checker import check
+
+        return _verdict_dict(check(problem, answer_text(final_answer), timeout=self.check_timeout))
+
+    def _engine(self, problem: Problem):
+        from tutor.engine import solve
+
+        return solve(problem, timeout=self.engine_timeout)
+
+    def stream(self, problem_text: str) -> Iterator[SessionUpdate]:
+        """Updates as the reply streams; the last one has ``done=True`` and the ``result``."""
+        started = time.perf_counter()
+        problem = parse(problem_text)
+        result = SessionResult(problem=problem, profile=self.profile)
+        backend = get_backend(self.profile)
+        live = LiveSections(self.profile.format)
+        sections = Sections()
+        # The model sees what the student typed; the engine gets the parsed problem.
+        if self.profile.backend == "symbolic":
+            solution = self._engine(problem)
+            result.engine_solution = solution
+            from tutor.format import serialize_pieces
+
+            pieces: Iterator[str] = iter(serialize_pieces(solution.to_sections()))
+        else:
+            self.profile.check_available()  # ModelUnavailable before any text, never a switch
+            pieces = backend.stream(problem_text)
+        try:
+            for piece in pieces:
+                sections = live.feed(piece)
+                yield SessionUpdate(piece, live.text, sections, result.model_verdict)
+                if result.model_verdict is None and sections.final_answer_complete:
+                    result.model_verdict = self._check(problem, sections.final_answer)
+                    yield SessionUpdate("", live.text, sections, result.model_verdict)
+        except BackendError as exc:
+            result.error = str(exc)
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:  # stop generation if our consumer stopped early
+                close()
+        sections = live.finish()
+        result.text, result.sections = live.text, sections
+        if result.model_verdict is None:
+            if sections.final_answer.strip():
+                result.model_verdict = self._check(problem, sections.final_answer)
+            else:
+                reason = (f"The model stopped before giving a final answer ({result.error})." if result.error
+                          else "The reply has no final answer.")
+                result.model_verdict = {"verdict": "undecided", "reason": reason}
+            yield SessionUpdate("", live.text, sections, result.model_verdict)
+
+        wanted = self.profile.generation.candidates
+        if wanted > 1 and result.verdict != "correct" and self.profile.backend != "symbolic" and not result.error:
+            self._best_of_n(problem_text, problem, result, wanted - 1)
+            if result.chosen_candidate:
+                yield SessionUpdate("", result.text, result.sections, result.model_verdict)
+
+        if (self.use_fallback and self.profile.backend != "symbolic"
+                and result.verdict in _FALLBACK_VERDICTS):
+            solution = self._engine(problem)
+            if solution.verified:
+                result.fallback, result.fallback_used = solution, True
+                yield SessionUpdate("", result.text, result.sections, result.model_verdict, fallback=solution)
+        result.seconds = time.perf_counter() - started
+        yield SessionUpdate("", result.text, result.sections, result.model_verdict, result.fallback,
+                            done=True, result=result)
+
+    def _best_of_n(self, problem_text: str, problem: Problem, result: SessionResult, more: int) -> None:
+        """Sample ``more`` candidates in one batch; keep the first the verifier accepts."""
+        try:
+            texts = get_backend(self.profile).complete(problem_text, n=more)
+        except BackendError as exc:
+            result.error = str(exc)
+            return
+        result.candidates += len(texts)
+        for index, text in enumerate(texts, start=1):
+            sections = self.profile.format.parse(text, done=True)
+            if not sections.final_answer.strip():
+                continue
+            verdict = self._check(problem, sections.final_answer)
+            if verdict["verdict"] == "correct":
+                result.text, result.sections, result.model_verdict = text, sections, verdict
+                result.chosen_candidate = index
+                return
+
+    def run(self, problem_text: str) -> SessionResult:
+        """The whole session without live updates."""
+        update = None
+        for update in self.stream(problem_text):
+            pass
+        assert update is not None and update.result is not None
+        return update.result
+
+
+def solve_with_profile(problem_text: str, profile: str | Profile | None = None, *,
+                       base_model: str | None = None, adapter: str | None = None) -> SessionResult:
+    """One call: the session result for ``problem_text`` with the named (or default) profile."""
+    chosen = profile if isinstance(profile, Profile) else load_profile(profile, base_model=base_model,
+                                                                       adapter=adapter)
+    return TutorSession(chosen).run(problem_text)
