@@ -250,12 +250,16 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
     if constants and tidy:
         simplified = []
         for s in solutions:
+            if not (s.lhs == problem.unknown and not s.rhs.has(problem.unknown)):
+                simplified.append(s)  # an implicit F(x, y) = C keeps the form the steps derived
+                continue
             try:
                 # doit() re-evaluates the unevaluated products constantsimp can leave (1/2*1)
                 tidy = constantsimp(s, constants).doit()
             except Exception:  # constantsimp is heuristic; keep the unsimplified form
                 tidy = s
             simplified.append(tidy if sympy.count_ops(tidy) <= sympy.count_ops(s) else s)
+        simplified = list(dict.fromkeys(simplified))  # y = ±sqrt(C)/x both become y = C/x
         if len(constants) == 1:
             simplified = _merge_sign_twins(simplified, constants[0])
         if simplified != solutions:

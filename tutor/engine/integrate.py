@@ -34,19 +34,31 @@ def _describe(rule, variable: sympy.Symbol, out: list[str]) -> None:
     """Collect the rules worth naming, outermost first, without repeats."""
     name = type(rule).__name__
     phrase = None
+    def has_dummy(*exprs) -> bool:
+        # Inside a substitution the rules speak of SymPy's dummy u: say it in words instead.
+        return any(isinstance(s, sympy.Dummy) for e in exprs for s in sympy.sympify(e).free_symbols)
+
     if name == "URule":
-        phrase = f"substitution $u = {sympy.latex(rule.u_func)}$"
-    elif name in ("PartsRule",):
+        phrase = None if has_dummy(rule.u_func) else f"substitution $u = {sympy.latex(rule.u_func)}$"
+    elif name == "PartsRule" and has_dummy(rule.u, rule.dv):
+        phrase = "integration by parts"
+    elif name == "PartsRule":
         phrase = f"integration by parts with $u = {sympy.latex(rule.u)}$, $dv = {sympy.latex(rule.dv)}\\,d{sympy.latex(rule.variable)}$"
     elif name == "CyclicPartsRule":
         phrase = "integration by parts twice (the integral reappears and is solved for)"
     elif name == "RewriteRule":
         try:
-            is_apart = sympy.simplify(rule.rewritten - sympy.apart(rule.integrand, rule.variable)) == 0 and \
-                rule.rewritten != rule.integrand and rule.integrand.is_rational_function(rule.variable)
+            is_apart = (rule.integrand.is_rational_function(rule.variable)
+                        and sympy.degree(sympy.denom(sympy.together(rule.integrand)), rule.variable) >= 1
+                        and rule.rewritten != rule.integrand
+                        and sympy.simplify(rule.rewritten - sympy.apart(rule.integrand, rule.variable)) == 0)
         except Exception:
             is_apart = False
-        if is_apart:
+        if not is_apart and rule.integrand.is_polynomial(rule.variable):
+            is_apart = None  # expanding a polynomial is not worth naming
+        if is_apart is None:
+            phrase = None
+        elif is_apart:
             phrase = f"partial fractions: ${sympy.latex(rule.integrand)} = {sympy.latex(rule.rewritten)}$"
         else:
             phrase = f"rewriting the integrand as ${sympy.latex(rule.rewritten)}$"
@@ -110,6 +122,8 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
         rules = ["SymPy's integrator (no textbook rule applies directly)"]
         if value.has(sympy.Integral):
             raise ValueError(f"no closed-form antiderivative of {f}")
+    if value.is_polynomial(t) and sympy.count_ops(sympy.expand(value)) <= 2 * sympy.count_ops(value) + 4:
+        value = sympy.expand(value)  # x^3 y + x^2 y^2/2, not y (x^3 + x^2 y / 2)
     return Integration(f, t, value, tuple(rules))
 
 

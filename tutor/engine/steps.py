@@ -168,7 +168,9 @@ def is_zero(expr: sympy.Expr) -> bool | None:
         simplified = expr
     if simplified == 0:
         return True
-    return _numeric_zero(simplified)
+    # y(x), y'(x) become plain symbols so that random values can be put in.
+    (frozen,), _, _ = _freeze([simplified])
+    return _numeric_zero(frozen)
 
 
 def equivalent(a: sympy.Basic, b: sympy.Basic) -> StepCheck:

@@ -70,23 +70,26 @@ def separate_and_integrate(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.S
             why = (f" This assumes ${sympy.latex(h)} \\neq 0$: dividing loses the constant solution"
                    + ("s " if len(lost) > 1 else " ") + ", ".join(f"${tex(l, x)}$" for l in lost) + ".")
         else:
-            why = f" (${sympy.latex(h)}$ never vanishes, so nothing is lost.)"
-        factor = (f"Multiply by ${sympy.latex(1 / h)}$" if sympy.numer(sympy.together(h)).free_symbols.isdisjoint({U})
-                  else f"Divide by ${sympy.latex(h)}$")
+            why = f" (${sympy.latex(h)}$ never vanishes, so no solution is lost.)"
+        reciprocal = sympy.factor(sympy.cancel(1 / h)) if h.is_rational_function(U) else sympy.simplify(1 / h)
+        factor = (f"Divide by ${sympy.latex(h)}$" if sympy.denom(sympy.together(h)).free_symbols.isdisjoint({U})
+                  else f"Multiply by ${sympy.latex(reciprocal)}$")
         steps.append(Step(
             "Separate the variables",
             f"{factor} and write $d{name}$ and $d{sympy.latex(x)}$ on separate sides." + why,
-            latex=(f"\\frac{{d{name}}}{{{sympy.latex(h)}}} = {sympy.latex(g)}\\,d{sympy.latex(x)}"),
+            latex=(f"{sympy.latex(reciprocal)}\\,d{name} = {sympy.latex(g)}\\,d{sympy.latex(x)}"
+                   if reciprocal != 1 else f"d{name} = {sympy.latex(g)}\\,d{sympy.latex(x)}"),
             check=Check.EQUIVALENT, before=ode, after=separated))
         before = separated
     else:
         before = ode
-    integrated = sympy.Eq(sympy.Integral(1 / h, U), sympy.Integral(g, x))
+    integrand = sympy.factor(sympy.cancel(1 / h)) if h.is_rational_function(U) else 1 / h
+    integrated = sympy.Eq(sympy.Integral(integrand, U), sympy.Integral(g, x))
     steps.append(Step("Integrate both sides", "Integrate each side with respect to its own variable.",
                       latex=tex(integrated, x), check=Check.INTEGRATED, before=before, after=integrated,
                       unknown=u))
     try:
-        left = antiderivative(1 / h, U)
+        left = antiderivative(integrand, U)
         right = antiderivative(g, x)
     except ValueError as exc:
         raise CannotDerive(str(exc)) from exc
@@ -109,6 +112,24 @@ def explicit_solutions(relation: sympy.Eq, unknown: sympy.Expr, U: sympy.Symbol,
     rel = (relation.lhs - relation.rhs).subs(unknown, U)
     if not rel.has(U):
         return None
+    # Only try when a textbook would: U occurs once (invert the functions around it) or the
+    # relation is a polynomial of degree <= 2 in U.  sympy.solve on x^2 e^y + y sin x = C
+    # can take many seconds and finds nothing.
+    if rel.count(U) > 1:
+        # ln v - ln(v + 1) = ln x + C: combine the logs into one, then it is one occurrence
+        combined = sympy.logcombine(rel, force=True)
+        logs = [t for t in sympy.Add.make_args(combined) if t.has(U)]
+        if len(logs) == 1:
+            coeff, log_term = logs[0].as_independent(U)
+            if isinstance(log_term, sympy.log) and log_term.args[0].is_rational_function(U):
+                rest = combined - logs[0]
+                argument = sympy.together(log_term.args[0])
+                rel = sympy.numer(argument) - sympy.denom(argument) * sympy.exp(-rest / coeff)
+        try:
+            if sympy.Poly(rel, U).degree() > 2:
+                return None
+        except sympy.PolynomialError:
+            return None
     try:
         sols = sympy.solve(rel, U, dict=False)
     except (NotImplementedError, ValueError):
@@ -133,6 +154,13 @@ def explicit_step(implicit: sympy.Eq, ode: sympy.Eq, unknown: sympy.Expr, variab
                       check=Check.NOTE)], (implicit,), False)
     text = f"Solve for ${sympy.latex(U)}$" + (" (two branches)." if len(sols) > 1 else ".")
     return [solves_step("Solve for " + sympy.latex(U), text, sols, ode, unknown, variable)], sols, True
+
+
+def exp_tex(exponent: sympy.Expr, value: sympy.Expr, x: sympy.Symbol) -> str:
+    """``e^{A} = value`` (just ``e^{A}`` when the value is written the same way)."""
+    power = f"e^{{{tex(exponent, x)}}}"
+    shown = tex(value, x)
+    return power if shown == power else f"{power} = {shown}"
 
 
 def _coefficient_tex(P: sympy.Expr, x: sympy.Symbol) -> str:
@@ -167,8 +195,7 @@ def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: 
         raise CannotDerive("integrating factor with absolute values")
     steps.append(Step("Integrating factor",
                       "The integrating factor is $\\mu(x) = e^{\\int P\\,dx}$ (no constant needed: any one factor works).",
-                      latex=f"\\mu(x) = e^{{{tex(integral_P.value, x)}}}" + (
-                          f" = {tex(mu, x)}" if mu != sympy.exp(integral_P.value) else ""),
+                      latex="\\mu(x) = " + exp_tex(integral_P.value, mu, x),
                       check=Check.IDENTITY, after=sympy.Eq(sympy.exp(integral_P.value), mu, evaluate=False)))
     multiplied = sympy.Eq(mu * du + mu * P * u, mu * Q)
     product = sympy.Eq(sympy.Derivative(mu * u, x), sympy.simplify(mu * Q))

@@ -1,0 +1,253 @@
+"""Exact equations ``M dx + N dy = 0`` (``M_y = N_x``) and integrating factors ``mu(x)``/``mu(y)``.
+
+Exact: test ``M_y = N_x``, build the potential ``F`` with ``F_x = M`` (integrate M in x,
+add ``g(y)``, fix ``g`` from ``F_y = N``); the solution is ``F(x, y) = C``.
+Integrating factor: when ``(M_y - N_x)/N`` depends on x only, ``mu = e^{∫ (M_y - N_x)/N dx}``;
+when ``(N_x - M_y)/M`` depends on y only, ``mu = e^{∫ (N_x - M_y)/M dy}``; then as exact.
+"""
+from __future__ import annotations
+
+import random
+
+import sympy
+
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, first_order_parts,
+                               make_problem, y_symbol)
+from tutor.engine.integrate import antiderivative, integration_step
+from tutor.engine.methods.common import C, exp_tex, explicit_step, solves_step
+from tutor.engine.steps import Check, Step, tex
+from tutor.problem import Answer, InitialCondition, Problem
+
+
+def _forms(problem: Problem) -> list[tuple[sympy.Expr, sympy.Expr]]:
+    """Candidate (M, N) in the symbols (x, Y): as written, then with denominators cleared."""
+    if problem.order != 1:
+        return []
+    x, Y = problem.variable, y_symbol(problem)
+    p = sympy.Dummy("p")
+    expr = problem.expr.subs(sympy.Derivative(problem.unknown, x), p).subs(problem.unknown, Y)
+    out = []
+    for candidate in (expr, sympy.expand(expr), sympy.numer(sympy.together(expr))):
+        N = sympy.diff(candidate, p)
+        if N == 0 or N.has(p):
+            continue
+        M = candidate.subs(p, 0)
+        if (M, N) not in out:
+            out.append((M, N))
+    return out
+
+
+def _is_exact(M: sympy.Expr, N: sympy.Expr, x: sympy.Symbol, Y: sympy.Symbol) -> bool:
+    return sympy.simplify(sympy.diff(M, Y) - sympy.diff(N, x)) == 0
+
+
+def exact_form(problem: Problem) -> tuple[sympy.Expr, sympy.Expr] | None:
+    x, Y = problem.variable, y_symbol(problem)
+    for M, N in _forms(problem):
+        if _is_exact(M, N, x, Y):
+            return M, N
+    return None
+
+
+def integrating_factor(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Symbol, sympy.Expr] | None:
+    """(M, N, ratio, variable of mu, mu) for a non-exact form with mu(x) or mu(y), else None."""
+    x, Y = problem.variable, y_symbol(problem)
+    for M, N in _forms(problem):
+        if _is_exact(M, N, x, Y):
+            continue
+        difference = sympy.diff(M, Y) - sympy.diff(N, x)
+        for ratio, var, other in ((difference / N, x, Y), (-difference / M, Y, x)):
+            ratio = sympy.simplify(ratio)
+            if ratio.has(other) or ratio == 0:
+                continue
+            try:
+                integral = antiderivative(ratio, var)
+            except ValueError:
+                continue
+            mu = sympy.simplify(sympy.exp(integral.value))
+            if mu.has(sympy.Abs) or mu.has(sympy.Integral):
+                continue
+            return M, N, ratio, var, mu
+    return None
+
+
+def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: sympy.Eq
+                    ) -> tuple[list[Step], sympy.Eq]:
+    """Steps for an exact ``M + N y' = 0``: test, build F, state ``F(x, y) = C``."""
+    x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+    yname = sympy.latex(Y)
+    steps: list[Step] = []
+    My, Nx = sympy.simplify(sympy.diff(M, Y)), sympy.simplify(sympy.diff(N, x))
+    steps.append(Step("Test for exactness",
+                      f"With $M = {sympy.latex(M)}$ and $N = {sympy.latex(N)}$: $M_{yname} = {sympy.latex(My)}$ and "
+                      f"$N_x = {sympy.latex(Nx)}$ are equal, so the equation is exact: there is F with "
+                      f"$F_x = M$, $F_{yname} = N$.",
+                      latex=f"\\frac{{\\partial M}}{{\\partial {yname}}} = {sympy.latex(My)} = \\frac{{\\partial N}}{{\\partial x}}",
+                      check=Check.IDENTITY, after=sympy.Eq(sympy.Derivative(M, Y), sympy.Derivative(N, x),
+                                                           evaluate=False)))
+    try:
+        Fx = antiderivative(M, x)
+    except ValueError as exc:
+        raise CannotDerive(str(exc)) from exc
+    steps.append(integration_step(Fx, x, title="Integrate M with respect to x"))
+    steps[-1] = Step(steps[-1].title, steps[-1].text + f" So $F = {sympy.latex(Fx.value)} + g({yname})$.",
+                     latex=steps[-1].latex.replace("+ C", f"+ g({yname})"), check=steps[-1].check,
+                     after=steps[-1].after)
+    g_prime = sympy.simplify(N - sympy.diff(Fx.value, Y))
+    if g_prime.has(x):
+        raise CannotDerive("g'(y) depends on x (not exact after all)")
+    steps.append(Step(f"Find g({yname})",
+                      f"Differentiate F with respect to ${yname}$ and set it equal to N: this leaves "
+                      f"$g'({yname}) = {sympy.latex(g_prime)}$.",
+                      latex=f"F_{yname} = {sympy.latex(sympy.diff(Fx.value, Y))} + g'({yname}) = {sympy.latex(N)}",
+                      check=Check.IDENTITY,
+                      after=sympy.Eq(sympy.Derivative(Fx.value, Y) + g_prime, N, evaluate=False)))
+    F = Fx.value
+    if g_prime != 0:
+        try:
+            g = antiderivative(g_prime, Y)
+        except ValueError as exc:
+            raise CannotDerive(str(exc)) from exc
+        steps.append(integration_step(g, Y, title=f"Integrate g'({yname})"))
+        F = F + g.value
+    steps.append(Step("The potential",
+                      f"So $F(x, {yname}) = {sympy.latex(F)}$; check: $F_x = M$.",
+                      latex=f"F(x, {yname}) = {sympy.latex(F)}",
+                      check=Check.IDENTITY, after=sympy.Eq(sympy.Derivative(F, x), M, evaluate=False)))
+    implicit = sympy.Eq(F.subs(Y, y), C)
+    steps.append(solves_step("General solution",
+                             "The level curves of the potential are the solutions: $F(x, y) = C$.",
+                             implicit, before, y, x))
+    return steps, implicit
+
+
+class Exact(Method):
+    id = "exact"
+    name = "Exact equation"
+    orders = (1,)
+
+    def matches(self, problem: Problem) -> bool:
+        form = exact_form(problem)
+        # y' = f(x) is trivially "exact" (M = -f(x), N = 1); a textbook calls that direct integration.
+        return form is not None and (form[0].has(y_symbol(problem)) or form[1].has(problem.variable))
+
+    def hint(self, problem: Problem) -> str:
+        return ("Write the equation as $M\\,dx + N\\,dy = 0$; since $M_y = N_x$ it is exact: find the potential "
+                "$F$ with $F_x = M$, $F_y = N$, and the solution is $F(x, y) = C$.")
+
+    def derive(self, problem: Problem) -> Derivation:
+        form = exact_form(problem)
+        if form is None:
+            raise CannotDerive("not exact")
+        M, N = form
+        x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+        written = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
+        steps = [Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{sympy.latex(Y)} = 0$.",
+                      latex=f"\\left({sympy.latex(M)}\\right)dx + \\left({sympy.latex(N)}\\right)d{sympy.latex(Y)} = 0",
+                      check=Check.EQUIVALENT, before=problem.equation, after=written)]
+        more, implicit = potential_steps(problem, M, N, written)
+        steps += more
+        explicit_steps, solutions, _ = explicit_step(implicit, written, y, x, Y)
+        steps += explicit_steps
+        return conclude(problem, self.id, steps, solutions, [C], hint=self.hint(problem))
+
+    def _generate(self, rng: random.Random, difficulty: int) -> Practice:
+        x, Y = sympy.symbols("x y")
+        yf = sympy.Function("y")
+        y = yf(x)
+        a, b = rng.choice([1, 2, 3]), rng.choice([1, 2, 3])
+        pieces = [a * x ** 2 * Y, x * Y ** 2, b * x * Y, sympy.exp(x) * Y, x * sympy.sin(Y), x ** 3 * Y ** 2]
+        F = rng.choice(pieces[: 3 + difficulty]) + rng.choice([Y ** 2, Y ** 3, sympy.exp(Y), Y])
+        if difficulty > 1:
+            F += rng.choice([x ** 2, sympy.sin(x), x ** 3, sympy.exp(2 * x)])
+        M, N = sympy.diff(F, x), sympy.diff(F, Y)
+        equation = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
+        value = C
+        ics: tuple = ()
+        if difficulty >= 3:
+            y0 = rng.choice([1, 2])
+            ics = (InitialCondition(0, sympy.Integer(1), sympy.Integer(y0)),)
+            value = F.subs({x: 1, Y: y0})
+        problem = make_problem(equation, yf, x, ics)
+        answer = Answer(solutions=(sympy.Eq(F.subs(Y, y), value),), constants=() if ics else (C,), explicit=(False,))
+        return Practice(self.id, 0, difficulty, problem, answer)
+
+
+class IntegratingFactor(Method):
+    id = "integrating_factor"
+    name = "Integrating factor for a non-exact equation"
+    orders = (1,)
+
+    def matches(self, problem: Problem) -> bool:
+        return integrating_factor(problem) is not None
+
+    def hint(self, problem: Problem) -> str:
+        found = integrating_factor(problem)
+        which = "x" if found is None or found[3] == problem.variable else sympy.latex(found[3])
+        return (f"The equation $M\\,dx + N\\,dy = 0$ is not exact, but it has an integrating factor "
+                f"$\\mu({which})$; multiply by it to make it exact, then find the potential $F$.")
+
+    def derive(self, problem: Problem) -> Derivation:
+        found = integrating_factor(problem)
+        if found is None:
+            raise CannotDerive("no integrating factor of one variable")
+        M, N, ratio, var, mu = found
+        x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+        yname = sympy.latex(Y)
+        written = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
+        My, Nx = sympy.simplify(sympy.diff(M, Y)), sympy.simplify(sympy.diff(N, x))
+        steps = [Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{yname} = 0$.",
+                      latex=f"\\left({sympy.latex(M)}\\right)dx + \\left({sympy.latex(N)}\\right)d{yname} = 0",
+                      check=Check.EQUIVALENT, before=problem.equation, after=written),
+                 Step("Test for exactness",
+                      f"$M_{yname} = {sympy.latex(My)}$ but $N_x = {sympy.latex(Nx)}$: not exact.",
+                      latex=f"M_{yname} - N_x = {sympy.latex(sympy.simplify(My - Nx))}",
+                      check=Check.IDENTITY,
+                      after=sympy.Eq(sympy.Derivative(M, Y) - sympy.Derivative(N, x), sympy.simplify(My - Nx),
+                                     evaluate=False))]
+        if var == x:
+            formula = f"\\frac{{M_{yname} - N_x}}{{N}} = {sympy.latex(ratio)}"
+            text = "This ratio depends on x alone, so there is an integrating factor $\\mu(x) = e^{\\int \\frac{M_y - N_x}{N}dx}$."
+            relation = sympy.Eq((sympy.Derivative(M, Y) - sympy.Derivative(N, x)) / N, ratio, evaluate=False)
+        else:
+            formula = f"\\frac{{N_x - M_{yname}}}{{M}} = {sympy.latex(ratio)}"
+            text = (f"This ratio depends on ${yname}$ alone, so there is an integrating factor "
+                    f"$\\mu({yname}) = e^{{\\int \\frac{{N_x - M_y}}{{M}}d{yname}}}$.")
+            relation = sympy.Eq((sympy.Derivative(N, x) - sympy.Derivative(M, Y)) / M, ratio, evaluate=False)
+        steps.append(Step("Look for an integrating factor", text, latex=formula, check=Check.IDENTITY, after=relation))
+        integral = antiderivative(ratio, var)
+        steps.append(integration_step(integral, x, title="Integrate the ratio"))
+        steps.append(Step("Integrating factor", "Exponentiate (no constant needed).",
+                          latex="\\mu = " + exp_tex(integral.value, mu, x),
+                          check=Check.IDENTITY, after=sympy.Eq(sympy.exp(integral.value), mu, evaluate=False)))
+        M2, N2 = (sympy.expand(e) if e.is_polynomial(x, Y) else sympy.simplify(e) for e in (mu * M, mu * N))
+        exact = sympy.Eq(M2.subs(Y, y) + N2.subs(Y, y) * sympy.Derivative(y, x), 0)
+        steps.append(Step("Multiply by the integrating factor",
+                          "Multiplying by $\\mu$ gives an exact equation (solutions where $\\mu$ vanishes or is "
+                          "undefined are not part of this family).",
+                          latex=f"\\left({sympy.latex(M2)}\\right)dx + \\left({sympy.latex(N2)}\\right)d{yname} = 0",
+                          check=Check.EQUIVALENT, before=written, after=exact))
+        more, implicit = potential_steps(problem, M2, N2, exact)
+        steps += more
+        explicit_steps, solutions, _ = explicit_step(implicit, written, y, x, Y)
+        steps += explicit_steps
+        return conclude(problem, self.id, steps, solutions, [C], hint=self.hint(problem))
+
+    def _generate(self, rng: random.Random, difficulty: int) -> Practice:
+        x, Y = sympy.symbols("x y")
+        yf = sympy.Function("y")
+        y = yf(x)
+        # An exact potential F divided by a factor of one variable: the factor is the mu to find.
+        F = rng.choice([x ** 2 * Y, x * Y ** 2, x ** 3 * Y, x ** 2 * Y ** 2 + x ** 4][: 2 + difficulty]) + \
+            rng.choice([Y ** 2, x ** 2, 0][: 1 + difficulty])
+        mu = rng.choice([x, x ** 2, Y, sympy.exp(x)][: 2 + difficulty])
+        if F.has(Y) is False:
+            F += Y
+        M, N = sympy.cancel(sympy.diff(F, x) / mu), sympy.cancel(sympy.diff(F, Y) / mu)
+        equation = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
+        problem = make_problem(equation, yf, x)
+        answer = Answer(solutions=(sympy.Eq(F.subs(Y, y), C),), constants=(C,), explicit=(False,))
+        return Practice(self.id, 0, difficulty, problem, answer)
+
+
+METHODS = [Exact, IntegratingFactor]
