@@ -29,7 +29,7 @@ from functools import lru_cache, partial
 import sympy
 
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form
-from tutor.engine.integrate import antiderivative, integration_step
+from tutor.engine.integrate import Integration, antiderivative, integration_step
 from tutor.engine.linear_ode import (
     LinearODE, Root, TrialPart, characteristic_polynomial, characteristic_roots,
     constant_coefficient_basis, euler_basis, forcing_terms, indicial_polynomial, linear_form,
@@ -151,10 +151,52 @@ def _characteristic_steps(problem: Problem, equation: LinearODE
 
 
 def _finish(method: Method, problem: Problem, steps: list[Step], general: sympy.Expr,
-            constants: tuple[sympy.Symbol, ...], tidy: bool = False) -> Derivation:
-    """Textbook constant names, the IVP constants (shown) and the derivation: the lead's ``conclude``."""
-    return conclude(problem, method.id, steps, [sympy.Eq(problem.unknown, general)], constants,
-                    hint=method.hint(problem), tidy=tidy)
+            constants: tuple[sympy.Symbol, ...]) -> Derivation:
+    """Close a linear method: the general solution, or the IVP constants solved and shown.
+
+    The lead's ``conclude`` simplifies the IVP answer (``cos 3x + sin 3x`` would become
+    ``\\sqrt2 \\sin(3x + \\pi/4)``); a linear answer reads best as the general solution
+    with the constants put in, so the IVP is solved here.
+    """
+    y = problem.unknown
+    if not problem.ics:
+        return conclude(problem, method.id, steps, [sympy.Eq(y, general)], constants,
+                        hint=method.hint(problem), tidy=False)
+    more, particular = _ivp_steps(problem, general, constants)
+    return Derivation(method.id, tuple(steps + more), (sympy.Eq(y, particular),), (), (True,),
+                      hint=method.hint(problem))
+
+
+def _ivp_steps(problem: Problem, general: sympy.Expr, constants: tuple[sympy.Symbol, ...]
+               ) -> tuple[list[Step], sympy.Expr]:
+    """The linear system for the constants from the initial conditions, solved and shown."""
+    x, y = problem.variable, problem.unknown
+    equations, shown = [], []
+    for ic in problem.ics:
+        equations.append(sympy.Eq(sympy.expand(sympy.diff(general, x, ic.order).subs(x, ic.point)), ic.value))
+        shown.append(ic.latex(problem.function) + r":\ " + _latex(equations[-1]))
+    try:
+        found = sympy.solve(equations, constants, dict=True)
+    except NotImplementedError as exc:
+        raise CannotDerive(f"cannot solve for the constants: {exc}") from exc
+    if len(found) != 1 or set(found[0]) != set(constants):
+        raise CannotDerive("the initial conditions do not determine the constants")
+    values = found[0]
+    particular = general.xreplace(values)
+    if particular.has(sympy.nan, sympy.zoo):
+        raise CannotDerive("the solution is not defined at the initial point")
+    conditions = ", ".join(f"${ic.latex(problem.function)}$" for ic in problem.ics)
+    steps = [
+        Step("Use the initial conditions",
+             f"Differentiate the general solution as needed and substitute {conditions}.",
+             r" \\ ".join(shown), Check.NOTE),
+        Step("Solve for the constants",
+             "Solve the linear system for the constants and put them into the general solution.",
+             r",\quad ".join(_latex(sympy.Eq(c, values[c])) for c in constants)
+             + r"\qquad " + tex(sympy.Eq(y, particular), x),
+             Check.CONSTANTS, after=sympy.Eq(y, particular)),
+    ]
+    return steps, particular
 
 
 def _coefficient_system_latex(equations: list[sympy.Eq], solution: dict) -> str:
@@ -252,10 +294,7 @@ def _vop_steps(problem: Problem, basis: list[sympy.Expr], g: sympy.Expr, x: symp
         if d == 0:
             us.append(sympy.S.Zero)
             continue
-        try:
-            result = antiderivative(d, x)
-        except ValueError as exc:
-            raise CannotDerive(str(exc)) from exc
+        result = _textbook_antiderivative(d, x)
         step = integration_step(result, x, title=f"Integrate for ${_latex(u)}$")
         steps.append(dataclasses.replace(step, latex=f"{_latex(u)} = " + step.latex.removesuffix(" + C"),
                                          text=step.text + " The constant of integration can be dropped: "
@@ -272,6 +311,48 @@ def _vop_steps(problem: Problem, basis: list[sympy.Expr], g: sympy.Expr, x: symp
                       + " = " + _latex(raw) + ("" if particular == raw else r"\ \to\ " + _latex(particular)),
                       Check.NOTE))
     return steps, particular
+
+
+def _real_logs(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
+    """``\\ln(\\sin x - 1)`` -> ``\\ln(1 - \\sin x)``: the same antiderivative up to a constant,
+    but real where the integrand is (textbooks write ``\\ln|u|``)."""
+    points = [sympy.Rational(3, 10), sympy.Rational(7, 10), sympy.Rational(11, 10)]
+
+    def flip(e: sympy.Expr) -> sympy.Expr:
+        arg = e.args[0]
+        try:
+            values = [complex(arg.subs(x, p).evalf()) for p in points]
+        except (TypeError, ValueError):
+            return e
+        if all(abs(v.imag) < 1e-12 and v.real < 0 for v in values):
+            return sympy.log(sympy.expand(-arg))
+        return e
+
+    return expr.replace(lambda e: isinstance(e, sympy.log), flip)
+
+
+def _textbook_antiderivative(f: sympy.Expr, x: sympy.Symbol):
+    """The lead's rule-naming antiderivative, or SymPy's integrate when that is much tidier.
+
+    manualintegrate sometimes takes a long road (``\\int \\cot x\\,dx`` through
+    ``u = \\sec^2 x`` and partial fractions); a table integral gives ``\\ln|\\sin x|``.
+    The simpler result is kept, and the step names the rule that produced it.
+    """
+    candidates = []
+    try:
+        candidates.append(_generic_integration(antiderivative(f, x)))
+    except ValueError:
+        pass
+    try:
+        plain = _generic(sympy.integrate(f, x))
+        if not plain.has(sympy.Integral):
+            candidates.append(Integration(f, x, plain, ("a table integral (SymPy's integrate)",)))
+    except Exception:  # integrate can raise on odd integrands; the manual result may still stand
+        pass
+    if not candidates:
+        raise CannotDerive(f"no closed-form antiderivative of {f}")
+    tidied = [dataclasses.replace(c, value=_real_logs(c.value, x)) for c in candidates]
+    return min(tidied, key=lambda c: sympy.count_ops(c.value))
 
 
 def _generic(expr: sympy.Expr) -> sympy.Expr:
@@ -762,7 +843,7 @@ class ReductionOfOrder(Method):
         steps.append(Step("p found", "", tex(sympy.Eq(p(x), p_solution), x), Check.SOLVES,
                           after=sympy.Eq(p(x), p_solution), ode=reduced, unknown=p(x)))
         try:
-            result = antiderivative(p_solution, x)
+            result = _generic_integration(antiderivative(p_solution, x))
         except ValueError as exc:
             raise CannotDerive(str(exc)) from exc
         steps.append(integration_step(result, x, title="Integrate y' = p"))
