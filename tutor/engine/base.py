@@ -258,7 +258,8 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
                 tidy = constantsimp(s, constants).doit()
             except Exception:  # constantsimp is heuristic; keep the unsimplified form
                 tidy = s
-            simplified.append(tidy if sympy.count_ops(tidy) <= sympy.count_ops(s) else s)
+            shorter = sympy.count_ops(tidy) <= sympy.count_ops(s) and len(str(tidy)) <= len(str(s))
+            simplified.append(tidy if shorter else s)
         simplified = list(dict.fromkeys(simplified))  # y = ±sqrt(C)/x both become y = C/x
         if len(constants) == 1:
             simplified = _merge_sign_twins(simplified, constants[0])

@@ -78,7 +78,7 @@ def _degree(expr: sympy.Expr, syms: list[sympy.Symbol], top: sympy.Symbol, probl
     if poly is None or any(g.has(*derivs) for g in poly.coeffs()):
         name = problem.function.__name__ + "'" * problem.order if problem.order <= 3 else f"{problem.function.__name__}^({problem.order})"
         return None, f"the equation is not a polynomial in the derivatives (e.g. {name} inside a function or a root)"
-    return sympy.degree(numerator, top), ""
+    return int(sympy.degree(numerator, top)), ""
 
 
 def _is_linear(numerator: sympy.Expr, syms: list[sympy.Symbol]) -> bool:

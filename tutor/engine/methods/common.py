@@ -184,26 +184,33 @@ def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: 
     standard = sympy.Eq(du + P * u, Q)
     steps.append(Step("Standard form", f"Write the equation as ${name}' + P(x)\\,{name} = Q(x)$ with "
                                         f"$P = {tex(P, x)}$ and $Q = {tex(Q, x)}$.",
-                      latex=f"{name}' + {_coefficient_tex(P, x)}{name} = {tex(Q, x)}".replace("+ -", "- "), check=Check.EQUIVALENT, before=ode, after=standard))
-    try:
-        integral_P = antiderivative(P, x)
-    except ValueError as exc:
-        raise CannotDerive(str(exc)) from exc
-    steps.append(integration_step(integral_P, x, title="Integrate P"))
-    mu = sympy.simplify(sympy.exp(integral_P.value))
-    if mu.has(sympy.Abs):
-        raise CannotDerive("integrating factor with absolute values")
-    steps.append(Step("Integrating factor",
-                      "The integrating factor is $\\mu(x) = e^{\\int P\\,dx}$ (no constant needed: any one factor works).",
-                      latex="\\mu(x) = " + exp_tex(integral_P.value, mu, x),
-                      check=Check.IDENTITY, after=sympy.Eq(sympy.exp(integral_P.value), mu, evaluate=False)))
-    multiplied = sympy.Eq(mu * du + mu * P * u, mu * Q)
-    product = sympy.Eq(sympy.Derivative(mu * u, x), sympy.simplify(mu * Q))
-    steps.append(Step("Multiply by the integrating factor",
-                      f"Multiplying by $\\mu$ turns the left side into the derivative of the product $\\mu {name}$.",
-                      latex=tex(multiplied, x) + r"\quad\Longleftrightarrow\quad " +
-                      f"\\left({sympy.latex(mu)}\\,{name}\\right)' = {sympy.latex(product.rhs)}",
-                      check=Check.EQUIVALENT, before=standard, after=product))
+                      latex=(f"{name}' + {_coefficient_tex(P, x)}{name} = {tex(Q, x)}".replace("+ -", "-")
+                             if P != 0 else tex(standard, x)),
+                      check=Check.EQUIVALENT, before=ode, after=standard))
+    if P == 0:
+        # No integrating factor needed: the equation is u' = Q, integrate directly.
+        mu = sympy.Integer(1)
+        product = sympy.Eq(du, Q)
+    else:
+        try:
+            integral_P = antiderivative(P, x)
+        except ValueError as exc:
+            raise CannotDerive(str(exc)) from exc
+        steps.append(integration_step(integral_P, x, title="Integrate P"))
+        mu = sympy.simplify(sympy.exp(integral_P.value))
+        if mu.has(sympy.Abs):
+            raise CannotDerive("integrating factor with absolute values")
+        steps.append(Step("Integrating factor",
+                          "The integrating factor is $\\mu(x) = e^{\\int P\\,dx}$ (no constant needed: any one factor works).",
+                          latex="\\mu(x) = " + exp_tex(integral_P.value, mu, x),
+                          check=Check.IDENTITY, after=sympy.Eq(sympy.exp(integral_P.value), mu, evaluate=False)))
+        multiplied = sympy.Eq(mu * du + mu * P * u, mu * Q)
+        product = sympy.Eq(sympy.Derivative(mu * u, x), sympy.simplify(mu * Q))
+        steps.append(Step("Multiply by the integrating factor",
+                          f"Multiplying by $\\mu$ turns the left side into the derivative of the product $\\mu {name}$.",
+                          latex=tex(multiplied, x) + r"\quad\Longleftrightarrow\quad " +
+                          f"\\left({sympy.latex(mu)}\\,{name}\\right)' = {sympy.latex(product.rhs)}",
+                          check=Check.EQUIVALENT, before=standard, after=product))
     try:
         integral_Q = antiderivative(product.rhs, x)
     except ValueError as exc:
@@ -215,6 +222,7 @@ def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: 
     solution = sympy.Eq(u, sympy.expand(integral_Q.value / mu) + C / mu)
     solution = sympy.Eq(u, solution.rhs if sympy.count_ops(solution.rhs) <= sympy.count_ops(
         sympy.simplify(solution.rhs)) else sympy.simplify(solution.rhs))
-    steps.append(solves_step(f"Divide by the integrating factor", f"Divide by $\\mu = {sympy.latex(mu)}$.",
-                             solution, ode, u, x))
+    if mu != 1:
+        steps.append(solves_step("Divide by the integrating factor", f"Divide by $\\mu = {tex(mu, x)}$.",
+                                 solution, ode, u, x))
     return steps, solution
