@@ -3,7 +3,12 @@
 ``python -m tutor check "PROBLEM" "ANSWER" [--json] [--timeout S]`` prints the verdict on a
 proposed solution (``Verdict.to_dict()`` as JSON with ``--json``).
 
-Exit codes: 0 success, 2 the input could not be parsed (the message says why).
+``python -m tutor solve "PROBLEM" [--json] [--timeout S] [--method ID]`` prints a worked solution
+(classification, hint, steps, final answer verified by substitution); ``--json`` prints
+``Solution.to_dict()``.
+
+Exit codes: 0 success, 1 (solve only) no verified answer (no closed form found, or the time
+ran out), 2 the input could not be parsed (the message says why).
 """
 from __future__ import annotations
 
@@ -56,6 +61,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from tutor.engine import solve
+
+    try:
+        solution = solve(args.text, timeout=args.timeout, method=args.method)
+    except ParseError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, **exc.to_dict()}, ensure_ascii=False))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(solution.to_dict(), ensure_ascii=False))
+    else:
+        print(solution.to_text())
+    return 0 if solution.verified else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tutor", description="ODE tutor command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print Verdict.to_dict() as JSON")
     c.add_argument("--timeout", type=float, default=None, help="time limit in seconds (default 10)")
     c.set_defaults(handler=_cmd_check)
+    s = sub.add_parser("solve", help="solve step by step: classification, hint, steps, verified answer")
+    s.add_argument("text", help="the problem, e.g. \"y' + 2y = e^(-x), y(0)=1\"")
+    s.add_argument("--json", action="store_true", help="print Solution.to_dict() as JSON")
+    s.add_argument("--timeout", type=float, default=None, help="time limit in seconds (default 10)")
+    s.add_argument("--method", default=None, help="force one method id, e.g. exact or bernoulli")
+    s.set_defaults(handler=_cmd_solve)
     return parser
 
 

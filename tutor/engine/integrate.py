@@ -103,9 +103,12 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
     rules: list[str] = []
     value = None
     target = f
-    if f.is_rational_function(t) and sympy.degree(sympy.denom(sympy.together(f)), t) >= 2:
+    numerator, denominator = sympy.fraction(sympy.together(f))
+    log_derivative = sympy.cancel(numerator / sympy.diff(denominator, t)).is_constant(t) if denominator.has(t) else False
+    if f.is_rational_function(t) and sympy.degree(denominator, t) >= 2 and not log_derivative:
         # A textbook integrates a rational function by partial fractions first;
-        # integral_steps sometimes prefers a clever substitution instead.
+        # integral_steps sometimes prefers a clever substitution instead.  (Not for
+        # g'/g, where the substitution u = g is the textbook way.)
         parts = sympy.apart(sympy.together(f), t)
         if isinstance(parts, sympy.Add) and len(parts.args) >= 2:
             rules.append(f"partial fractions: ${sympy.latex(f)} = {sympy.latex(parts)}$")

@@ -50,6 +50,8 @@ class Solution:
     message: str = ""
     seconds: float = 0.0
     attempts: tuple[str, ...] = field(default=())  # methods tried, in order, with why they were dropped
+    #: ``check_step`` results, one per step, when solve(..., check_steps=True) asked for them.
+    step_checks: tuple = field(default=())
 
     # ------------------------------------------------------------------ answer renderings
 

@@ -30,7 +30,7 @@ from tutor.bounded import DEFAULT_TIMEOUT, SymbolicTimeout, WorkerCrashed, run_b
 from tutor.engine.base import CannotDerive, Derivation, Practice
 from tutor.engine.classify import Classification, classify
 from tutor.engine.solution import NO_CLOSED_FORM, SOLVED, TIMEOUT, Solution
-from tutor.engine.steps import Check, Step, tex
+from tutor.engine.steps import Check, Step, check_step, tex
 from tutor.problem import Answer, Problem
 
 DSOLVE = "dsolve"
@@ -108,7 +108,7 @@ def _timed_out(problem: Problem, classification: Classification | None, seconds:
                     status=TIMEOUT, message=message, seconds=seconds, attempts=attempts)
 
 
-def _solve_here(problem: Problem, method: str | None, budget: float) -> Solution:
+def _solve_here(problem: Problem, method: str | None, budget: float, check_steps: bool = False) -> Solution:
     """Worker: classify, derive, verify; next method when the checker rejects an answer."""
     from tutor.engine.registry import get
 
@@ -137,19 +137,23 @@ def _solve_here(problem: Problem, method: str | None, budget: float) -> Solution
                 name, hint = "SymPy dsolve", "No textbook method applies; SymPy's solver is used."
             else:
                 name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
+            checks = tuple(check_step(step, problem) for step in derivation.steps) if check_steps else ()
             return Solution(problem=problem, classification=classification, method=derivation.method,
                             method_name=name, hint=hint, steps=derivation.steps, answer=derivation.solutions,
                             constants=derivation.constants, verified=True, verdict=verdict.verdict,
                             reason=verdict.reason, status=SOLVED, seconds=time.monotonic() - started,
-                            attempts=tuple(attempts))
+                            attempts=tuple(attempts), step_checks=checks)
         attempts.append(f"{derivation.method}: answer not accepted by the checker "
                         f"({verdict.verdict}: {verdict.reason})")
 
 
-def solve(problem_or_text: Problem | str, timeout: float | None = None, method: str | None = None) -> Solution:
+def solve(problem_or_text: Problem | str, timeout: float | None = None, method: str | None = None,
+          check_steps: bool = False) -> Solution:
     """Classify, derive step by step and verify; never longer than about ``timeout`` seconds.
 
     ``method`` forces one method id (teacher mode); otherwise the textbook order decides.
+    ``check_steps`` also runs :func:`~tutor.engine.steps.check_step` on every step (tests,
+    benchmark) and puts the results in ``Solution.step_checks``.
     Raises :class:`tutor.errors.ParseError` for text that cannot be read.
     """
     limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
@@ -166,7 +170,8 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
             raise SymbolicTimeout("no time left after parsing")
         # The worker gets a slightly smaller budget so that it can report "no verified
         # answer in time" itself before the pool kills it.
-        solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), timeout=remaining)
+        solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), check_steps,
+                               timeout=remaining)
     except (SymbolicTimeout, WorkerCrashed):
         return _timed_out(problem, None, time.monotonic() - started, limit, ())
     return replace(solution, seconds=time.monotonic() - started)

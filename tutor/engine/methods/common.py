@@ -209,7 +209,7 @@ def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: 
         steps.append(Step("Multiply by the integrating factor",
                           f"Multiplying by $\\mu$ turns the left side into the derivative of the product $\\mu {name}$.",
                           latex=tex(multiplied, x) + r"\quad\Longleftrightarrow\quad " +
-                          f"\\left({sympy.latex(mu)}\\,{name}\\right)' = {sympy.latex(product.rhs)}",
+                          f"\\left({_coefficient_tex(mu, x)}{name}\\right)' = {tex(product.rhs, x)}",
                           check=Check.EQUIVALENT, before=standard, after=product))
     try:
         integral_Q = antiderivative(product.rhs, x)
