@@ -36,10 +36,6 @@ MAX_ANSWER_CHARS = 2000
 _X_FIRST = {"y", "u", "v", "w", "z", "f", "g"}
 
 
-def _side_parser(is_latex: bool):
-    return parse_latex if is_latex else parse_expression
-
-
 class _Reader:
     """Parses the sides of one equation with a fixed unknown, variable and marker table."""
 
