@@ -55,7 +55,8 @@ simplification gives way to the numeric check instead of eating the whole budget
   R(x, y, C). If R still depends on a constant, the constant is eliminated by solving ``H = 0``
   for it (so the condition is "d/dx of C(x, y) vanishes along the ODE"); otherwise points on the
   curves are found numerically;
-* ``ln|u|`` is differentiated as ``ln u`` (same derivative wherever u != 0), all symbols are real.
+* all symbols are real, and ``(ln|u|)' = u'/u`` exactly (see :func:`_d`), so ``ln|x|`` and
+  ``ln x`` are both accepted.
 """
 from __future__ import annotations
 
@@ -640,6 +641,20 @@ def _display(ctx: _Context, expr: sympy.Expr, seconds: float = 1.0) -> str:
     return ctx.tex(best.xreplace({ctx.Y: ctx.unknown}) if best.has(ctx.Y) else best)
 
 
+def _d(expr: sympy.Expr, var: sympy.Symbol, times: int = 1) -> sympy.Expr:
+    """Differentiate, writing sign(u) as u/|u| after each step.
+
+    With real symbols SymPy differentiates |u| to sign(u) u', and sign(u) again to a DiracDelta;
+    u/|u| instead makes (ln|u|)' = u'/u exactly (|u|^2 = u^2 for real u) and keeps higher
+    derivatives free of distributions (the solution is only checked where u != 0).
+    """
+    for _ in range(times):
+        expr = sympy.diff(expr, var)
+        if expr.has(sympy.sign):
+            expr = expr.replace(sympy.sign, lambda u: u / sympy.Abs(u))
+    return expr
+
+
 # ---------------------------------------------------------------------------
 # Explicit answers y = f(x)
 
@@ -655,7 +670,7 @@ def _explicit_points(ctx: _Context, f: sympy.Expr, tries: int = 40) -> Iterator[
 def _substitute_explicit(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
     reps = {}
     for d in ctx.ode.atoms(sympy.Derivative):
-        reps[d] = sympy.diff(f, ctx.X, d.derivative_count)
+        reps[d] = _d(f, ctx.X, d.derivative_count)
     return ctx.ode.xreplace(reps).xreplace({ctx.unknown: f})
 
 
@@ -697,8 +712,8 @@ def _rank_explicit(ctx: _Context, f: sympy.Expr, consts: list) -> int:
         return 0
     rows = [f]
     for _ in range(1, max(1, ctx.n)):
-        rows.append(sympy.diff(rows[-1], ctx.X))
-    jac = [[sympy.diff(r, c) for c in consts] for r in rows]
+        rows.append(_d(rows[-1], ctx.X))
+    jac = [[_d(r, c) for c in consts] for r in rows]
     return _numeric_rank(ctx, jac, lambda: _explicit_points(ctx, f))
 
 
@@ -748,21 +763,14 @@ def _rank(rows: list[list[float]]) -> int:
 # Implicit answers H(x, y) = 0
 
 
-def _strip_log_abs(expr: sympy.Expr) -> sympy.Expr:
-    """ln|u| -> ln u: same derivative wherever u != 0, and easier to simplify."""
-    return expr.replace(lambda e: isinstance(e, sympy.log) and isinstance(e.args[0], sympy.Abs),
-                        lambda e: sympy.log(e.args[0].args[0]))
-
-
 def _implicit_derivatives(ctx: _Context, H: sympy.Expr) -> list[sympy.Expr]:
     """[y', y'', ...] along H(x, y) = 0 as functions of (x, y, constants)."""
     X, Y = ctx.X, ctx.Y
-    Hd = _strip_log_abs(H)
-    first = sympy.together(-sympy.diff(Hd, X) / sympy.diff(Hd, Y))
+    first = sympy.together(-_d(H, X) / _d(H, Y))
     out = [first]
     for _ in range(1, ctx.n):
         prev = out[-1]
-        out.append(sympy.together(sympy.diff(prev, X) + sympy.diff(prev, Y) * first))
+        out.append(sympy.together(_d(prev, X) + _d(prev, Y) * first))
     return out
 
 
@@ -800,7 +808,7 @@ def _curve_points(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, tries: int = 20)
 def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
     X, Y = ctx.X, ctx.Y
     consts = [c for c in ctx.C if H.has(c)]
-    Hy = sympy.diff(_strip_log_abs(H), Y)
+    Hy = _d(H, Y)
     if Hy == 0:
         return _Outcome("fails", method="symbolic", explicit=False, H=H, constants=consts,
                         residual="?", note="the relation does not determine $y$: ")
@@ -872,11 +880,10 @@ def _rank_implicit(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, consts: list, d
     """Rank of d(y, y', ...)/dC along the curves: dy/dC = -H_C/H_y, then the chain rule."""
     if not consts:
         return 0
-    Hd = _strip_log_abs(H)
-    dy = [-sympy.diff(Hd, c) / Hy for c in consts]
+    dy = [-_d(H, c) / Hy for c in consts]
     rows = [dy]
     for phi in derivs[: max(0, ctx.n - 1)]:
-        rows.append([sympy.diff(phi, c) + sympy.diff(phi, ctx.Y) * dyc for c, dyc in zip(consts, dy)])
+        rows.append([_d(phi, c) + _d(phi, ctx.Y) * dyc for c, dyc in zip(consts, dy)])
     return _numeric_rank(ctx, rows, lambda: _curve_points(ctx, H, Hy, tries=8))
 
 
@@ -971,7 +978,7 @@ def _ic_holds(ctx: _Context, o: _Outcome, ic: tuple) -> tuple[bool | None, str]:
     order, x0, v = ic
     x0, v = ctx.real_form(x0), ctx.real_form(v)
     if o.explicit:
-        ok, got = ctx.clock.attempt(lambda: _value_at(ctx, sympy.diff(o.f, ctx.X, order), x0),
+        ok, got = ctx.clock.attempt(lambda: _value_at(ctx, _d(o.f, ctx.X, order), x0),
                                     seconds=min(2.0, ctx.clock.left() / 3))
         if not ok:
             return None, "evaluating it took too long"
@@ -1011,7 +1018,7 @@ def _constants_from_ics(ctx: _Context, o: _Outcome) -> dict | str | None:
     for order, x0, v in ctx.task.ics:
         x0, v = ctx.real_form(x0), ctx.real_form(v)
         if o.explicit:
-            eqs.append(sympy.diff(o.f, ctx.X, order).subs(ctx.X, x0) - v)
+            eqs.append(_d(o.f, ctx.X, order).subs(ctx.X, x0) - v)
         elif order == 0:
             eqs.append(o.H.xreplace({ctx.X: x0, ctx.Y: v}))
     if not eqs:
