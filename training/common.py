@@ -1,0 +1,137 @@
+"""Shared pieces of the training scripts: QLoRA loading, adapter merging, run summaries.
+
+The SFT and DPO scripts are thin CLIs over trl's dataclass configs (``TrlParser``): the
+model block is trl's ``ModelConfig`` (``model_name_or_path``, ``load_in_4bit``,
+``bnb_4bit_quant_type``, ``use_bnb_nested_quant``, ``lora_r``, ``lora_alpha``,
+``lora_target_modules`` ...).  This module turns it into a 4-bit NF4 model with the compute
+dtype the hardware wants (bf16 on CUDA, fp32 on CPU — ``dtype: auto``), on the right device
+for this process (``accelerate launch`` runs one process per device), and merges adapters.
+
+Nothing here downloads by itself: ``model_name_or_path`` may be a hub id (a GPU box with hub
+access) or a local directory (here, tests, CI).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def quiet_libraries() -> None:
+    """bitsandbytes' CPU kernel probe warns harmlessly on import (TOOLCHAIN.md)."""
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+
+
+def compute_dtype(name: str | None):
+    """``auto``/None: bf16 on CUDA, fp32 on CPU (bitsandbytes 4-bit on CPU computes in fp32)."""
+    import torch
+
+    if name in (None, "auto"):
+        return torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    return getattr(torch, name)
+
+
+def quantization_config(model_args: Any):
+    """NF4 4-bit with double quantization when ``load_in_4bit`` (QLoRA), else None."""
+    from transformers import BitsAndBytesConfig
+
+    if getattr(model_args, "load_in_8bit", False):
+        return BitsAndBytesConfig(load_in_8bit=True)
+    if not model_args.load_in_4bit:
+        return None
+    dtype = compute_dtype(model_args.dtype)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=model_args.bnb_4bit_quant_type,
+        bnb_4bit_use_double_quant=model_args.use_bnb_nested_quant,
+        bnb_4bit_compute_dtype=dtype,
+        # ZeRO-3 shards parameters of one dtype; 4-bit weights stored as the compute dtype allow it.
+        bnb_4bit_quant_storage=dtype if _deepspeed_zero3() else "uint8",
+    )
+
+
+def _deepspeed_zero3() -> bool:
+    return os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and \
+        os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE", "") == "3"
+
+
+def device_map() -> Any:
+    """Where this process puts a 4-bit model: its own GPU, the CPU, or (ZeRO-3) DeepSpeed decides."""
+    import torch
+    from accelerate import PartialState
+
+    if _deepspeed_zero3():
+        return None
+    if torch.cuda.is_available():
+        return {"": PartialState().local_process_index}
+    return "cpu"
+
+
+def load_tokenizer(name_or_path: str):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    if tokenizer.pad_token is None:  # Llama-3 and others ship none; padding needs one
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(model_args: Any):
+    """The base model for training: 4-bit NF4 when ``load_in_4bit`` (QLoRA), else full precision."""
+    quiet_libraries()
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": compute_dtype(model_args.dtype), "revision": model_args.model_revision}
+    if model_args.attn_implementation:
+        kwargs["attn_implementation"] = model_args.attn_implementation
+    quant = quantization_config(model_args)
+    if quant is not None:
+        kwargs["quantization_config"] = quant
+        kwargs["device_map"] = device_map()
+    model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    model.config.use_cache = False  # the KV cache is useless (and warned about) while training
+    return model
+
+
+def peft_config(model_args: Any):
+    """trl's LoRA config from the model block (r, alpha, dropout, target modules)."""
+    from trl import get_peft_config
+
+    return get_peft_config(model_args)
+
+
+def merge_adapter(base: str, adapter: str, out: str | Path, dtype: str | None = "auto") -> Path:
+    """Merge a LoRA adapter into its (unquantized) base and save a full model + tokenizer.
+
+    Merging into 4-bit weights would round the update away; the base is loaded in the compute
+    dtype instead (fp32 on CPU, bf16 on CUDA), as the alignment-handbook does before QLoRA DPO.
+    """
+    quiet_libraries()
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    out = Path(out)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=compute_dtype(dtype))
+    model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    model.save_pretrained(out)
+    tokenizer_source = adapter if (Path(adapter) / "tokenizer_config.json").is_file() else base
+    load_tokenizer(tokenizer_source).save_pretrained(out)
+    return out
+
+
+def write_summary(out: str | Path, summary: dict) -> Path:
+    """``run_summary.json`` next to the adapter: what ran, on what, how fast, final loss."""
+    path = Path(out) / "run_summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def is_main_process() -> bool:
+    from accelerate import PartialState
+
+    return PartialState().is_main_process

@@ -1,0 +1,833 @@
+"""SFT data: synthetic ODE problems with the engine's verified derivations, in the tutor format.
+
+Every example is one chat: system prompt -> the problem as a student would type it -> the
+assistant's Classification, Hint, Steps and Final Answer (:mod:`tutor.format`).  The problems
+come from the engine's per-method generators (``Method.generate(seed, difficulty)``); the
+derivations from :func:`tutor.engine.solve` with the generator's method forced; the final
+answer of every example is verified by :func:`tutor.checker.check` against the problem *as
+parsed back from the text the model sees*, so what the model reads and what it is taught to
+answer agree.
+
+Balance and variety:
+
+* families (method ids) get the same number of unique problems each; difficulties cycle 1..3;
+* the unknown and variable names cycle through :data:`NAMINGS` (``y(x)``, ``y(t)``, ``u(x)``,
+  ``x(t)``, ``z(s)``), written explicitly (``z'(s)``) when the text alone would not say so;
+* every problem is rendered twice — plain text and LaTeX — and each rendering is one example;
+  plain text cycles through prime (``y''``), Leibniz (``d^2y/dx^2``) and, for first-order
+  equations, the differential form (``M dx + N dy = 0``);
+* duplicates are removed by a canonical key of the equation in ``y(x)`` (so renaming a problem
+  or writing it in another notation does not make it new).
+
+Splits: ``train`` / ``validation`` / ``test`` per family (by a hash of the canonical key, so
+both renderings of a problem land in the same split), plus ``heldout``: every problem of the
+held-out family (``--heldout-family``, default ``bernoulli``) — never trained on, it measures
+generalization to an unseen method.
+
+Output (``--out DIR``): ``DIR/dataset`` (``datasets.DatasetDict.save_to_disk``),
+``DIR/jsonl/<split>.jsonl``, ``DIR/README.md`` (a card with counts per family and split) and
+``DIR/stats.json``.
+
+Curated sets (``--curated PATH``, repeatable): AMPS-format folders (Khan Academy JSON files with
+``problem`` + ``hints``; Mathematica ``Problem:`` / ``Answer:`` text files) or JSONL with
+``problem`` / ``answer``.  Only differential-equation problems are kept (the problem text, or a
+formula inside it, parses as an ODE); the given answer's checker verdict is recorded and the
+engine's verified derivation becomes the target.
+
+Run::
+
+    python -m training.data --out data/ode-sft --per-family 200
+    python -m training.data --out /tmp/d --per-family 3 --families separable first_order_linear \\
+        --heldout-family exact
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import random
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import sympy
+from sympy.printing.str import StrPrinter
+
+from tutor.format import Sections, answer_text, chat_messages, parse_sections, serialize
+from tutor.problem import InitialCondition, Problem
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test", "heldout")
+#: (unknown, variable) names cycled through the generated problems.
+NAMINGS: tuple[tuple[str, str], ...] = (("y", "x"), ("y", "t"), ("u", "x"), ("x", "t"), ("z", "s"))
+PLAIN_STYLES = ("prime", "leibniz", "differential")
+LATEX_STYLES = ("textbook", "leibniz")
+
+
+# --------------------------------------------------------------------------- rendering
+
+class _PlainPrinter(StrPrinter):
+    """SymPy's str printer, spelled the way our plain-text grammar reads it."""
+
+    def _print_Abs(self, expr: sympy.Abs) -> str:
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Exp1(self, expr: Any) -> str:
+        return "e"
+
+
+def _placeholders(problem: Problem) -> tuple[dict, dict[str, int]]:
+    """Symbols standing for y, y', y'', ... (letters only, so no printer subscripts them)."""
+    x, y = problem.variable, problem.unknown
+    mapping: dict = {}
+    names: dict[str, int] = {}
+    for n in range(problem.order, 0, -1):
+        name = "QQD" + "ABCDEFGHIJ"[n] + "QQ"
+        mapping[sympy.Derivative(y, (x, n))] = sympy.Symbol(name)
+        names[name] = n
+    mapping[y] = sympy.Symbol("QQDAQQ")
+    names["QQDAQQ"] = 0
+    return mapping, names
+
+
+def _derivative_text(fn: str, var: str, n: int, style: str, latex: bool, explicit: bool) -> str:
+    if n == 0:
+        return f"{fn}({var})" if explicit else fn
+    if style == "leibniz":
+        if latex:
+            return f"\\frac{{d{fn}}}{{d{var}}}" if n == 1 else f"\\frac{{d^{{{n}}}{fn}}}{{d{var}^{{{n}}}}}"
+        return f"d{fn}/d{var}" if n == 1 else f"d^{n}{fn}/d{var}^{n}"
+    marks = "'" * n if n <= 3 else (f"^{{({n})}}" if latex else f"^({n})")
+    return f"{fn}{marks}({var})" if explicit else f"{fn}{marks}"
+
+
+def _ics_text(problem: Problem, latex: bool) -> str:
+    fn = problem.function.__name__
+    parts = []
+    for ic in problem.ics:
+        if latex:
+            parts.append(ic.latex(problem.function))
+        else:
+            marks = "'" * ic.order if ic.order <= 3 else f"^({ic.order})"
+            parts.append(f"{fn}{marks}({_plain(ic.point)}) = {_plain(ic.value)}")
+    if not parts:
+        return ""
+    return (",\\quad " + ",\\ ".join(parts)) if latex else (", " + ", ".join(parts))
+
+
+def _plain(expr: sympy.Basic) -> str:
+    return _PlainPrinter({"order": None}).doprint(expr).replace("**", "^")
+
+
+def _term_text(term: sympy.Expr, mapping: dict, printer: Any) -> str:
+    """A product with its coefficient first: ``x^2*y''``, ``(2*x + 1)*y'`` (SymPy sorts y'' first)."""
+    unknowns = tuple(mapping.values())
+    coefficient, rest = term.as_independent(*unknowns, as_Add=False)
+    if (coefficient in (1, -1) or rest == 1 or not isinstance(term, sympy.Mul) or coefficient.is_Number
+            or sympy.denom(coefficient) != 1 or sympy.denom(rest) != 1):
+        return printer(term)
+    left = printer(coefficient)
+    if isinstance(coefficient, sympy.Add):
+        left = f"\\left({left}\\right)" if printer is sympy.latex else f"({left})"
+    right = printer(rest)
+    if isinstance(rest, sympy.Add):
+        right = f"\\left({right}\\right)" if printer is sympy.latex else f"({right})"
+    return f"{left} {right}" if printer is sympy.latex else f"{left}*{right}"
+
+
+def _side_text(side: sympy.Expr, mapping: dict, printer: Any) -> str:
+    """One side of the equation, terms ordered highest derivative first (``y'' + 2y' + y``)."""
+    if not isinstance(side, sympy.Add):
+        return _term_text(side.xreplace(mapping), mapping, printer)
+
+    def order(term: sympy.Basic) -> int:
+        return max((int(d.derivative_count) for d in term.atoms(sympy.Derivative)), default=0)
+
+    text = ""
+    for i, term in enumerate(sorted(side.as_ordered_terms(), key=order, reverse=True)):
+        negative = term.could_extract_minus_sign()
+        body = _term_text((-term if negative else term).xreplace(mapping), mapping, printer)
+        text = (f"-{body}" if negative else body) if i == 0 else text + (f" - {body}" if negative else f" + {body}")
+    return text
+
+
+def render(problem: Problem, notation: str, style: str, explicit: bool = False) -> str | None:
+    """The problem as a student would type it; None when ``style`` does not apply.
+
+    ``notation`` is ``plain`` or ``latex``; ``explicit`` writes the unknown as ``y(t)`` so the
+    variable is named even when it does not occur in the equation.
+    """
+    latex = notation == "latex"
+    fn, var = problem.function.__name__, problem.variable.name
+    if style == "textbook" and latex and not explicit:
+        return problem.latex  # the project's own LaTeX (highest derivative first)
+    if style == "differential":
+        from tutor.engine.base import first_order_parts
+
+        parts = first_order_parts(problem) if problem.order == 1 else None
+        if parts is None or parts[1].is_Number:  # "(...) dx + (1) dy" is not how anyone writes it
+            return None
+        M, N = (sympy.factor_terms(p.subs(problem.unknown, sympy.Symbol(fn))) for p in parts)
+        if latex:
+            text = f"\\left({sympy.latex(M)}\\right) d{var} + \\left({sympy.latex(N)}\\right) d{fn} = 0"
+        else:
+            text = f"({_plain(M)}) d{var} + ({_plain(N)}) d{fn} = 0"
+        return text + _ics_text(problem, latex)
+    mapping, names = _placeholders(problem)
+    printer = sympy.latex if latex else _plain
+    sides = (_side_text(side, mapping, printer) for side in (problem.equation.lhs, problem.equation.rhs))
+    text = " = ".join(sides)
+    for name, n in sorted(names.items(), key=lambda kv: -kv[1]):
+        written = _derivative_text(fn, var, n, style, latex, explicit)
+        if not latex and "/" in written:
+            # dy/dx next to "/" or "^" would read as (dy/dx)/y only by precedence: bracket it
+            text = re.sub(rf"(?<=[/^]){name}|{name}(?=[/^])", f"({written})", text)
+        text = text.replace(name, written)
+    return text + _ics_text(problem, latex)
+
+
+def rename(problem: Problem, function_name: str, variable_name: str) -> Problem:
+    """The same problem in ``function_name(variable_name)`` (``y(x)`` -> ``x(t)`` works too)."""
+    F, V = sympy.Function(function_name), sympy.Symbol(variable_name)
+    equation = problem.equation.replace(problem.function, F).xreplace({problem.variable: V})
+    ics = tuple(InitialCondition(ic.order, ic.point, ic.value) for ic in problem.ics)
+    params = tuple(p for p in problem.parameters if p != V)
+    return Problem(equation=equation, function=F, variable=V, ics=ics, parameters=params)
+
+
+def canonical_key(problem: Problem) -> str:
+    """A key equal for the same equation whatever the names, the side terms are on, or the sign."""
+    x, y = sympy.Symbol("x"), sympy.Function("y")
+    p = rename(problem, "y", "x") if (problem.function.__name__, problem.variable.name) != ("y", "x") else problem
+    expr = sympy.expand(sympy.numer(sympy.together(p.equation.lhs - p.equation.rhs)))
+    if expr.could_extract_minus_sign():
+        expr = -expr
+    ics = sorted((ic.order, str(ic.point), str(ic.value)) for ic in p.ics)
+    return f"{sympy.srepr(expr)}|{ics}|{x}|{y}"
+
+
+def skeleton(problem: Problem) -> str:
+    """The equation with every number replaced by ``k``: equal for coefficient perturbations."""
+    k = sympy.Symbol("k")
+    expr = sympy.expand(problem.equation.lhs - problem.equation.rhs)
+    return str(expr.replace(lambda e: e.is_Number and e not in (1, -1), lambda e: k)) + f"|{len(problem.ics)}"
+
+
+def same_problem(parsed: Problem, expected: Problem) -> bool:
+    """Whether text parsed back to the intended problem (names, equation up to a factor, conditions)."""
+    if (parsed.function.__name__, parsed.variable) != (expected.function.__name__, expected.variable):
+        return False
+    if set(parsed.ics) != set(expected.ics):
+        return False
+    a, b = parsed.expr, expected.expr
+    if sympy.expand(a - b) == 0:
+        return True
+    ratio = sympy.cancel(sympy.together(a / b))
+    return ratio != 0 and not ratio.has(expected.variable) and not ratio.has(expected.function)
+
+
+# --------------------------------------------------------------------------- one candidate (worker)
+
+@dataclass(frozen=True)
+class Candidate:
+    """A generated problem, renamed and rendered both ways (or why it was skipped)."""
+
+    family: str
+    seed: int
+    difficulty: int
+    canonical: str = ""
+    skeleton: str = ""
+    function: str = "y"
+    variable: str = "x"
+    plain: str = ""
+    plain_style: str = ""
+    latex: str = ""
+    latex_style: str = ""
+    skip: str = ""
+
+
+def _rendering(problem: Problem, notation: str, styles: Iterable[str]) -> tuple[str, str] | None:
+    """The first (text, style) that parses back to ``problem``; explicit ``y(t)`` as a last resort."""
+    from tutor.errors import ParseError
+    from tutor.parser import parse
+
+    attempts = [(s, False) for s in styles] + [(s, True) for s in styles if s != "differential"]
+    for style, explicit in attempts:
+        text = render(problem, notation, style, explicit)
+        if not text:
+            continue
+        try:
+            if same_problem(parse(text), problem):
+                return text, style
+        except ParseError:
+            continue
+    return None
+
+
+def prepare_candidate(family: str, seed: int, difficulty: int, naming: tuple[str, str],
+                      plain_style: str, latex_style: str) -> Candidate:
+    """Generate, rename and render one problem; runs in a bounded worker (SymPy may be slow)."""
+    from tutor.engine.registry import get
+
+    base = Candidate(family, seed, difficulty)
+    try:
+        generated = get(family).generate(seed, difficulty)
+    except Exception as exc:  # a generator bug must not stop the run: count it, go on
+        return Candidate(family, seed, difficulty, skip=f"generator failed: {type(exc).__name__}: {exc}")
+    problem = rename(generated.problem, *naming)
+    plain_order = [plain_style] + [s for s in PLAIN_STYLES if s != plain_style]
+    latex_order = [latex_style] + [s for s in LATEX_STYLES if s != latex_style]
+    plain = _rendering(problem, "plain", plain_order)
+    latex = _rendering(problem, "latex", latex_order)
+    if plain is None or latex is None:
+        return Candidate(family, seed, difficulty, skip="no rendering parses back to the problem")
+    return Candidate(family, seed, difficulty, canonical_key(generated.problem), skeleton(generated.problem),
+                     naming[0], naming[1], plain[0], plain[1], latex[0], latex[1])
+
+
+def candidate(family: str, seed: int, difficulty: int, naming: tuple[str, str] = ("y", "x"),
+              plain_style: str = "prime", latex_style: str = "textbook", timeout: float = 30.0) -> Candidate:
+    """:func:`prepare_candidate` under :func:`tutor.bounded.run_bounded`."""
+    import importlib
+
+    from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
+
+    # By its importable name: under ``python -m training.data`` this module is ``__main__``,
+    # which the worker processes do not load.
+    prepare = importlib.import_module("training.data").prepare_candidate
+    try:
+        return run_bounded(prepare, family, seed, difficulty, naming, plain_style, latex_style,
+                           timeout=timeout)
+    except (SymbolicTimeout, WorkerCrashed) as exc:
+        return Candidate(family, seed, difficulty, skip=f"generation did not finish: {exc}")
+
+
+# --------------------------------------------------------------------------- examples
+
+def _same_sections(a: Sections, b: Sections) -> bool:
+    clean = lambda s: " ".join(str(s).split())  # noqa: E731 - whitespace is not content in the format
+    return (clean(a.classification) == clean(b.classification) and clean(a.hint) == clean(b.hint)
+            and [clean(s) for s in a.steps if clean(s)] == [clean(s) for s in b.steps]
+            and clean(a.final_answer) == clean(b.final_answer))
+
+
+def make_examples(c: Candidate, timeout: float = 20.0) -> tuple[list[dict], str]:
+    """The two examples (plain, LaTeX) of a candidate, or ([], why not).
+
+    The engine solves the problem parsed from the plain text with the family's method; the
+    serialized target must parse back into the same sections, and its final answer must be
+    ``correct`` for the problem parsed from *each* rendering (the checker, the one verifier).
+    """
+    from tutor.checker import check
+    from tutor.engine import solve
+    from tutor.parser import parse
+
+    solution = solve(parse(c.plain), timeout=timeout, method=c.family)
+    if not solution.verified or not solution.answer:
+        return [], f"engine: {solution.status} {solution.message}".strip()
+    sections = solution.to_sections()
+    target = serialize(sections)
+    if not _same_sections(parse_sections(target, done=True), sections):
+        return [], "serialized target does not parse back into the same sections"
+    final = answer_text(sections.final_answer)
+    classification = solution.classification
+    rows = []
+    for notation, text, style in (("plain", c.plain, c.plain_style), ("latex", c.latex, c.latex_style)):
+        verdict = check(parse(text), final, timeout=timeout)
+        if verdict.verdict != "correct":
+            return [], f"checker: {verdict.verdict} for the {notation} rendering ({verdict.reason})"
+        rows.append({
+            "id": f"{c.family}-{c.seed}-{c.difficulty}-{notation}",
+            "source": "synthetic",
+            "family": c.family,
+            "seed": c.seed,
+            "difficulty": c.difficulty,
+            "notation": notation,
+            "style": style,
+            "function": c.function,
+            "variable": c.variable,
+            "problem": text,
+            "canonical": c.canonical,
+            "skeleton": c.skeleton,
+            "messages": chat_messages(text, sections),
+            "prompt": chat_messages(text),
+            "completion": [{"role": "assistant", "content": target}],
+            "answer": sections.final_answer,
+            "order": classification.order if classification else solution.problem.order,
+            "linear": bool(classification.linear) if classification else False,
+            "types": list(classification.types) if classification else [],
+            "method": solution.method or "",
+            "verdict": verdict.verdict,
+            "reference_verdict": "",
+        })
+    return rows, ""
+
+
+# --------------------------------------------------------------------------- the whole set
+
+@dataclass
+class DataConfig:
+    out: str
+    per_family: int = 20
+    families: list[str] | None = None  # None: every registered method
+    heldout_family: str | None = "bernoulli"
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 0
+    max_attempts_factor: int = 4  # seeds tried per wanted problem before giving up on a family
+    jobs: int = 2  # concurrent solve+check pipelines (the symbolic pool has >= 2 workers)
+    timeout: float = 20.0
+    curated: list[str] = field(default_factory=list)
+    progress: bool = True
+
+
+@dataclass
+class FamilyStats:
+    wanted: int = 0
+    kept: int = 0
+    tried: int = 0
+    duplicates: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+
+def _plan(family_index: int, i: int, config: DataConfig) -> tuple[int, int, tuple[str, str], str, str]:
+    """Seed, difficulty, naming and styles of the i-th candidate of a family (balanced cycles)."""
+    seed = config.seed * 100_000 + i
+    difficulty = 1 + i % 3
+    naming = NAMINGS[(i + family_index) % len(NAMINGS)]
+    plain_style = PLAIN_STYLES[(i // 3) % len(PLAIN_STYLES)]
+    latex_style = LATEX_STYLES[(i // 2) % len(LATEX_STYLES)]
+    return seed, difficulty, naming, plain_style, latex_style
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(":")[0][:60]
+
+
+def generate_family(family: str, family_index: int, config: DataConfig, seen: set[str],
+                    stats: FamilyStats, bar: Any = None) -> list[dict]:
+    """``config.per_family`` unique verified problems of one family (two examples each)."""
+    rows: list[dict] = []
+    stats.wanted = config.per_family
+    max_attempts = max(config.per_family * config.max_attempts_factor, config.per_family + 5)
+    i = 0
+    with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
+        while stats.kept < config.per_family and i < max_attempts:
+            # Prepare a batch of unique candidates in seed order (deterministic whatever ``jobs``) ...
+            batch: list[Candidate] = []
+            while len(batch) < max(1, config.jobs) and i < max_attempts:
+                c = candidate(family, *_plan(family_index, i, config), timeout=config.timeout)
+                i += 1
+                stats.tried += 1
+                if c.skip:
+                    stats.skipped[_reason_kind(c.skip)] += 1
+                    logger.debug("%s seed %d skipped: %s", family, c.seed, c.skip)
+                    continue
+                if c.canonical in seen:
+                    stats.duplicates += 1
+                    continue
+                seen.add(c.canonical)
+                batch.append(c)
+            # ... then solve and verify them concurrently; results are taken in seed order.
+            for c, (examples, why) in zip(batch, pool.map(lambda c: make_examples(c, config.timeout), batch)):
+                if stats.kept >= config.per_family:
+                    seen.discard(c.canonical)
+                    continue
+                if not examples:
+                    stats.skipped[_reason_kind(why)] += 1
+                    logger.debug("%s seed %d dropped: %s", family, c.seed, why)
+                    continue
+                rows.extend(examples)
+                stats.kept += 1
+                if bar is not None:
+                    bar.update(1)
+    return rows
+
+
+def _hash_order(key: str, seed: int) -> str:
+    return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
+
+
+def assign_splits(rows: list[dict], config: DataConfig) -> None:
+    """Set ``row["split"]``: held-out family -> heldout; else per family by canonical-key hash."""
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if row["canonical"] not in by_family[row["family"]]:
+            by_family[row["family"]].append(row["canonical"])
+    split_of: dict[tuple[str, str], str] = {}
+    for family, keys in by_family.items():
+        if family == config.heldout_family:
+            split_of.update({(family, k): "heldout" for k in keys})
+            continue
+        keys = sorted(keys, key=lambda k: _hash_order(k, config.seed))
+        n = len(keys)
+        n_val = round(n * config.validation_fraction)
+        n_test = round(n * config.test_fraction)
+        if n >= 3:  # every split gets at least one problem of every family
+            n_val, n_test = max(1, n_val), max(1, n_test)
+        for j, k in enumerate(keys):
+            split_of[(family, k)] = "validation" if j < n_val else "test" if j < n_val + n_test else "train"
+    for row in rows:
+        row["split"] = split_of[(row["family"], row["canonical"])]
+
+
+def build(config: DataConfig) -> tuple[list[dict], dict]:
+    """Generate every family's examples (and curated ones), assign splits; returns (rows, stats)."""
+    from tqdm.auto import tqdm
+
+    from tutor.engine.registry import ids
+
+    started = time.monotonic()
+    known = ids()
+    families = list(config.families or known)
+    unknown = [f for f in families if f not in known]
+    if unknown:
+        raise SystemExit(f"unknown families: {', '.join(unknown)}; registered: {', '.join(known)}")
+    if config.heldout_family and config.heldout_family not in families:
+        if config.heldout_family in known:
+            families.append(config.heldout_family)
+        else:
+            logger.warning("held-out family %r is not registered yet: the heldout split will be empty",
+                           config.heldout_family)
+    seen: set[str] = set()
+    rows: list[dict] = []
+    per_family: dict[str, FamilyStats] = {}
+    bar = tqdm(total=config.per_family * len(families), desc="problems", unit="problem",
+               disable=not config.progress)
+    for index, family in enumerate(families):
+        bar.set_postfix_str(family)
+        per_family[family] = FamilyStats()
+        rows.extend(generate_family(family, index, config, seen, per_family[family], bar))
+    bar.close()
+    curated_stats: dict = {}
+    for path in config.curated:
+        curated_rows, curated_stats[path] = load_curated(path, timeout=config.timeout, seen=seen)
+        rows.extend(curated_rows)
+    assign_splits(rows, config)
+    seconds = time.monotonic() - started
+    problems = sum(s.kept for s in per_family.values())
+    stats = {
+        "seconds": round(seconds, 1),
+        "problems": problems,
+        "examples": len(rows),
+        "problems_per_second": round(problems / seconds, 3) if seconds else None,
+        "families": {f: {"wanted": s.wanted, "kept": s.kept, "tried": s.tried, "duplicates": s.duplicates,
+                         "skipped": dict(s.skipped)} for f, s in per_family.items()},
+        "curated": curated_stats,
+        "config": asdict(config),
+    }
+    return rows, stats
+
+
+# --------------------------------------------------------------------------- curated sets
+
+_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}")
+
+
+def _ode_in(text: str) -> Problem | None:
+    """The ODE stated in a problem text: the whole text, a math segment, or the text after a colon."""
+    from tutor.errors import ParseError
+    from tutor.parser import parse
+
+    candidates = [text]
+    candidates += [next(g for g in m.groups() if g) for m in _MATH_SEGMENT.finditer(text)]
+    if ":" in text:
+        candidates.append(text.rsplit(":", 1)[1])
+    for piece in candidates:
+        piece = piece.strip().rstrip(".")
+        if not piece or len(piece) > 400:
+            continue
+        try:
+            problem = parse(piece)
+        except (ParseError, Exception):  # noqa: BLE001 - any unreadable candidate is just not an ODE
+            continue
+        if problem.order >= 1:
+            return problem
+    return None
+
+
+def _final_answer(answer: str) -> str:
+    """The final answer in a worked answer: a boxed expression, the last math segment, or the text."""
+    boxed = _BOXED.findall(answer)
+    if boxed:
+        return boxed[-1].strip()
+    segments = [next(g for g in m.groups() if g) for m in _MATH_SEGMENT.finditer(answer)]
+    if segments:
+        return segments[-1].strip()
+    return answer.strip().splitlines()[-1].strip() if answer.strip() else ""
+
+
+def read_curated(path: str | Path) -> Iterator[tuple[str, str, str]]:
+    """(problem, answer, origin) from an AMPS folder or file, or JSONL with problem/answer.
+
+    AMPS Khan Academy: one JSON object per file, ``problem`` (or ``question``) and ``hints``
+    (the last hint is the answer) or ``solution``.  AMPS Mathematica: text files of
+    ``Problem:`` then ``Answer:`` blocks (several answers possible; the first is used).
+    """
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if file.suffix == ".jsonl":
+            for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+                if line.strip():
+                    data = json.loads(line)
+                    yield str(data.get("problem") or data.get("question") or ""), str(
+                        data.get("answer") or data.get("solution") or ""), f"{file}:{n}"
+        elif file.suffix == ".json":
+            data = json.loads(file.read_text(encoding="utf-8"))
+            problem = data.get("problem") or data.get("question") or ""
+            hints = data.get("hints")
+            answer = hints[-1] if isinstance(hints, list) and hints else data.get("solution") or data.get("answer") or ""
+            yield str(problem), str(answer), str(file)
+        elif file.suffix == ".txt":
+            text = file.read_text(encoding="utf-8")
+            blocks = re.split(r"^(Problem|Answer):\s*$", text, flags=re.MULTILINE)
+            problem, answers = "", []
+            for kind, body in zip(blocks[1::2], blocks[2::2]):
+                if kind == "Problem":
+                    problem = body.strip()
+                else:
+                    answers.append(body.strip())
+            if problem:
+                yield problem, answers[0] if answers else "", str(file)
+
+
+def load_curated(path: str | Path, timeout: float = 20.0, seen: set[str] | None = None) -> tuple[list[dict], dict]:
+    """Examples from a curated set: differential-equation problems only, engine derivation as target.
+
+    The curated answer is judged by the checker (``reference_verdict``); the target is the
+    engine's verified derivation, so a curated problem the engine cannot solve is dropped.
+    """
+    from tutor.checker import check
+    from tutor.engine import solve
+
+    seen = set() if seen is None else seen
+    counts: Counter = Counter()
+    rows: list[dict] = []
+    for problem_text, answer, origin in read_curated(path):
+        counts["read"] += 1
+        problem = _ode_in(problem_text)
+        if problem is None:
+            counts["not an ODE"] += 1
+            continue
+        counts["ODE"] += 1
+        key = canonical_key(problem)
+        if key in seen:
+            counts["duplicate"] += 1
+            continue
+        reference = _final_answer(answer)
+        reference_verdict = check(problem, reference, timeout=timeout).verdict if reference else "undecided"
+        counts[f"reference {reference_verdict}"] += 1
+        solution = solve(problem, timeout=timeout)
+        if not solution.verified or not solution.method:
+            counts["engine unsolved"] += 1
+            continue
+        sections = solution.to_sections()
+        final = answer_text(sections.final_answer)
+        verdict = check(problem, final, timeout=timeout)
+        if verdict.verdict != "correct":
+            counts["engine answer rejected"] += 1
+            continue
+        seen.add(key)
+        text = problem.source
+        c = solution.classification
+        rows.append({
+            "id": f"curated-{hashlib.sha1(origin.encode()).hexdigest()[:10]}", "source": f"curated:{origin}",
+            "family": solution.method, "seed": -1, "difficulty": 0,
+            "notation": problem.notation, "style": "curated", "function": problem.function.__name__,
+            "variable": problem.variable.name, "problem": text, "canonical": key, "skeleton": skeleton(problem),
+            "messages": chat_messages(text, sections), "prompt": chat_messages(text),
+            "completion": [{"role": "assistant", "content": serialize(sections)}],
+            "answer": sections.final_answer, "order": problem.order, "linear": bool(c.linear) if c else False,
+            "types": list(c.types) if c else [], "method": solution.method, "verdict": verdict.verdict,
+            "reference_verdict": reference_verdict,
+        })
+        counts["kept"] += 1
+    return rows, dict(counts)
+
+
+# --------------------------------------------------------------------------- saving
+
+def counts_table(rows: list[dict]) -> str:
+    """Markdown table: examples per family and split."""
+    counts = Counter((r["family"], r["split"]) for r in rows)
+    families = sorted({r["family"] for r in rows})
+    lines = ["| family | " + " | ".join(SPLITS) + " | total |", "|---" * (len(SPLITS) + 2) + "|"]
+    for f in families:
+        cells = [counts[(f, s)] for s in SPLITS]
+        lines.append(f"| {f} | " + " | ".join(map(str, cells)) + f" | {sum(cells)} |")
+    totals = [sum(counts[(f, s)] for f in families) for s in SPLITS]
+    lines.append("| **total** | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |")
+    return "\n".join(lines)
+
+
+def _breakdown(rows: list[dict], key: str) -> str:
+    c = Counter(str(r[key]) for r in rows)
+    return ", ".join(f"{k}: {v}" for k, v in sorted(c.items()))
+
+
+def card(rows: list[dict], stats: dict, config: DataConfig) -> str:
+    """The dataset card (README.md)."""
+    families = stats["families"]
+    dropped = "\n".join(f"- `{f}`: kept {s['kept']} of {s['wanted']} wanted ({s['tried']} tried, "
+                        f"{s['duplicates']} duplicates" + (", skipped: " + ", ".join(
+                            f"{k} x{v}" for k, v in s["skipped"].items()) if s["skipped"] else "") + ")"
+                        for f, s in families.items())
+    return f"""---
+pretty_name: ODE tutor SFT data
+task_categories: [text-generation]
+language: [en]
+configs:
+- config_name: default
+  data_files:
+{chr(10).join(f"  - split: {s}{chr(10)}    path: jsonl/{s}.jsonl" for s in SPLITS)}
+---
+
+# ODE tutor SFT data
+
+Synthetic ordinary differential equations from the engine's per-method generators, each with
+the engine's derivation in the tutor format (system prompt -> problem -> Classification, Hint,
+Steps, Final Answer). Every example's final answer was verified by the project's checker
+against the problem parsed back from the example's own text. Built by `python -m training.data`.
+
+- problems: {stats['problems']} ({config.per_family} wanted per family), examples: {stats['examples']}
+  (each problem rendered as plain text and as LaTeX)
+- held-out family (split `heldout`, never trained on): `{config.heldout_family}`
+- generation time: {stats['seconds']} s ({stats['problems_per_second']} problems/s)
+
+## Examples per family and split
+
+{counts_table(rows)}
+
+## Variety
+
+- notation: {_breakdown(rows, 'notation')}
+- style: {_breakdown(rows, 'style')}
+- difficulty: {_breakdown(rows, 'difficulty')}
+- unknown: {_breakdown(rows, 'function')}; variable: {_breakdown(rows, 'variable')}
+
+## Generation log
+
+{dropped}
+
+## Fields
+
+`messages` (system, user, assistant — for SFT), `prompt` + `completion` (the same split at the
+assistant turn), `problem` (the text), `answer` (the Final Answer line), `family` (method id),
+`difficulty`, `seed`, `notation`, `style`, `function`, `variable`, `canonical` (dedup key),
+`skeleton` (equation with numbers as k), `order`, `linear`, `types` (methods that apply),
+`method`, `verdict` (checker on the answer), `reference_verdict` (curated rows: checker on the
+curated answer), `source`, `split`.
+"""
+
+
+def save(rows: list[dict], stats: dict, config: DataConfig) -> Path:
+    """Write the dataset (save_to_disk), JSONL per split, the card and stats.json."""
+    from datasets import Dataset, DatasetDict
+
+    out = Path(config.out)
+    (out / "jsonl").mkdir(parents=True, exist_ok=True)
+    splits = {}
+    for split in SPLITS:
+        part = [r for r in rows if r["split"] == split]
+        with open(out / "jsonl" / f"{split}.jsonl", "w", encoding="utf-8") as fh:
+            for r in part:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        splits[split] = part
+    features = _features()
+    DatasetDict({s: Dataset.from_list(p, features=features) for s, p in splits.items()}).save_to_disk(
+        str(out / "dataset"))
+    stats = {**stats, "counts": {s: len(p) for s, p in splits.items()}}
+    (out / "stats.json").write_text(json.dumps(stats, indent=2, default=str), encoding="utf-8")
+    (out / "README.md").write_text(card(rows, stats, config), encoding="utf-8")
+    return out
+
+
+def _features():
+    """Explicit features, so an empty split (no held-out family yet) still has the schema."""
+    from datasets import Features, List, Value
+
+    message = {"role": Value("string"), "content": Value("string")}
+    strings = ("id", "source", "family", "notation", "style", "function", "variable", "problem", "canonical",
+               "skeleton", "answer", "method", "verdict", "reference_verdict", "split")
+    spec: dict[str, Any] = {k: Value("string") for k in strings}
+    spec.update(seed=Value("int64"), difficulty=Value("int64"), order=Value("int64"), linear=Value("bool"),
+                types=List(Value("string")), messages=List(message), prompt=List(message),
+                completion=List(message))
+    return Features(spec)
+
+
+def load(path: str | Path):
+    """The saved ``DatasetDict`` (``DIR`` or ``DIR/dataset``)."""
+    from datasets import load_from_disk
+
+    path = Path(path)
+    return load_from_disk(str(path / "dataset" if (path / "dataset").is_dir() else path))
+
+
+# --------------------------------------------------------------------------- exam variants (LbT)
+
+def variants(row: dict, count: int, search: int = 12, timeout: float = 30.0) -> list[Candidate]:
+    """Functional variants of an example's problem: same method, perturbed coefficients.
+
+    Generator seeds after the example's are tried at the same difficulty; problems with the
+    same skeleton (the equation with its numbers replaced) come first, then other problems of
+    the method, so an exam never comes back empty while the generator works.  The teaching
+    problem itself is never an exam problem.
+    """
+    same, other = [], []
+    naming = (row.get("function") or "y", row.get("variable") or "x")
+    for j in range(1, search + 1):
+        c = candidate(row["family"], 1_000_000 + int(row["seed"]) * 97 + j, int(row["difficulty"]) or 1,
+                      naming, timeout=timeout)
+        if c.skip or c.canonical == row["canonical"] or any(c.canonical == v.canonical for v in same + other):
+            continue
+        (same if c.skeleton == row.get("skeleton") else other).append(c)
+        if len(same) >= count:
+            break
+    return (same + other)[:count]
+
+
+# --------------------------------------------------------------------------- CLI
+
+def parse_args(argv: list[str] | None = None) -> DataConfig:
+    p = argparse.ArgumentParser(prog="python -m training.data", description=__doc__.split("\n")[0])
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--per-family", type=int, default=20, help="unique problems per family (2 examples each)")
+    p.add_argument("--families", nargs="*", default=None, help="method ids (default: every registered one)")
+    p.add_argument("--heldout-family", default="bernoulli", help="family kept out of training ('' for none)")
+    p.add_argument("--validation-fraction", type=float, default=0.1)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=2, help="concurrent solve+verify pipelines")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds per symbolic call")
+    p.add_argument("--curated", action="append", default=[], help="AMPS folder/file or problem/answer JSONL")
+    p.add_argument("--no-progress", action="store_true")
+    a = p.parse_args(argv)
+    return DataConfig(out=a.out, per_family=a.per_family, families=a.families,
+                      heldout_family=a.heldout_family or None, validation_fraction=a.validation_fraction,
+                      test_fraction=a.test_fraction, seed=a.seed, jobs=a.jobs, timeout=a.timeout,
+                      curated=a.curated, progress=not a.no_progress)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    config = parse_args(argv)
+    rows, stats = build(config)
+    out = save(rows, stats, config)
+    counts = Counter(r["split"] for r in rows)
+    print(f"wrote {out}: {stats['problems']} problems, {len(rows)} examples "
+          f"({', '.join(f'{s} {counts[s]}' for s in SPLITS)}) in {stats['seconds']} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Supervised fine-tuning with QLoRA: trl's SFTTrainer on the tutor-format data.
+
+4-bit NF4 base (double quantization; bf16 compute on CUDA, fp32 on CPU), LoRA r=16, alpha=32 on
+q,k,v,o,gate,up,down, lr 2e-4 with a cosine schedule, loss on the assistant reply only.  The
+settings live in YAML recipes (``training/recipes/sft/<variant>.yaml``) read by trl's
+``TrlParser`` into three dataclasses: :class:`SFTScriptArguments` (data, merging), trl's
+``SFTConfig`` (the trainer) and trl's ``ModelConfig`` (base model, quantization, LoRA).  Keys
+no dataclass knows are an error; any key can be overridden on the command line.
+
+Loss masking: ``assistant_only_loss: true`` trains on ``messages`` rows and needs a chat
+template with ``{% generation %}`` markers (trl patches Phi-3 and Llama-3 templates itself; the
+tiny test tokenizer has them); ``assistant_only_loss: false`` trains on the ``prompt`` /
+``completion`` split of the same rows, where trl's completion-only loss masks the same
+tokens — for templates without markers (TinyLlama's).
+
+Run::
+
+    python -m training.sft --config training/recipes/sft/tiny-cpu.yaml \\
+        --model_name_or_path /tmp/tiny --dataset_path /tmp/data --output_dir /tmp/sft
+    accelerate launch --config_file training/configs/accelerate/ddp.yaml \\
+        -m training.sft --config training/recipes/sft/phi3-mini.yaml
+
+Writes the adapter (+ tokenizer) to ``output_dir``, ``run_summary.json`` (steps/s, loss), and
+with ``merge_adapter: true`` a merged full model to ``merged_dir`` (default
+``<output_dir>/merged``) for serving or for DPO.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from training.common import (is_main_process, load_model, load_tokenizer, merge_adapter, peft_config,
+                             quiet_libraries, write_summary)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SFTScriptArguments:
+    """Data and output options of ``training.sft`` (the trainer and model blocks are trl's)."""
+
+    dataset_path: str = field(default="data/ode-sft", metadata={"help": "output of `python -m training.data`"})
+    train_split: str = field(default="train")
+    eval_split: str | None = field(default="validation", metadata={"help": "'' or null: no evaluation"})
+    max_train_samples: int | None = field(default=None, metadata={"help": "cap on training rows (smoke runs)"})
+    max_eval_samples: int | None = field(default=None)
+    merge_adapter: bool = field(default=False, metadata={"help": "also save base + adapter merged"})
+    merged_dir: str | None = field(default=None, metadata={"help": "where the merged model goes"})
+
+
+def make_parser():
+    from trl import ModelConfig, SFTConfig, TrlParser
+
+    return TrlParser((SFTScriptArguments, SFTConfig, ModelConfig))
+
+
+def _rows(dataset, split: str | None, limit: int | None, assistant_only: bool):
+    """One split with only the columns trl should see: ``messages``, or ``prompt``+``completion``."""
+    if not split or split not in dataset or len(dataset[split]) == 0:
+        return None
+    part = dataset[split]
+    if limit is not None:
+        part = part.select(range(min(limit, len(part))))
+    keep = ["messages"] if assistant_only else ["prompt", "completion"]
+    return part.select_columns(keep)
+
+
+def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
+    """Train, save the adapter (and optionally a merged model); returns the run summary."""
+    quiet_libraries()
+    from trl import SFTTrainer
+
+    from training.data import load
+
+    dataset = load(script_args.dataset_path)
+    assistant_only = bool(training_args.assistant_only_loss)
+    train = _rows(dataset, script_args.train_split, script_args.max_train_samples, assistant_only)
+    if train is None:
+        raise SystemExit(f"no rows in split {script_args.train_split!r} of {script_args.dataset_path}")
+    evaluation = _rows(dataset, script_args.eval_split, script_args.max_eval_samples, assistant_only)
+    if evaluation is None and training_args.eval_strategy != "no":
+        training_args.eval_strategy = "no"
+
+    tokenizer = load_tokenizer(model_args.model_name_or_path)
+    model = load_model(model_args)
+    trainer = SFTTrainer(model=model, args=training_args, train_dataset=train, eval_dataset=evaluation,
+                         processing_class=tokenizer, peft_config=peft_config(model_args))
+    started = time.perf_counter()
+    result = trainer.train()
+    seconds = time.perf_counter() - started
+    metrics = dict(result.metrics)
+    if evaluation is not None:
+        metrics.update(trainer.evaluate())
+    trainer.save_model(training_args.output_dir)
+    summary = {
+        "stage": "sft",
+        "base_model": model_args.model_name_or_path,
+        "output_dir": training_args.output_dir,
+        "train_rows": len(train),
+        "eval_rows": len(evaluation) if evaluation is not None else 0,
+        "steps": trainer.state.global_step,
+        "seconds": round(seconds, 2),
+        "steps_per_second": round(trainer.state.global_step / seconds, 3) if seconds else None,
+        "processes": trainer.accelerator.num_processes,
+        "device": str(trainer.accelerator.device),
+        "lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha,
+                 "targets": model_args.lora_target_modules},
+        "load_in_4bit": model_args.load_in_4bit,
+        "metrics": metrics,
+        "merged_dir": None,
+    }
+    if is_main_process():
+        tokenizer.save_pretrained(training_args.output_dir)  # the local backend loads it with the adapter
+        if script_args.merge_adapter:
+            merged = script_args.merged_dir or str(Path(training_args.output_dir) / "merged")
+            del trainer, model  # free the 4-bit copy before loading the full-precision base
+            summary["merged_dir"] = str(merge_adapter(model_args.model_name_or_path, training_args.output_dir,
+                                                      merged, model_args.dtype))
+        write_summary(training_args.output_dir, summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    script_args, training_args, model_args = make_parser().parse_args_and_config(argv)
+    summary = run(script_args, training_args, model_args)
+    if is_main_process():
+        print(f"SFT: {summary['steps']} steps in {summary['seconds']} s "
+              f"({summary['steps_per_second']} steps/s), adapter in {summary['output_dir']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
