@@ -148,6 +148,13 @@ class Profile:
                 f"The base model for the '{self.name}' profile is not at {self.base_model}.",
                 missing=self.base_model,
                 hint="Point --base-model / TUTOR_BASE_MODEL at a directory with config.json and the weights.")
+        if not looks_local(self.base_model) and not hub_reachable(self.base_model, "config.json"):
+            raise ModelUnavailable(
+                f"The model '{self.base_model}' for the '{self.name}' profile is not downloaded, "
+                "and downloads are off (HF_HUB_OFFLINE).",
+                missing=self.base_model,
+                hint="Download it where there is internet (huggingface-cli download ...) or point "
+                     "--base-model / TUTOR_BASE_MODEL at a local copy.")
         if self.adapter_required and not self.adapter:
             var = self.adapter_env or "TUTOR_ADAPTER"
             raise ModelUnavailable(
@@ -159,6 +166,27 @@ class Profile:
                 f"The adapter for the '{self.name}' profile is not at {self.adapter}.",
                 missing=self.adapter,
                 hint="Point --adapter / TUTOR_ADAPTER at a directory with adapter_config.json.")
+        if self.adapter and not looks_local(self.adapter) and not hub_reachable(self.adapter, "adapter_config.json"):
+            raise ModelUnavailable(
+                f"The adapter '{self.adapter}' for the '{self.name}' profile is not downloaded, "
+                "and downloads are off (HF_HUB_OFFLINE).",
+                missing=self.adapter, hint="Download it first or point --adapter at a local copy.")
+
+
+def hub_reachable(repo_id: str, filename: str) -> bool:
+    """False only when ``repo_id`` is certainly unavailable: not in the local cache and the hub
+    is switched off (``HF_HUB_OFFLINE``).  Online, loading decides (and reports) later."""
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError:
+        return True
+    try:
+        cached = try_to_load_from_cache(repo_id, filename)
+    except Exception:  # a malformed id: let loading report it
+        return True
+    if isinstance(cached, str):
+        return True
+    return not constants.HF_HUB_OFFLINE
 
 
 def looks_local(name: str) -> bool:
