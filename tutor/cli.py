@@ -5,7 +5,9 @@ proposed solution (``Verdict.to_dict()`` as JSON with ``--json``).
 
 ``python -m tutor solve "PROBLEM" [--json] [--timeout S] [--method ID]`` prints a worked solution
 (classification, hint, steps, final answer verified by substitution); ``--json`` prints
-``Solution.to_dict()``.
+``Solution.to_dict()`` plus ``backend``, ``model_verdict`` and ``fallback_used``.
+With ``--profile NAME [--base-model M] [--adapter A] [--stream]`` a model writes the reply
+(see :func:`tutor.session.cli_solve`; exit code 3 when the model is not available).
 
 Exit codes: 0 success, 1 (solve only) no verified answer (no closed form found, or the time
 ran out), 2 the input could not be parsed (the message says why).
@@ -63,7 +65,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_solve(args: argparse.Namespace) -> int:
     from tutor.engine import solve
+    from tutor.session import cli_solve, engine_json_keys, wants_session
 
+    if wants_session(args):  # a model profile (or --stream): stream, verify, fall back
+        return cli_solve(args)
     try:
         solution = solve(args.text, timeout=args.timeout, method=args.method)
     except ParseError as exc:
@@ -73,7 +78,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(solution.to_dict(), ensure_ascii=False))
+        print(json.dumps({**solution.to_dict(), **engine_json_keys(solution)}, ensure_ascii=False, default=str))
     else:
         print(solution.to_text())
     return 0 if solution.verified else 1
@@ -97,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print Solution.to_dict() as JSON")
     s.add_argument("--timeout", type=float, default=None, help="time limit in seconds (default 10)")
     s.add_argument("--method", default=None, help="force one method id, e.g. exact or bernoulli")
+    from tutor.session import add_cli_arguments
+
+    add_cli_arguments(s)  # --profile, --base-model, --adapter, --stream
     s.set_defaults(handler=_cmd_solve)
     return parser
 

@@ -171,6 +171,9 @@ class TutorSession:
         if self.profile.backend == "symbolic":
             solution = self._engine(problem)
             result.engine_solution = solution
+            # The engine verified its answer with the same checker; no second check.
+            result.model_verdict = {"verdict": solution.verdict or ("correct" if solution.verified else "undecided"),
+                                    "reason": solution.reason or solution.message}
             from tutor.format import serialize_pieces
 
             pieces: Iterator[str] = iter(serialize_pieces(solution.to_sections()))
@@ -250,3 +253,85 @@ def solve_with_profile(problem_text: str, profile: str | Profile | None = None, 
     chosen = profile if isinstance(profile, Profile) else load_profile(profile, base_model=base_model,
                                                                        adapter=adapter)
     return TutorSession(chosen).run(problem_text)
+
+
+# --- command line (``python -m tutor solve ... --profile NAME``; wired in tutor/cli.py) ------------
+
+def add_cli_arguments(parser) -> None:
+    """The model flags of ``python -m tutor solve``."""
+    parser.add_argument("--profile", default=None,
+                        help="model profile (tutor/profiles.yaml; default TUTOR_PROFILE, else symbolic)")
+    parser.add_argument("--base-model", default=None, help="override the profile's base model (hub id or directory)")
+    parser.add_argument("--adapter", default=None, help="override the profile's PEFT adapter (hub id or directory)")
+    parser.add_argument("--stream", action="store_true",
+                        help="print the reply as it arrives (to stderr with --json)")
+
+
+def wants_session(args) -> bool:
+    """Whether ``solve`` goes through a model session rather than the engine alone."""
+    import os
+
+    return bool(args.profile or args.base_model or args.adapter or args.stream
+                or os.environ.get("TUTOR_PROFILE", "").strip() not in ("", "symbolic"))
+
+
+def engine_json_keys(solution) -> dict:
+    """The session keys for a plain engine solve (profile ``symbolic``)."""
+    return {"backend": load_profile("symbolic").describe(),
+            "model_verdict": {"verdict": solution.verdict or ("correct" if solution.verified else "undecided"),
+                              "reason": solution.reason or solution.message},
+            "fallback_used": False}
+
+
+def cli_solve(args) -> int:
+    """``python -m tutor solve TEXT --profile NAME [--stream] [--json]``.
+
+    Exit codes: 0 a verified answer was shown (the model's, or the engine's fallback), 1 none,
+    2 the problem could not be read, 3 the profile or its model is not available (the
+    message says what is missing).
+    """
+    import json
+    import sys
+
+    from tutor.errors import ParseError
+    from tutor.profiles import ModelUnavailable, ProfileError
+
+    def fail(code: int, data: dict, text: str) -> int:
+        if args.json:
+            print(json.dumps({"ok": False, **data}, ensure_ascii=False))
+        else:
+            print(f"error: {text}", file=sys.stderr)
+        return code
+
+    try:
+        profile = load_profile(args.profile, base_model=args.base_model, adapter=args.adapter)
+        session = TutorSession(profile, engine_timeout=getattr(args, "timeout", None))
+        out = sys.stderr if args.json else sys.stdout
+        result = None
+        for update in session.stream(args.text):
+            if args.stream and update.piece:
+                print(update.piece, end="", file=out, flush=True)
+            result = update.result or result
+    except ParseError as exc:
+        return fail(2, exc.to_dict(), str(exc))
+    except (ModelUnavailable, ProfileError) as exc:
+        data = exc.to_dict() if isinstance(exc, ModelUnavailable) else {"error": str(exc)}
+        return fail(3, data, str(exc))
+    assert result is not None
+    if args.json:
+        if args.stream:
+            print(file=sys.stderr)
+        print(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+    else:
+        if not args.stream:
+            print(result.text, end="")
+        print()
+        verdict = result.model_verdict or {}
+        print(f"\nModel answer ({profile.name}): {verdict.get('verdict')} — {verdict.get('reason', '')}")
+        if result.error:
+            print(f"(the stream stopped: {result.error})")
+        if result.fallback_used:
+            print(f"\n{FALLBACK_LABEL}:\n")
+            print(result.fallback.to_text())
+    shown_ok = result.verdict == "correct" or result.fallback_used
+    return 0 if shown_ok else 1

@@ -79,6 +79,9 @@ def _load(key: _Key, profile: Profile) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would garble the CLI's stream
     dtype = getattr(torch, key.dtype)
     kwargs: dict[str, Any] = {"dtype": dtype, "device_map": {"": 0} if key.device == "cuda" else "cpu"}
     if key.quantization == "nf4":
