@@ -1,0 +1,182 @@
+"""Tests for tutor.session: live parsing, verification as soon as the answer is complete,
+verified best-of-n, the labelled engine fallback, and the ``solve --profile`` command line."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Iterator
+
+import pytest
+
+import tutor.session as session_module
+from tiny_models import local_profile, one_torch_thread, tiny_model_dir  # noqa: F401 (autouse fixture)
+from tutor.backends import BackendError
+from tutor.cli import main
+from tutor.format import Sections, serialize
+from tutor.profiles import Generation, ModelUnavailable, load_profile
+from tutor.session import FALLBACK_LABEL, TutorSession
+
+RIGHT = Sections(classification="First order, linear.", hint="Separate the variables.",
+                 steps=["$\\frac{dy}{y} = 2\\,dx$", "$\\ln|y| = 2x + C_0$"], final_answer="$y = C e^{2x}$")
+WRONG = replace(RIGHT, final_answer="$y = e^{x}$")
+
+
+class FakeBackend:
+    """Streams fixed text in small pieces and records how far the consumer read."""
+
+    def __init__(self, text: str, candidates: list[str] = (), fail_after: int | None = None):
+        self.text = text
+        self.candidates = list(candidates)
+        self.fail_after = fail_after
+        self.consumed = 0
+        self.closed = False
+        self.asked: list[int] = []
+
+    def stream(self, problem_text: str) -> Iterator[str]:
+        try:
+            for i in range(0, len(self.text), 5):
+                if self.fail_after is not None and i >= self.fail_after:
+                    raise BackendError("the connection to the model server failed (ReadError)")
+                self.consumed = i + 5
+                yield self.text[i:i + 5]
+        finally:
+            self.closed = True
+
+    def complete(self, problem_text: str, n: int = 1) -> list[str]:
+        self.asked.append(n)
+        return self.candidates[:n]
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """Install a FakeBackend for a local-kind profile (availability checks pass)."""
+    def install(text: str, candidates: list[str] = (), fail_after: int | None = None, n: int = 1):
+        backend = FakeBackend(text, candidates, fail_after)
+        monkeypatch.setattr(session_module, "get_backend", lambda profile: backend)
+        profile = load_profile("local", base_model="org/any-model", generation=Generation(candidates=n))
+        monkeypatch.setattr(type(profile), "check_available", lambda self: None)
+        return backend, profile
+    return install
+
+
+def test_answer_is_verified_as_soon_as_it_is_complete(fake) -> None:
+    text = serialize(RIGHT) + "\nSome closing remarks that take a while to stream out.\n"
+    backend, profile = fake(text)
+    updates = []
+    for update in TutorSession(profile).stream("y' = 2y"):
+        updates.append((update, backend.consumed))
+    first = next(i for i, (u, _) in enumerate(updates) if u.verdict is not None)
+    update, consumed_then = updates[first]
+    assert update.verdict["verdict"] == "correct"
+    assert consumed_then < len(text) - 20  # checked while the rest was still streaming
+    assert update.sections.final_answer == "$y = C e^{2x}$"
+    result = updates[-1][0].result
+    assert result.verdict == "correct" and not result.fallback_used and backend.closed
+    assert result.sections.extra.startswith("Some closing remarks")
+
+
+def test_wrong_answer_falls_back_to_the_engine_labelled(fake) -> None:
+    _, profile = fake(serialize(WRONG))
+    updates = list(TutorSession(profile).stream("y' = 2y"))
+    result = updates[-1].result
+    assert result.verdict == "wrong" and result.model_verdict["reason"]
+    assert result.fallback_used and result.fallback.verified
+    assert any(u.fallback is not None and not u.done for u in updates)
+    data = json.loads(json.dumps(result.to_dict(), default=str))
+    assert data["fallback_used"] is True and data["model_verdict"]["verdict"] == "wrong"
+    assert data["fallback"]["label"] == FALLBACK_LABEL and data["fallback"]["verified"] is True
+    assert data["answer"]["latex"] == "y = e^{x}"  # the model's answer stays what it was
+    assert "## Final Answer" in result.fallback_text
+
+
+def test_no_final_answer_is_undecided(fake) -> None:
+    _, profile = fake("## Classification\nFirst order.\n## Hint\nSeparate")
+    result = TutorSession(profile, fallback=False).run("y' = 2y")
+    assert result.model_verdict == {"verdict": "undecided", "reason": "The reply has no final answer."}
+    assert not result.fallback_used
+
+
+def test_broken_stream_is_reported_and_falls_back(fake) -> None:
+    backend, profile = fake(serialize(RIGHT), fail_after=40)
+    result = TutorSession(profile).run("y' = 2y")
+    assert "ReadError" in result.error and result.verdict == "undecided"
+    assert "stopped before giving a final answer" in result.model_verdict["reason"]
+    assert result.fallback_used
+
+
+def test_verified_best_of_n(fake) -> None:
+    backend, profile = fake(serialize(WRONG), candidates=[serialize(WRONG), serialize(RIGHT)], n=3)
+    result = TutorSession(profile).run("y' = 2y")
+    assert backend.asked == [2]  # one batched request for the other n - 1 candidates
+    assert result.candidates == 3 and result.chosen_candidate == 2
+    assert result.verdict == "correct" and not result.fallback_used
+    assert result.sections.final_answer == "$y = C e^{2x}$"
+
+
+def test_first_correct_answer_samples_no_more(fake) -> None:
+    backend, profile = fake(serialize(RIGHT), candidates=[serialize(WRONG)], n=4)
+    result = TutorSession(profile).run("y' = 2y")
+    assert backend.asked == [] and result.candidates == 1 and result.verdict == "correct"
+
+
+def test_lmt_format_answers_are_extracted(fake, monkeypatch) -> None:
+    backend, _ = fake("Separate: dy/y = 2 dx.\n[[Final Answer]]:\n$y = C e^{2x}$\n")
+    profile = load_profile("lmt-tuning")
+    monkeypatch.setattr(type(profile), "check_available", lambda self: None)
+    result = TutorSession(profile).run("y' = 2y")
+    assert result.sections.final_answer == "$y = C e^{2x}$" and result.verdict == "correct"
+
+
+def test_stopping_the_session_stops_the_backend(fake) -> None:
+    backend, profile = fake(serialize(RIGHT) * 3)
+    stream = TutorSession(profile).stream("y' = 2y")
+    next(stream)
+    next(stream)
+    stream.close()
+    assert backend.closed and backend.consumed <= 15
+
+
+def test_missing_model_is_an_error_not_a_switch(monkeypatch) -> None:
+    monkeypatch.delenv("TUTOR_TINYLLAMA_ADAPTER", raising=False)
+    monkeypatch.delenv("TUTOR_ADAPTER", raising=False)
+    with pytest.raises(ModelUnavailable, match="needs its fine-tuned adapter"):
+        next(TutorSession(load_profile("tinyllama-ode")).stream("y' = 2y"))
+
+
+def test_symbolic_profile_streams_the_engine() -> None:
+    result = TutorSession(load_profile("symbolic")).run("y' = 2y")
+    assert result.verdict == "correct" and not result.fallback_used
+    assert result.sections.final_answer == result.engine_solution.to_sections().final_answer
+    data = result.to_dict()
+    assert data["method"] == "separable" and data["backend"]["kind"] == "symbolic"
+
+
+def test_real_model_session_and_cli(tmp_path_factory, capsys) -> None:
+    """The taught tiny model: right on y' = 2y, wrong on y' = -y (then the engine's answer)."""
+    model = tiny_model_dir(tmp_path_factory, taught=True)
+    session = TutorSession(local_profile(model))
+    updates = list(session.stream("y' = 2y"))
+    assert "".join(u.piece for u in updates) == updates[-1].result.text
+    assert updates[-1].result.verdict == "correct"
+
+    code = main(["solve", "y' = -y", "--profile", "local", "--base-model", str(model), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0  # the engine's verified answer was shown
+    assert data["backend"] == {"profile": "local", "kind": "local", "model": str(model), "adapter": None,
+                               "quantization": "nf4"}
+    assert data["model_verdict"]["verdict"] == "wrong" and data["fallback_used"] is True
+
+    code = main(["solve", "y' = 2y", "--profile", "local", "--base-model", str(model), "--stream"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("## Classification\n") and "Model answer (local): correct" in out
+
+
+def test_cli_reports_missing_model_and_engine_keys(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("TUTOR_PROFILE", raising=False)
+    code = main(["solve", "y' = 2y", "--profile", "local", "--base-model", "/no/such/dir", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 3 and data["ok"] is False and data["missing"] == "/no/such/dir"
+    code = main(["solve", "y' = 2y", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["backend"]["profile"] == "symbolic"
+    assert data["model_verdict"]["verdict"] == "correct" and data["fallback_used"] is False
