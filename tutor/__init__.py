@@ -5,8 +5,12 @@
 from tutor.checker import Verdict, check
 from tutor.engine import Solution, solve
 from tutor.errors import ParseError
+from tutor.format import Sections, parse_sections, serialize
 from tutor.parser import parse, parse_answer
 from tutor.problem import Answer, InitialCondition, Problem
+from tutor.profiles import ModelUnavailable, load_profile
+from tutor.session import TutorSession
 
-__all__ = ["Answer", "InitialCondition", "ParseError", "Problem", "Solution", "Verdict", "check", "parse",
-           "parse_answer", "solve"]
+__all__ = ["Answer", "InitialCondition", "ModelUnavailable", "ParseError", "Problem", "Sections", "Solution",
+           "TutorSession", "Verdict", "check", "load_profile", "parse", "parse_answer", "parse_sections",
+           "serialize", "solve"]
