@@ -1,55 +1,472 @@
-"""ODE Tutor web app (Gradio).
+"""ODE Tutor web app (Gradio): Solve, Check, Teach and About tabs, and the /solve, /check, /practice API.
 
-Run: ``python app.py`` (serves on http://127.0.0.1:7860; set GRADIO_SERVER_NAME=0.0.0.0
-to listen on all interfaces, as Spaces does).  This page only wires UI events to
-``tutor`` calls; all mathematics lives in the ``tutor`` package.
+Run: ``python app.py`` (http://127.0.0.1:7860; ``GRADIO_SERVER_NAME=0.0.0.0`` to listen on all
+interfaces, as Spaces does).  This file only builds the page and wires events to ``tutor``
+calls: parsing (:mod:`tutor.parser`), streaming sessions (:mod:`tutor.session`), the checker,
+practice problems (:mod:`tutor.teaching`), slope fields (:mod:`tutor.slope_field`) and every
+piece of Markdown shown (:mod:`tutor.render`).  No mathematics happens here.
+
+Configuration (environment variables; all optional):
+
+* ``TUTOR_PROFILE`` — the profile to start with (default: a local model whose weights are
+  present, else ``symbolic``); profile settings as in ``tutor/profiles.yaml``.
+* ``TUTOR_TIMEOUT`` (10) — seconds for one symbolic solve; ``TUTOR_CHECK_TIMEOUT`` (10) — for one
+  check; ``TUTOR_SOLVE_TIME_LIMIT`` (180) — for a whole streamed reply, model included.
+* ``TUTOR_MAX_INPUT_CHARS`` (2000) — longest problem or answer accepted.
+* ``TUTOR_SOLVE_CONCURRENCY`` (8) — solve requests handled at once; generation by an in-process
+  model is serialized on top of that (one device); ``TUTOR_QUEUE_SIZE`` (64) — waiting requests.
+
+API (``gradio_client``): ``/solve`` (streams Markdown), ``/check``, ``/practice``, ``/parse``;
+see the README.
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
+import random
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
 import gradio as gr
 
-from tutor import ParseError, parse
+try:  # Hugging Face Spaces (ZeroGPU): import spaces before torch, and register the @spaces.GPU
+    import spaces  # noqa: F401  functions (tutor.backends.local decorates its generators) at start-up.
 
-LATEX_DELIMITERS = [
-    {"left": "$$", "right": "$$", "display": True},
-    {"left": "$", "right": "$", "display": False},
-    {"left": "\\(", "right": "\\)", "display": False},
-    {"left": "\\[", "right": "\\]", "display": True},
-]
-MAX_INPUT_CHARS = 2000
+    import tutor.backends.local  # noqa: F401
+except ImportError:  # not on Spaces: nothing to register
+    pass
+
+from tutor import ParseError, check, parse, parse_answer
+from tutor import solve as engine_solve
+from tutor import render
+from tutor.about import about_markdown
+from tutor.availability import default_profile, runnable_profiles
+from tutor.profiles import ModelUnavailable, ProfileError, load_profile
+from tutor.session import FALLBACK_LABEL, TutorSession
+from tutor.slope_field import figure, slope_field
+from tutor.teaching import RANDOM, method_choices, practice_set, where_to_look
+
+logger = logging.getLogger("ode_tutor.app")
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+EXAMPLES: list[dict[str, str]] = json.loads((ASSETS / "examples.json").read_text(encoding="utf-8"))
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+MAX_INPUT_CHARS = int(_env_number("TUTOR_MAX_INPUT_CHARS", 2000))
+ENGINE_TIMEOUT = _env_number("TUTOR_TIMEOUT", 10.0)
+CHECK_TIMEOUT = _env_number("TUTOR_CHECK_TIMEOUT", 10.0)
+SOLVE_TIME_LIMIT = _env_number("TUTOR_SOLVE_TIME_LIMIT", 180.0)
+SOLVE_CONCURRENCY = int(_env_number("TUTOR_SOLVE_CONCURRENCY", 8))
+QUEUE_SIZE = int(_env_number("TUTOR_QUEUE_SIZE", 64))
+
+RUNNABLE = runnable_profiles()
+DEFAULT_PROFILE = default_profile(RUNNABLE)
+
+# One in-process model per device: its generation is serialized here, because a Gradio
+# concurrency limit applies to a whole event and /solve also serves the symbolic profile,
+# whose requests run in parallel (in the worker pool).
+_MODEL_DEVICE = threading.Lock()
+
+SOMETHING_WRONG = ("**Something went wrong on our side** ({what}). Please try again; if it keeps happening, "
+                   "rephrase the problem or pick the `symbolic` profile.")
+
+
+def _too_long(text: str, what: str) -> str | None:
+    if len(text) > MAX_INPUT_CHARS:
+        return f"**That {what} is too long:** at most {MAX_INPUT_CHARS} characters, please."
+    return None
+
+
+# --------------------------------------------------------------------------- Solve
 
 
 def preview(text: str) -> str:
-    """Markdown: the parsed ODE in LaTeX with its order and conditions, or the parse error."""
-    text = (text or "")[: MAX_INPUT_CHARS + 1]
-    if not text.strip():
-        return "Type an ODE, e.g. `y' + 2y = e^(-x), y(0) = 1`."
+    """Live preview of the typed problem: the parsed ODE in LaTeX, or the parse error."""
+    return render.problem_preview(text, MAX_INPUT_CHARS)
+
+
+def _author(profile) -> str:
+    if profile.backend == "symbolic":
+        return "Written by the symbolic engine (SymPy); every step is checked."
+    model = profile.describe().get("model") or profile.name
+    return f"Written by the model profile “{profile.name}” ({model}); its answer is checked by substitution."
+
+
+def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
+          mode: str = "full solution") -> Iterator[tuple[str, Any, Any]]:
+    """Stream the tutor's reply as Markdown: problem, Classification, Hint, Steps, Final Answer, badge.
+
+    Yields (markdown, view, steps shown); the API returns the Markdown only.
+    """
+    text = (problem_text or "").strip()
+    shown = render.initial_reveal(mode)
+    if not text:
+        yield "Type an ODE first, e.g. `y' + 2y = e^(-x), y(0) = 1`.", None, shown
+        return
+    if (message := _too_long(text, "problem")) is not None:
+        yield message, None, shown
+        return
     try:
         problem = parse(text)
+        chosen = load_profile(profile or DEFAULT_PROFILE)
     except ParseError as exc:
-        where = f" (at character {exc.position + 1})" if exc.position is not None else ""
-        hint = f"\n\n*Hint:* {exc.suggestion}" if exc.suggestion else ""
-        return f"**Could not read this:** {exc.message}{where}{hint}"
+        yield render.parse_error_markdown(exc, text), None, shown
+        return
+    except ProfileError as exc:
+        yield f"**Unknown profile:** {exc}. Available here: {', '.join(RUNNABLE)}.", None, shown
+        return
+    view = render.SolveView(problem.latex, author=_author(chosen))
+    yield render.solve_markdown(view, shown), view, shown  # first feedback at once
+
+    deadline = time.monotonic() + SOLVE_TIME_LIMIT
+    session = TutorSession(chosen, check_timeout=CHECK_TIMEOUT, engine_timeout=ENGINE_TIMEOUT)
+    locked = False
+    stream = None
+    try:
+        if chosen.backend == "local":
+            if not _MODEL_DEVICE.acquire(blocking=False):
+                view.notice = "Waiting for the model: another request is using it…"
+                yield render.solve_markdown(view, shown), view, shown
+                if not _MODEL_DEVICE.acquire(timeout=max(1.0, deadline - time.monotonic())):
+                    view.notice, view.done = "The model stayed busy for too long; please try again.", True
+                    yield render.solve_markdown(view, shown), view, shown
+                    return
+                view.notice = ""
+            locked = True
+        stream = session.stream(text)
+        for update in stream:
+            view.sections, view.verdict = update.sections, update.verdict
+            if update.fallback is not None:
+                view.fallback, view.fallback_label = update.fallback.to_sections(), FALLBACK_LABEL
+            if update.done:
+                view.done = True
+                engine = update.result.engine_solution if update.result is not None else None
+                if engine is not None and engine.method_name:
+                    view.author = (f"Written by the symbolic engine (SymPy) — method: {engine.method_name}; "
+                                   "every step is checked.")
+                if update.result is not None and update.result.error:
+                    view.notice = f"The model stopped early: {update.result.error}"
+            elif time.monotonic() > deadline:
+                view.done = True
+                view.notice = f"Stopped: the reply took longer than {SOLVE_TIME_LIMIT:g} s."
+                yield render.solve_markdown(view, shown), view, shown
+                return
+            yield render.solve_markdown(view, shown), view, shown
+    except ModelUnavailable as exc:
+        view.done, view.notice = True, f"{exc.message} {exc.hint}".strip()
+        yield render.solve_markdown(view, shown), view, shown
     except Exception as exc:  # never a traceback in the UI
-        return f"**Something went wrong while reading this:** {type(exc).__name__}"
-    lines = [f"$${problem.latex}$$",
-             f"- unknown: ${problem.function}({problem.variable})$, order **{problem.order}**"]
-    if problem.ics:
-        lines.append("- initial conditions: " + ", ".join(f"${ic.latex(problem.function)}$" for ic in problem.ics))
-    if problem.parameters:
-        lines.append("- parameters: " + ", ".join(f"${p}$" for p in problem.parameters))
-    return "\n".join(lines)
+        logger.exception("solve failed for %r", text)
+        yield SOMETHING_WRONG.format(what=type(exc).__name__), view, shown
+    finally:
+        if stream is not None:
+            stream.close()  # stops the model's generation when the request was cancelled
+        if locked:
+            _MODEL_DEVICE.release()
+
+
+def reveal_next(view: render.SolveView | None, shown: int | None, mode: str) -> tuple[Any, Any]:
+    """Learning mode: one more phase or step."""
+    if view is None:
+        return gr.skip(), shown
+    shown = render.next_reveal(mode, shown, len(view.sections.steps))
+    return render.solve_markdown(view, shown), shown
+
+
+def reveal_all(view: render.SolveView | None) -> tuple[Any, Any]:
+    if view is None:
+        return gr.skip(), None
+    return render.solve_markdown(view, None), None
+
+
+def change_mode(view: render.SolveView | None, mode: str) -> tuple[Any, Any, Any]:
+    shown = render.initial_reveal(mode)
+    body = render.solve_markdown(view, shown) if view is not None else gr.skip()
+    return body, shown, gr.update(visible=shown is not None)
+
+
+_EXPORT_DIR = Path(tempfile.gettempdir()) / "ode-tutor-exports"
+
+
+def export(view: render.SolveView | None) -> tuple[Any, Any]:
+    """The LaTeX source (copy button) and a Markdown file (download) of the finished solution."""
+    if view is None or not view.done:
+        return gr.update(value=""), gr.update(value=None, interactive=False)
+    _EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="ode-solution-", suffix=".md", dir=_EXPORT_DIR)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(render.export_markdown(view))
+    return gr.update(value=render.export_latex(view)), gr.update(value=name, interactive=True)
+
+
+# --------------------------------------------------------------------------- Check
+
+
+def answer_preview(problem_text: str, answer_text: str) -> str:
+    """Live preview of the student's answer (read against the problem's unknown)."""
+    answer_text = (answer_text or "").strip()
+    if not answer_text:
+        return "Type your answer, e.g. `y = C e^{2x}`."
+    if (message := _too_long(answer_text, "answer")) is not None:
+        return message
+    try:
+        problem = parse((problem_text or "")[:MAX_INPUT_CHARS])
+    except ParseError:
+        return "*Type the problem first, so the answer can be read in its unknown.*"
+    try:
+        answer = parse_answer(answer_text, problem)
+    except ParseError as exc:
+        return render.parse_error_markdown(exc, answer_text)
+    except Exception as exc:
+        return SOMETHING_WRONG.format(what=type(exc).__name__)
+    return render.answer_markdown(answer, problem)
+
+
+def check_answer(problem_text: str, answer_text: str, show_solution: bool = False) -> str:
+    """The verdict on a student's answer, its reason, where to look — and the solution if asked."""
+    problem_text, answer_text = (problem_text or "").strip(), (answer_text or "").strip()
+    if not problem_text or not answer_text:
+        return "Type the problem and your answer, then press **Check**."
+    for text, what in ((problem_text, "problem"), (answer_text, "answer")):
+        if (message := _too_long(text, what)) is not None:
+            return message
+    try:
+        problem = parse(problem_text)
+    except ParseError as exc:
+        return render.parse_error_markdown(exc, problem_text)
+    try:
+        verdict = check(problem, answer_text, timeout=CHECK_TIMEOUT).to_dict()
+        solution = None
+        if verdict["verdict"] != "correct" or show_solution:
+            solution = engine_solve(problem, timeout=ENGINE_TIMEOUT)
+        shown = solution.to_sections() if (show_solution and solution is not None and solution.verified) else None
+        return render.check_markdown(verdict, where_to_look(problem, verdict, solution), shown, FALLBACK_LABEL)
+    except Exception as exc:
+        logger.exception("check failed for %r / %r", problem_text, answer_text)
+        return SOMETHING_WRONG.format(what=type(exc).__name__)
+
+
+# --------------------------------------------------------------------------- Teach
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(1, 1_000_000)
+
+
+def practice(method: str = RANDOM, difficulty: int = 1, seed: int = 1) -> tuple[str, Any, Any]:
+    """A practice problem (same method, difficulty and seed: same problem) and its data as JSON."""
+    try:
+        item = practice_set(method or RANDOM, int(seed or 0), int(difficulty or 1), timeout=ENGINE_TIMEOUT)
+    except KeyError:
+        return f"**Unknown method** `{method}`.", None, None
+    except Exception as exc:
+        logger.warning("practice failed: %s", exc)
+        return ("**Could not make a verified problem for this seed** — press **New problem** for another.",
+                None, None)
+    card = render.practice_markdown(item.problem.latex, item.method_name, item.seed, item.difficulty)
+    return card, item.to_dict(), item
+
+
+def teach_reveal(item, shown: int) -> tuple[Any, int]:
+    if item is None:
+        return gr.skip(), 0
+    return render.reveal_markdown(item.solution.hint, item.steps, item.answer_latex, shown), shown
+
+
+def teach_plot(item) -> tuple[Any, str]:
+    """The slope field (first order) or solution curves of the practice problem."""
+    if item is None:
+        return None, ""
+    field = slope_field(item.problem, item.solution.answer)
+    if field is None:
+        return None, "*The picture could not be computed in time.*"
+    return figure(field), (f"*{field.note}*" if field.note else "")
+
+
+# --------------------------------------------------------------------------- page
+
+LEARNING_CHOICES = [("Full solution", "full solution"), ("Hint only", "hint only"),
+                    ("Step by step", "step by step")]
+# Debounced live preview: the browser waits a moment after the last keystroke before asking
+# (trigger_mode="always_last" drops the requests overtaken meanwhile).
+DEBOUNCE_JS = "(text) => new Promise((resolve) => setTimeout(() => resolve(text), 300))"
+DEBOUNCE_JS_2 = "(a, b) => new Promise((resolve) => setTimeout(() => resolve([a, b]), 300))"
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Soft(primary_hue="indigo", secondary_hue="sky", neutral_hue="slate")
+
+
+def launch_kwargs() -> dict[str, Any]:
+    """Arguments for ``demo.launch`` (Gradio 6 takes theme and CSS there)."""
+    return {"theme": theme(), "css_paths": [ASSETS / "style.css"]}
 
 
 def build_demo() -> gr.Blocks:
+    """The page, with its queue configured (tests launch it in-process)."""
+    method_options = [("Random", RANDOM), *method_choices()]
     with gr.Blocks(title="ODE Tutor") as demo:
-        gr.Markdown("# ODE Tutor\nType an ordinary differential equation in plain text or LaTeX.")
-        box = gr.Textbox(label="Your ODE", placeholder="y' + 2y = e^(-x), y(0) = 1", max_length=MAX_INPUT_CHARS)
-        out = gr.Markdown(latex_delimiters=LATEX_DELIMITERS)
-        box.change(preview, box, out, api_name="parse", trigger_mode="always_last")
-        box.submit(preview, box, out, api_visibility="private")
+        gr.HTML('<div class="hero"><h1>ODE Tutor</h1><p>Ordinary differential equations, step by step — '
+                "classification, hint, derivation, and every answer checked by substitution.</p></div>")
+        with gr.Tabs(selected="solve") as tabs:
+            # ---------------------------------------------------------------- Solve
+            with gr.Tab("Solve", id="solve"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=5):
+                        problem_box = gr.Textbox(label="Your ODE (plain text or LaTeX)", lines=2,
+                                                 max_length=MAX_INPUT_CHARS, elem_id="problem-box",
+                                                 placeholder="y' + 2y = e^(-x), y(0) = 1")
+                        problem_preview = gr.Markdown(preview(""), latex_delimiters=render.LATEX_DELIMITERS,
+                                                      elem_id="problem-preview", elem_classes="preview")
+                        with gr.Row():
+                            solve_btn = gr.Button("Solve", variant="primary", elem_id="solve-btn")
+                            stop_btn = gr.Button("Stop", variant="stop", elem_id="stop-btn")
+                    with gr.Column(scale=3):
+                        profile_dd = gr.Dropdown(RUNNABLE, value=DEFAULT_PROFILE, label="Model profile",
+                                                 info="Only profiles that can run here", elem_id="profile")
+                        mode_radio = gr.Radio(LEARNING_CHOICES, value="full solution", label="Learning mode",
+                                              elem_id="learning-mode")
+                        with gr.Row(visible=False) as reveal_row:
+                            next_btn = gr.Button("Next step", size="sm", elem_id="next-step")
+                            all_btn = gr.Button("Show everything", size="sm")
+                gr.Examples([[e["text"]] for e in EXAMPLES], inputs=[problem_box],
+                            example_labels=[e["label"] for e in EXAMPLES], examples_per_page=len(EXAMPLES),
+                            label="Examples (every method family)", elem_id="examples")
+                answer_md = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS, elem_id="answer",
+                                        elem_classes="answer", min_height=80)
+                with gr.Accordion("Export: LaTeX and Markdown", open=False):
+                    latex_code = gr.Code(language="latex", label="LaTeX (copy)", buttons=["copy"], lines=6,
+                                         interactive=False)
+                    download_btn = gr.DownloadButton("Download Markdown", interactive=False, size="sm")
+                view_state = gr.State(None)
+                shown_state = gr.State(None)
+
+            # ---------------------------------------------------------------- Check
+            with gr.Tab("Check", id="check"):
+                gr.Markdown("Paste a problem and **your** answer; the checker substitutes it into the equation.")
+                with gr.Row(equal_height=False):
+                    with gr.Column():
+                        check_problem = gr.Textbox(label="Problem", lines=2, max_length=MAX_INPUT_CHARS,
+                                                   placeholder="y' = 2y, y(0) = 3", elem_id="check-problem")
+                        check_problem_preview = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS,
+                                                            elem_classes="preview")
+                    with gr.Column():
+                        check_answer_box = gr.Textbox(label="Your answer (plain text or LaTeX)", lines=2,
+                                                      max_length=MAX_INPUT_CHARS, placeholder="y = 3e^{2x}",
+                                                      elem_id="check-answer")
+                        check_answer_preview = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS,
+                                                           elem_classes="preview")
+                with gr.Row():
+                    show_solution = gr.Checkbox(False, label="Also show a verified solution")
+                    check_btn = gr.Button("Check", variant="primary", elem_id="check-btn")
+                gr.Examples([["y' = 2y, y(0) = 3", "y = 3e^{2x}"], ["y'' + y = 0", "y = C_1 \\cos x"],
+                             ["y' + 2y = e^(-x)", "y = e^{-x} + C e^{2x}"],
+                             ["(2xy + 3) dx + (x^2 - 1) dy = 0", "x^2 y + 3x - y = C"]],
+                            inputs=[check_problem, check_answer_box], label="Try these")
+                check_md = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS, elem_id="check-result",
+                                       elem_classes="answer")
+
+            # ---------------------------------------------------------------- Teach
+            with gr.Tab("Teach", id="teach"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2):
+                        method_dd = gr.Dropdown(method_options, value=RANDOM, label="Method", elem_id="method")
+                        difficulty = gr.Slider(1, 3, value=1, step=1, label="Difficulty")
+                        seed_box = gr.Number(1, precision=0, label="Seed (same seed, same problem)",
+                                             elem_id="seed")
+                        with gr.Row():
+                            generate_btn = gr.Button("Show problem", variant="primary", elem_id="generate-btn")
+                            new_btn = gr.Button("New problem", elem_id="new-problem")
+                    with gr.Column(scale=5):
+                        teach_md = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS, elem_id="teach-problem",
+                                               elem_classes="answer",
+                                               value="Pick a method and press **Show problem**.")
+                        with gr.Row():
+                            reveal_btn = gr.Button("Reveal next", size="sm", elem_id="reveal-next")
+                            reveal_all_btn = gr.Button("Reveal all", size="sm")
+                            to_solve_btn = gr.Button("Open in Solve tab", size="sm")
+                        reveal_md = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS, elem_id="teach-reveal")
+                with gr.Row(equal_height=False):
+                    plot = gr.Plot(label="Slope field", elem_id="slope-field")
+                plot_note = gr.Markdown()
+                with gr.Accordion("Problem data (JSON, as the /practice API returns it)", open=False):
+                    practice_json = gr.JSON()
+                teach_state = gr.State(None)
+                reveal_state = gr.State(0)
+
+            # ---------------------------------------------------------------- About
+            with gr.Tab("About", id="about"):
+                about_md = gr.Markdown(about_markdown(DEFAULT_PROFILE, RUNNABLE),
+                                       latex_delimiters=render.LATEX_DELIMITERS, elem_id="about")
+
+        # ---------------------------------------------------------------- events: Solve
+        problem_box.change(preview, problem_box, problem_preview, api_name="parse", trigger_mode="always_last",
+                           js=DEBOUNCE_JS, show_progress="hidden", concurrency_id="preview",
+                           concurrency_limit=8)
+        solve_inputs = [problem_box, profile_dd, mode_radio]
+        solve_outputs = [answer_md, view_state, shown_state]
+        solve_event = solve_btn.click(solve, solve_inputs, solve_outputs, api_name="solve",
+                                      concurrency_id="solve", concurrency_limit=SOLVE_CONCURRENCY,
+                                      show_progress="minimal")
+        submit_event = problem_box.submit(solve, solve_inputs, solve_outputs, api_visibility="private",
+                                          concurrency_id="solve", show_progress="minimal")
+        for event in (solve_event, submit_event):
+            event.then(export, view_state, [latex_code, download_btn], api_visibility="private")
+        stop_btn.click(None, None, None, cancels=[solve_event, submit_event])
+        next_btn.click(reveal_next, [view_state, shown_state, mode_radio], [answer_md, shown_state],
+                       api_visibility="private")
+        all_btn.click(reveal_all, view_state, [answer_md, shown_state], api_visibility="private")
+        mode_radio.change(change_mode, [view_state, mode_radio], [answer_md, shown_state, reveal_row],
+                          api_visibility="private")
+        profile_dd.change(lambda name: about_markdown(name, RUNNABLE), profile_dd, about_md,
+                          api_visibility="private")
+
+        # ---------------------------------------------------------------- events: Check
+        check_problem.change(preview, check_problem, check_problem_preview, trigger_mode="always_last",
+                             js=DEBOUNCE_JS, show_progress="hidden", api_visibility="private",
+                             concurrency_id="preview")
+        gr.on([check_answer_box.change, check_problem.change], answer_preview, [check_problem, check_answer_box],
+              check_answer_preview, trigger_mode="always_last", js=DEBOUNCE_JS_2, show_progress="hidden",
+              api_visibility="private", concurrency_id="preview")
+        check_btn.click(check_answer, [check_problem, check_answer_box, show_solution], check_md, api_name="check",
+                        concurrency_id="check", concurrency_limit=SOLVE_CONCURRENCY)
+
+        # ---------------------------------------------------------------- events: Teach
+        practice_inputs = [method_dd, difficulty, seed_box]
+        practice_outputs = [teach_md, practice_json, teach_state]
+
+        def after_practice(event):
+            event.then(lambda item: teach_reveal(item, 0), teach_state, [reveal_md, reveal_state],
+                       api_visibility="private").then(
+                teach_plot, teach_state, [plot, plot_note], api_visibility="private",
+                concurrency_id="practice")
+
+        after_practice(generate_btn.click(practice, practice_inputs, practice_outputs, api_name="practice",
+                                          concurrency_id="practice", concurrency_limit=4))
+        after_practice(new_btn.click(new_seed, None, seed_box, api_visibility="private").then(
+            practice, practice_inputs, practice_outputs, api_visibility="private", concurrency_id="practice"))
+        reveal_btn.click(lambda item, n: teach_reveal(item, n + 1), [teach_state, reveal_state],
+                         [reveal_md, reveal_state], api_visibility="private")
+        reveal_all_btn.click(lambda item: teach_reveal(item, 10_000), teach_state, [reveal_md, reveal_state],
+                             api_visibility="private")
+        to_solve_btn.click(lambda item: (item.problem.latex if item else gr.skip(), gr.Tabs(selected="solve")),
+                           teach_state, [problem_box, tabs], api_visibility="private")
+
+    demo.queue(default_concurrency_limit=SOLVE_CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
 
 if __name__ == "__main__":
-    build_demo().queue(default_concurrency_limit=8, max_size=64).launch()
+    logging.basicConfig(level=logging.INFO)
+    build_demo().launch(**launch_kwargs())

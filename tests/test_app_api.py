@@ -1,7 +1,17 @@
-"""The app's parse preview through the real Gradio server and gradio_client."""
+"""The app through its real Gradio server and gradio_client: /parse, /solve (streaming), /check, /practice.
+
+One server per module (launch costs seconds); every call goes over HTTP as a user's would.
+"""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+
+from tutor import check, parse
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -11,12 +21,14 @@ def client():
     from app import build_demo
 
     demo = build_demo()
-    demo.queue()
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
     try:
         yield Client(demo.local_url, verbose=False)
     finally:
         demo.close()
+
+
+# ------------------------------------------------------------------ /parse (live preview)
 
 
 def test_preview_shows_latex_order_and_conditions(client) -> None:
@@ -29,5 +41,120 @@ def test_preview_shows_latex_order_and_conditions(client) -> None:
 def test_preview_reports_parse_errors_as_text(client) -> None:
     out = client.predict("y' = (x + 1", api_name="/parse")
     assert out.startswith("**Could not read this:**") and "never closed" in out
+    assert "     ^" in out  # the caret under the unclosed bracket
     out = client.predict("__import__('os').system('id')", api_name="/parse")
     assert "Could not read this" in out
+
+
+# ------------------------------------------------------------------ /solve
+
+
+def test_solve_streams_sections_then_the_verified_badge(client) -> None:
+    job = client.submit("y' + 2y = e^(-x), y(0) = 1", api_name="/solve")
+    values = list(job)
+    assert len(values) >= 3, values
+    assert all(isinstance(v, str) for v in values)
+    first, final = values[0], values[-1]
+    assert "$$y' + 2 y = e^{- x}" in first and "Final Answer" not in first  # the problem, at once
+    for heading in ("### Classification", "### Hint", "### Steps", "### Final Answer"):
+        assert heading in final
+    assert "Verified by substitution." in final and "verdict-correct" in final
+    assert "$$y = e^{- x}$$" in final
+    # Streamed values grow: each one starts as the previous one did (same problem line).
+    assert len({v.split("\n", 1)[0] for v in values}) == 1
+    assert len(final) >= max(len(v) for v in values[:-1])
+
+
+def test_solve_with_only_the_problem_text_uses_defaults(client) -> None:
+    final = client.predict("y' = 2y", api_name="/solve")
+    assert "Verified by substitution." in final and "C e^{2 x}" in final
+
+
+def test_solve_parse_error_comes_back_as_a_message(client) -> None:
+    out = client.predict("y' = sin(", api_name="/solve")
+    assert out.startswith("**Could not read this:**")
+    assert "Traceback" not in out
+
+
+def test_solve_rejects_overlong_input_politely(client) -> None:
+    out = client.predict("y' = " + "x + " * 1000 + "1", api_name="/solve")
+    assert "too long" in out
+
+
+def test_solve_refuses_profiles_that_cannot_run_here(client) -> None:
+    # The selector's choices are the runnable profiles; Gradio rejects others with a readable error.
+    with pytest.raises(Exception, match="not in the list of choices"):
+        client.predict("y' = 2y", "no-such-profile", api_name="/solve")
+
+
+def test_solve_step_by_step_mode_holds_back_steps_and_answer(client) -> None:
+    out = client.predict("y'' + 9y = 0, y(0) = 1, y'(0) = 3", "symbolic", "step by step", api_name="/solve")
+    assert "### Hint" in out and "press **Next step**" in out
+    assert "Hidden until you have seen the steps" in out
+    assert "Verified by substitution" not in out
+
+
+# ------------------------------------------------------------------ /check
+
+
+@pytest.mark.parametrize("problem, answer, verdict_words", [
+    ("y' = 2y", "y = C e^{2x}", "Correct."),
+    ("y' = 2y", "y = e^{2x}", "Incomplete."),
+    ("y' = 2y, y(0) = 3", "y = 2e^{2x}", "Not a solution."),
+    ("y'' + y = 0", "y = C_1 \\sin x + C_2 \\cos x", "Correct."),
+])
+def test_check_verdicts(client, problem: str, answer: str, verdict_words: str) -> None:
+    out = client.predict(problem, answer, api_name="/check")
+    assert verdict_words in out
+
+
+def test_check_wrong_answer_points_without_solving(client) -> None:
+    out = client.predict("y' + 2y = e^(-x)", "y = e^{-x} + C e^{2x}", api_name="/check")
+    assert "Not a solution." in out and "**Where to look:**" in out
+    assert "first-order linear" in out  # the strategy is named ...
+    assert "### Steps" not in out  # ... but the solution is not given away
+    asked = client.predict("y' + 2y = e^(-x)", "y = e^{-x} + C e^{2x}", True, api_name="/check")
+    assert "### Steps" in asked and "### Final Answer" in asked
+
+
+def test_check_unreadable_problem_is_a_message(client) -> None:
+    out = client.predict("y' = (", "y = 1", api_name="/check")
+    assert out.startswith("**Could not read this:**")
+
+
+# ------------------------------------------------------------------ /practice
+
+
+def test_practice_is_reproducible_by_seed(client) -> None:
+    card_a, data_a = client.predict("separable", 2, 11, api_name="/practice")
+    card_b, data_b = client.predict("separable", 2, 11, api_name="/practice")
+    assert card_a == card_b and data_a == data_b
+    assert data_a["method"] == "separable" and data_a["seed"] == 11 and data_a["verified"] is True
+    assert data_a["steps"] and data_a["hint"] and data_a["answer"]
+    # The problem text reads back as the same problem, and the answer checks out.
+    problem = parse(data_a["problem"])
+    assert check(problem, data_a["answer"]).verdict == "correct"
+    _, data_c = client.predict("separable", 2, 12, api_name="/practice")
+    assert data_c["problem"] != data_a["problem"]
+
+
+def test_practice_defaults_and_random_method(client) -> None:
+    card, data = client.predict(api_name="/practice")
+    assert data["seed"] == 1 and data["problem"] in card
+    _, again = client.predict("random", 1, 1, api_name="/practice")
+    assert again["method"] == data["method"]
+
+
+# ------------------------------------------------------------------ examples
+
+
+def test_examples_cover_every_method_family_and_parse() -> None:
+    from tutor.engine.registry import ids
+
+    examples = json.loads((ROOT / "assets" / "examples.json").read_text(encoding="utf-8"))
+    assert len(examples) >= 12
+    assert {e["family"] for e in examples} == set(ids())
+    problems = [parse(e["text"]) for e in examples]
+    assert sum(bool(p.ics) for p in problems) >= 3
+    assert any("\\frac" in e["text"] for e in examples)  # LaTeX input is shown too
+    assert len({e["label"] for e in examples}) == len(examples)

@@ -1,0 +1,157 @@
+"""The About page: what the tutor does, which profile is active, its measured accuracy, its limits.
+
+Accuracy comes from the report that ``python -m training.evaluate --out DIR`` writes
+(``DIR/eval.json``: ``info.profile``, ``summary.overall`` with ``pass1``, ``passk``, ``order_ok``,
+``linear_ok``, ``type_ok``, ``classification_all``, ``hint_ok``, and ``summary.speed``).  Reports
+are looked up in ``TUTOR_EVAL_REPORT`` (a file, or a folder searched for ``*.json``), then as
+``eval.json`` under ``runs/eval/``, ``outputs/`` and ``assets/`` in the project; the newest one
+whose profile is the active one is shown.  With none the page says "not evaluated yet" — never
+a made-up figure.
+
+Usage::
+
+    from tutor.about import about_markdown, find_report
+    text = about_markdown("symbolic", ["symbolic"])
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_DIRS = ("runs/eval", "outputs", "assets")
+REPORT_NAME = "eval.json"
+_MAX_REPORT_BYTES = 50_000_000
+#: summary.overall keys of training.evaluate, as the page names them.
+OVERALL = (("pass1", "verified pass@1"), ("passk", "verified best-of-n (pass@k)"),
+           ("classification_all", "classification (order, linearity and type)"), ("order_ok", "order"),
+           ("linear_ok", "linearity"), ("type_ok", "type"), ("hint_ok", "hint names the method"))
+SPEED = (("seconds_per_solution", "seconds per solution", "{:g} s"), ("first_piece_s", "time to first text", "{:g} s"),
+         ("tokens_per_second", "tokens per second", "{:g}"))
+
+
+def _report_files() -> list[Path]:
+    configured = (os.environ.get("TUTOR_EVAL_REPORT") or "").strip()
+    files: list[Path] = []
+    if configured:
+        place = Path(configured)
+        files += [place] if place.is_file() else sorted(place.rglob("*.json")) if place.is_dir() else []
+    for folder in (ROOT / d for d in REPORT_DIRS):
+        if folder.is_dir():
+            files += sorted(folder.rglob(REPORT_NAME))
+    return files
+
+
+def _profile_of(data: dict) -> str | None:
+    info = data.get("info")
+    value = info.get("profile") if isinstance(info, dict) else data.get("profile")
+    return value if isinstance(value, str) else None
+
+
+def find_report(profile: str) -> tuple[Path, dict] | None:
+    """The newest evaluation report for ``profile`` (path, data), or None."""
+    found = []
+    for file in _report_files():
+        try:
+            if file.stat().st_size > _MAX_REPORT_BYTES:
+                continue
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and _profile_of(data) == profile:
+            found.append((file.stat().st_mtime, file, data))
+    if not found:
+        return None
+    _, file, data = max(found, key=lambda item: item[0])
+    return file, data
+
+
+def report_metrics(data: dict) -> list[tuple[str, str]]:
+    """(measure, value) rows from an evaluation report; only numbers that are there."""
+    summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
+    overall = summary.get("overall") if isinstance(summary.get("overall"), dict) else {}
+    speed = summary.get("speed") if isinstance(summary.get("speed"), dict) else {}
+    rows = []
+    if isinstance(overall.get("n"), int):
+        rows.append(("problems evaluated", str(overall["n"])))
+    for key, name in OVERALL:
+        value = overall.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            rows.append((name, f"{value:.1%}"))
+    for key, name, fmt in SPEED:
+        value = speed.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            rows.append((name, fmt.format(value)))
+    return rows
+
+
+def accuracy_markdown(profile: str) -> str:
+    found = find_report(profile)
+    if found is None:
+        return (f"**Measured accuracy:** not evaluated yet for `{profile}` "
+                f"(`python -m training.evaluate --profile {profile} --data DIR --out runs/eval/{profile}` writes the "
+                "report this page reads).")
+    path, data = found
+    rows = report_metrics(data)
+    try:
+        where = path.relative_to(ROOT)
+    except ValueError:
+        where = path
+    if not rows:
+        return f"**Measured accuracy:** the report `{where}` has no numeric results."
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    families = (data.get("summary") or {}).get("families") or {}
+    per_family = ", ".join(f"{name} {block['pass1']:.0%}" for name, block in families.items()
+                           if isinstance(block, dict) and isinstance(block.get("pass1"), (int, float)))
+    extra = f"\n\nVerified pass@1 per family: {per_family}." if per_family else ""
+    return f"**Measured accuracy** (from `{where}`):\n\n| measure | value |\n|---|---|\n{table}{extra}"
+
+
+def about_markdown(active: str, runnable: list[str]) -> str:
+    """The About tab's text for the active profile and the profiles that can run here."""
+    from tutor.profiles import load_profile
+
+    try:
+        profile = load_profile(active)
+        describe = profile.describe()
+        what = profile.description or describe.get("model") or active
+        model = "" if profile.backend == "symbolic" else f" (model: {describe.get('model') or '—'})"
+    except Exception:  # a broken profile file must not break the page
+        what, model = active, ""
+    wanted = (os.environ.get("TUTOR_PROFILE") or "").strip()
+    note = ""
+    if wanted and wanted not in runnable:
+        note = (f"\n\n*`TUTOR_PROFILE={wanted}` is set, but that profile cannot run here (its weights or "
+                "server are missing), so the app started with the profile above.*")
+    return f"""## What the tutor does
+
+Type an ordinary differential equation in plain text (`y' + 2y = e^(-x), y(0) = 1`,
+`dy/dx = x*y`, `(2xy + 3) dx + (x^2 - 1) dy = 0`) or LaTeX (`\\frac{{dy}}{{dx}} = 2y`). The tutor
+streams a **classification** (order, linearity, type), a **hint** (the strategy), the **steps**
+and the **final answer**, then checks that answer **by substitution** into the equation (and
+the initial conditions). When a model's answer does not check out, the symbolic engine's verified
+solution is offered instead.
+
+- **Check** — paste your own answer: correct, incomplete (e.g. a constant missing) or wrong, with the reason.
+- **Teach** — practice problems per method, difficulty and seed (same seed, same problem), revealed step
+  by step, with a slope field.
+
+## Active profile
+
+**`{active}`** — {what}{model}
+Profiles that can run here: {", ".join(f"`{n}`" for n in runnable)}.{note}
+
+{accuracy_markdown(active)}
+
+## Limits
+
+- Ordinary differential equations in one unknown function; no systems, no PDEs.
+- The symbolic engine knows the textbook methods (separable, linear, exact, integrating factor,
+  homogeneous, Bernoulli, Riccati, constant coefficients, undetermined coefficients, variation of
+  parameters, Cauchy–Euler, reduction of order) and SymPy's solver beyond them; some equations have
+  no closed form, and some take longer than the time limit — the tutor then says so.
+- "Verified" means the answer satisfies the equation and conditions (symbolically, or numerically at
+  random points when a proof does not finish). The checker says "could not decide" rather than guess.
+- A language model can be wrong: its answer is always checked, and never shown as verified unless it is.
+"""

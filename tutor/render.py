@@ -1,0 +1,403 @@
+"""Markdown (with ``$...$`` LaTeX) and LaTeX renderings of tutor results, for the app and exports.
+
+The app (``app.py``) only wires widgets; everything it shows is built here from tutor objects:
+
+* :func:`problem_preview` — the live preview of what the student typed (the parsed ODE, or
+  the parse error with a caret under the position and the suggestion);
+* :class:`SolveView` + :func:`solve_markdown` — a (possibly still streaming) tutor reply:
+  problem, Classification, Hint, Steps, Final Answer and the verification badge, optionally
+  revealed one phase or step at a time (learning mode, :func:`next_reveal`);
+* :func:`export_markdown` / :func:`export_latex` — the worked solution as a Markdown file or
+  LaTeX source;
+* :func:`check_markdown` and :func:`practice_markdown` for the Check and Teach tabs.
+
+While a reply streams, a formula may be cut in half (``$y = e^{2`` ...).  KaTeX would show
+that as an error for a moment, so :func:`complete_math` drops an unclosed trailing formula
+until its closing delimiter arrives: only complete ``$...$`` spans are ever rendered.
+
+Nothing here computes mathematics; it never imports gradio.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from tutor.errors import ParseError
+from tutor.format import Sections
+
+#: Math delimiters the tutor text uses, longest first (``$$`` before ``$``).
+MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
+#: The same, in the form Gradio's ``latex_delimiters`` takes (display flag per pair).
+LATEX_DELIMITERS: list[dict[str, str | bool]] = [
+    {"left": left, "right": right, "display": left in ("$$", "\\[")} for left, right in MATH_DELIMITERS]
+
+ELLIPSIS = " …"
+LEARNING_MODES = ("full solution", "hint only", "step by step")
+#: Badge icons: plain characters that every font has (emoji fonts are often missing).
+ICONS = {"correct": "✓", "wrong": "✗", "incomplete": "!", "undecided": "?"}
+
+
+# --------------------------------------------------------------------------- math spans
+
+
+def split_math(text: str) -> tuple[list[tuple[bool, str]], int | None]:
+    """``text`` cut into (is_math, piece) segments, and where an unclosed formula starts (or None).
+
+    Math pieces keep their delimiters.  ``\\$`` is a literal dollar sign, not a delimiter.
+    """
+    segments: list[tuple[bool, str]] = []
+    i, start, n = 0, 0, len(text)
+    while i < n:
+        if text.startswith("\\$", i):
+            i += 2
+            continue
+        opener = next(((left, right) for left, right in MATH_DELIMITERS if text.startswith(left, i)), None)
+        if opener is None:
+            i += 1
+            continue
+        left, right = opener
+        j = i + len(left)
+        while j < n:
+            if text.startswith("\\$", j) and right == "$":
+                j += 2
+                continue
+            if text.startswith(right, j):
+                break
+            j += 1
+        if j >= n:  # never closed
+            if i > start:
+                segments.append((False, text[start:i]))
+            return segments, i
+        if i > start:
+            segments.append((False, text[start:i]))
+        segments.append((True, text[i:j + len(right)]))
+        i = start = j + len(right)
+    if start < n:
+        segments.append((False, text[start:]))
+    return segments, None
+
+
+def complete_math(text: str) -> str:
+    """``text`` without an unclosed trailing formula (replaced by an ellipsis) — safe to render live."""
+    _, unclosed = split_math(text)
+    if unclosed is None:
+        return text
+    return text[:unclosed].rstrip() + ELLIPSIS
+
+
+def _display(formula_line: str) -> str:
+    """A line that is exactly one inline formula, as a display formula (the final answer)."""
+    line = formula_line.strip()
+    segments, unclosed = split_math(line)
+    if unclosed is None and len(segments) == 1 and segments[0][0]:
+        body = segments[0][1]
+        for left, right in MATH_DELIMITERS:
+            if body.startswith(left) and body.endswith(right):
+                return f"$${body[len(left):len(body) - len(right)].strip()}$$"
+    return line
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def parse_error_markdown(exc: ParseError, text: str) -> str:
+    """A parse error for a student: the message, the line with a caret under the spot, the hint."""
+    parts = [f"**Could not read this:** {exc.message}"]
+    if exc.position is not None and 0 <= exc.position <= len(text):
+        # Show the line that holds the position, with a caret under the character.
+        line_start = text.rfind("\n", 0, exc.position) + 1
+        line_end = text.find("\n", exc.position)
+        line = text[line_start:line_end if line_end >= 0 else len(text)]
+        caret = " " * (exc.position - line_start) + "^"
+        parts.append("```text\n" + line.replace("```", "'''") + "\n" + caret + "\n```")
+    if exc.suggestion:
+        parts.append(f"*Hint:* {exc.suggestion}")
+    return "\n\n".join(parts)
+
+
+def problem_markdown(problem) -> str:
+    """The parsed problem: display LaTeX, unknown and order, conditions, parameters."""
+    lines = [f"$${problem.latex}$$",
+             f"- unknown: ${problem.function}({problem.variable})$, order **{problem.order}**"]
+    if problem.ics:
+        lines.append("- initial conditions: " + ", ".join(f"${ic.latex(problem.function)}$" for ic in problem.ics))
+    if problem.parameters:
+        lines.append("- parameters: " + ", ".join(f"${p}$" for p in problem.parameters))
+    return "\n".join(lines)
+
+
+def answer_markdown(answer, problem) -> str:
+    """A parsed answer in textbook LaTeX (``y`` for ``y(x)``), with its arbitrary constants."""
+    from tutor.problem import textbook_latex
+
+    formulas = r"\quad\text{or}\quad ".join(
+        textbook_latex(eq, problem.function, problem.variable) for eq in answer.solutions)
+    text = f"$${formulas}$$"
+    if answer.constants:
+        text += "\n- arbitrary constants: " + ", ".join(f"${c}$" for c in answer.constants)
+    return text
+
+
+def problem_preview(text: str | None, max_chars: int = 2000) -> str:
+    """Markdown for the live preview: the parsed ODE, or the parse error with its suggestion."""
+    from tutor.parser import parse
+
+    text = text or ""
+    if not text.strip():
+        return "Type an ODE, e.g. `y' + 2y = e^(-x), y(0) = 1`."
+    if len(text) > max_chars:
+        return f"**Too long:** at most {max_chars} characters, please."
+    try:
+        problem = parse(text)
+    except ParseError as exc:
+        return parse_error_markdown(exc, text)
+    except Exception as exc:  # never a traceback in the UI
+        return f"**Something went wrong while reading this** ({type(exc).__name__}); please rephrase it."
+    return problem_markdown(problem)
+
+
+# --------------------------------------------------------------------------- solve view
+
+
+@dataclass
+class SolveView:
+    """What the Solve tab shows for one request, updated as the reply streams.
+
+    ``verdict`` is the checker's dict (``verdict``, ``reason``) for the Final Answer, None
+    until it is known; ``fallback`` the engine's verified solution (as sections) when the
+    model's answer was not verified; ``notice`` a sentence for the student (stopped, timed
+    out, the model failed midway).
+    """
+
+    problem_latex: str
+    author: str = ""
+    sections: Sections = field(default_factory=Sections)
+    verdict: dict | None = None
+    done: bool = False
+    fallback: Sections | None = None
+    fallback_label: str = ""
+    notice: str = ""
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verdict) and self.verdict.get("verdict") == "correct"
+
+
+def verdict_badge(verdict: dict | None, *, pending: bool = False) -> str:
+    """The badge under the Final Answer: verified by substitution, or not verified and why."""
+    if verdict is None:
+        if not pending:
+            return ""
+        return '<div class="verdict verdict-pending"><span class="icon">…</span> Checking the answer by substitution…</div>'
+    kind = verdict.get("verdict")
+    reason = html.escape(str(verdict.get("reason") or "").strip(), quote=False)
+    if kind == "correct":
+        return (f'<div class="verdict verdict-correct"><span class="icon">✓</span> <strong>Verified by substitution.</strong> '
+                f"{reason}</div>")
+    icon = ICONS.get(kind, "?")
+    return (f'<div class="verdict verdict-{kind}"><span class="icon">{icon}</span> <strong>Not verified:</strong> '
+            f"{reason}</div>")
+
+
+def _steps_markdown(steps: list[str], live: bool) -> str:
+    lines = []
+    for number, step in enumerate(steps, start=1):
+        text = complete_math(step) if live else step
+        lines.append(f"{number}. " + text.replace("\n", "\n   "))
+    return "\n".join(lines)
+
+
+def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: int | None = None) -> str:
+    """Markdown of the four sections; ``steps_shown`` hides the rest (None: everything).
+
+    With ``steps_shown = k`` the first k steps are shown and the Final Answer only once
+    k exceeds the number of steps (learning mode).  ``live`` drops unclosed formulas.
+    """
+    def fix(text: str) -> str:
+        return complete_math(text) if live else text
+
+    parts = []
+    if sections.preamble.strip() and not any((sections.classification, sections.hint, sections.steps)):
+        parts.append(fix(sections.preamble))
+    if sections.classification:
+        parts.append(f"### Classification\n{fix(sections.classification)}")
+    if sections.hint:
+        parts.append(f"### Hint\n{fix(sections.hint)}")
+    total = len(sections.steps)
+    if total:
+        shown = total if steps_shown is None else max(0, min(steps_shown, total))
+        body = _steps_markdown(sections.steps[:shown], live)
+        if shown < total:
+            more = f"*{total - shown} more step{'s' if total - shown != 1 else ''} — press **Next step**.*"
+            body = f"{body}\n\n{more}" if body else more
+        parts.append(f"### Steps\n{body}")
+    final_visible = steps_shown is None or steps_shown > total
+    if sections.final_answer and final_visible:
+        parts.append(f"### Final Answer\n{_display(fix(sections.final_answer))}")
+    elif sections.final_answer:
+        parts.append("### Final Answer\n*Hidden until you have seen the steps.*")
+    return "\n\n".join(parts)
+
+
+def solve_markdown(view: SolveView, steps_shown: int | None = None) -> str:
+    """The whole Solve-tab answer: problem, sections so far, badge, fallback, notice."""
+    live = not view.done
+    parts = [f"$${view.problem_latex}$$"]
+    if view.author:
+        parts.append(f'<div class="author">{html.escape(view.author, quote=False)}</div>')
+    body = sections_markdown(view.sections, live=live, steps_shown=steps_shown)
+    if body:
+        parts.append(body)
+    elif live:
+        parts.append("*Working on it…*")
+    final_visible = steps_shown is None or steps_shown > len(view.sections.steps)
+    if final_visible and (view.verdict is not None or (live and view.sections.final_answer_complete)):
+        parts.append(verdict_badge(view.verdict, pending=live))
+    if view.fallback is not None and final_visible:
+        parts.append(f"---\n\n#### {view.fallback_label or 'The symbolic engine’s verified solution'}\n\n"
+                     + sections_markdown(view.fallback))
+    if view.notice:
+        parts.append(f'<div class="notice">{html.escape(view.notice, quote=False)}</div>')
+    return "\n\n".join(parts)
+
+
+def next_reveal(mode: str, shown: int | None, total_steps: int) -> int | None:
+    """How many steps to show after pressing "Next step" (None: everything).
+
+    ``hint only`` reveals phase by phase (hint -> all steps -> answer); ``step by step``
+    one step at a time, then the answer; ``full solution`` shows everything.
+    """
+    if mode not in LEARNING_MODES or mode == "full solution" or shown is None:
+        return None
+    if shown > total_steps:
+        return None
+    if mode == "hint only":
+        return total_steps if shown < total_steps else total_steps + 1
+    return shown + 1
+
+
+def initial_reveal(mode: str) -> int | None:
+    """Steps shown when a solution starts: none in learning mode, all otherwise."""
+    return 0 if mode in ("hint only", "step by step") else None
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def export_markdown(view: SolveView) -> str:
+    """A standalone Markdown document of the worked solution (``$...$`` LaTeX)."""
+    parts = ["# ODE Tutor — worked solution", f"**Problem:**\n\n$${view.problem_latex}$$"]
+    if view.author:
+        parts.append(f"*{view.author}*")
+    parts.append(sections_markdown(view.sections).replace("### ", "## "))
+    if view.verdict is not None:
+        kind = view.verdict.get("verdict")
+        reason = str(view.verdict.get("reason") or "")
+        parts.append("**Verified by substitution.** " + reason if kind == "correct"
+                     else f"**Not verified ({kind}):** {reason}")
+    if view.fallback is not None:
+        parts.append(f"## {view.fallback_label or 'Verified solution'}\n\n"
+                     + sections_markdown(view.fallback))
+    return "\n\n".join(parts) + "\n"
+
+
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "%": r"\%", "&": r"\&",
+                   "_": r"\_", "^": r"\^{}", "~": r"\~{}", "$": r"\$"}
+
+
+def _latex_text(text: str) -> str:
+    """Prose (with Markdown emphasis) as LaTeX text; formulas are kept as they are."""
+    segments, unclosed = split_math(text)
+    if unclosed is not None:
+        segments.append((False, text[unclosed:]))
+    out = []
+    for is_math, piece in segments:
+        if is_math:
+            out.append(piece)
+            continue
+        escaped = "".join(_LATEX_SPECIALS.get(ch, ch) for ch in piece)
+        escaped = re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", escaped)
+        escaped = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\\emph{\1}", escaped)
+        out.append(escaped)
+    return "".join(out)
+
+
+def _latex_sections(sections: Sections) -> list[str]:
+    lines = []
+    if sections.classification:
+        lines += [r"\subsection*{Classification}", _latex_text(sections.classification)]
+    if sections.hint:
+        lines += [r"\subsection*{Hint}", _latex_text(sections.hint)]
+    if sections.steps:
+        lines += [r"\subsection*{Steps}", r"\begin{enumerate}"]
+        lines += [r"  \item " + _latex_text(step).replace("\n", "\n        ") for step in sections.steps]
+        lines.append(r"\end{enumerate}")
+    if sections.final_answer:
+        final = _display(sections.final_answer)
+        if final.startswith("$$"):
+            final = r"\[" + final[2:-2] + r"\]"
+        else:
+            final = _latex_text(final)
+        lines += [r"\subsection*{Final Answer}", final]
+    return lines
+
+
+def export_latex(view: SolveView) -> str:
+    """LaTeX source of the worked solution (a fragment for ``\\begin{document}``; amsmath)."""
+    lines = ["% ODE Tutor — worked solution (needs amsmath)", r"\section*{Problem}",
+             r"\[" + view.problem_latex + r"\]"]
+    lines += _latex_sections(view.sections)
+    if view.verdict is not None:
+        kind = view.verdict.get("verdict")
+        reason = _latex_text(str(view.verdict.get("reason") or ""))
+        lines.append(r"\noindent\textbf{Verified by substitution.} " + reason if kind == "correct"
+                     else rf"\noindent\textbf{{Not verified ({kind}):}} " + reason)
+    if view.fallback is not None:
+        lines.append(r"\section*{" + _latex_text(view.fallback_label or "Verified solution") + "}")
+        lines += _latex_sections(view.fallback)
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- check and teach
+
+
+def check_markdown(verdict: dict, where_to_look: str = "", solution: Sections | None = None,
+                   solution_label: str = "") -> str:
+    """The Check tab's result: the badge-style verdict, its reason, a pointer, the solution if asked."""
+    kind = verdict.get("verdict")
+    reason = str(verdict.get("reason") or "")
+    title = {"correct": "Correct", "incomplete": "Incomplete", "wrong": "Not a solution",
+             "undecided": "Could not decide"}.get(kind, str(kind))
+    parts = [f'<div class="verdict verdict-{kind}"><span class="icon">{ICONS.get(kind, "?")}</span> '
+             f"<strong>{title}.</strong> {html.escape(reason, quote=False)}</div>"]
+    residual = (verdict.get("details") or {}).get("residual")
+    if kind == "wrong" and residual:
+        parts.append(f"Substituting your answer into the equation leaves $${residual}$$ instead of $0$.")
+    if where_to_look:
+        parts.append(f"**Where to look:** {where_to_look}")
+    if solution is not None:
+        parts.append(f"---\n\n#### {solution_label or 'A verified solution'}\n\n" + sections_markdown(solution))
+    return "\n\n".join(parts)
+
+
+def practice_markdown(problem_latex: str, method_name: str, seed: int, difficulty: int) -> str:
+    """The Teach tab's problem card."""
+    return (f"$${problem_latex}$$\n\n"
+            f'<div class="author">{html.escape(method_name, quote=False)} · difficulty {difficulty} · '
+            f"seed {seed}</div>")
+
+
+def reveal_markdown(hint: str, steps: list[str], answer_latex: str, shown: int) -> str:
+    """Teach-tab reveal: ``shown`` = 0 nothing, 1 the hint, 1 + k the first k steps, then the answer."""
+    if shown <= 0:
+        return "*Try it yourself first. **Reveal next** shows the hint, then the steps one by one.*"
+    parts = [f"### Hint\n{hint}"]
+    k = min(shown - 1, len(steps))
+    if k:
+        parts.append("### Steps\n" + _steps_markdown(steps[:k], live=False))
+    if shown - 1 > len(steps):
+        parts.append(f"### Answer\n$${answer_latex}$$")
+    elif k < len(steps):
+        parts.append(f"*{len(steps) - k} step{'s' if len(steps) - k != 1 else ''} to go.*")
+    return "\n\n".join(parts)

@@ -1,0 +1,303 @@
+"""Slope fields and solution curves as arrays (for the Teach tab's plot), and the plot itself.
+
+:func:`slope_field` returns a :class:`SlopeField`: for a first-order equation ``y' = f(x, y)``
+the directions on a grid, solution curves for several values of the constant and, for an
+initial value problem, the curve through the initial point; for a higher-order equation only
+solution curves (a slope field lives in the (x, y) plane of first-order equations).  Curves
+come from the verified answer when it is explicit (``y = f(x, C)``, several C), otherwise
+from integrating ``y' = f`` numerically (classical RK4) through several starting points.
+:func:`figure` draws it with matplotlib (no pyplot state, so it is safe in server threads).
+
+The numeric work runs in the bounded worker pool (:func:`tutor.bounded.run_bounded`): the
+right-hand side comes from SymPy (``normal_form``), which can be slow.  Parameters such as
+``k`` in ``T' = -k(T - 20)`` are set to 1 for the picture, and the note says so.
+
+Usage::
+
+    from tutor.slope_field import slope_field, figure
+    field = slope_field(problem, answer_solutions)     # arrays; field.note explains limits
+    fig = figure(field)                                 # matplotlib Figure (gr.Plot shows it)
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
+from tutor.problem import Problem
+
+GRID_X, GRID_Y = 23, 17
+#: Constants used for the family of curves (one constant), and combinations for several.
+CONSTANT_VALUES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
+SEVERAL_CONSTANTS = ((1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (-1.0, 1.0), (1.0, -1.0), (0.5, -0.5))
+RK4_STEPS = 240
+
+
+@dataclass
+class Curve:
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    ivp: bool = False
+
+
+@dataclass
+class SlopeField:
+    """Everything the plot needs. ``slopes`` is None when there is no field (higher order)."""
+
+    x_name: str
+    y_name: str
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    grid_x: np.ndarray | None = None
+    grid_y: np.ndarray | None = None
+    slopes: np.ndarray | None = None
+    curves: list[Curve] = field(default_factory=list)
+    point: tuple[float, float] | None = None
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- numerics (worker)
+
+
+def _finite_fraction(values: np.ndarray) -> float:
+    return float(np.isfinite(values).mean()) if values.size else 0.0
+
+
+def _evaluate(fn, *args: np.ndarray) -> np.ndarray:
+    shape = np.broadcast(*args).shape
+    with np.errstate(all="ignore"):
+        try:
+            out = np.asarray(fn(*args), dtype=complex) * np.ones(shape)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return np.full(shape, np.nan)
+        real = out.real.copy()
+        real[np.abs(out.imag) > 1e-9 * (1 + np.abs(out.real))] = np.nan  # complex values are off the plot
+    return real
+
+
+def _rk4(f, x0: float, ys: np.ndarray, x1: float, steps: int, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate y' = f(x, y) from x0 to x1 for every start value in ``ys`` at once."""
+    xs = np.linspace(x0, x1, steps + 1)
+    h = (x1 - x0) / steps
+    out = np.full((len(ys), steps + 1), np.nan)
+    y = ys.astype(float).copy()
+    out[:, 0] = y
+    for i in range(steps):
+        x = xs[i]
+        k1 = _evaluate(f, x, y)
+        k2 = _evaluate(f, x + h / 2, y + h / 2 * k1)
+        k3 = _evaluate(f, x + h / 2, y + h / 2 * k2)
+        k4 = _evaluate(f, x + h, y + h * k3)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        y[np.abs(y) > limit] = np.nan  # left the picture (or blew up): stop this curve
+        out[:, i + 1] = y
+    return xs, out
+
+
+def _both_ways(f, x_start: float, ys: np.ndarray, x_range: tuple[float, float], limit: float):
+    left_x, left = _rk4(f, x_start, ys, x_range[0], RK4_STEPS // 2, limit)
+    right_x, right = _rk4(f, x_start, ys, x_range[1], RK4_STEPS // 2, limit)
+    xs = np.concatenate([left_x[::-1], right_x[1:]])
+    return xs, np.concatenate([left[:, ::-1], right[:, 1:]], axis=1)
+
+
+def _explicit(solutions: tuple[sympy.Eq, ...], unknown: sympy.Expr) -> list[sympy.Expr]:
+    return [eq.rhs for eq in solutions if eq.lhs == unknown and not eq.rhs.has(unknown)]
+
+
+def _parameters_to_one(expr: sympy.Expr, parameters: tuple[sympy.Symbol, ...]) -> sympy.Expr:
+    return expr.subs({p: 1 for p in parameters}) if parameters else expr
+
+
+def _x_windows(center: float | None) -> list[tuple[float, float]]:
+    c = 0.0 if center is None else center
+    # An initial value problem is mostly read forward from its initial point.
+    windows = [(c - 1.0, c + 5.0) if center is not None else (c - 3.0, c + 3.0), (c, c + 5.0), (0.1, 5.1)]
+    return list(dict.fromkeys(windows))
+
+
+def _y_window(curves: list[Curve], point: tuple[float, float] | None, percentiles: tuple[int, int],
+              default: tuple[float, float]) -> tuple[float, float]:
+    """The vertical window: the bulk of the curves (percentiles, so one blow-up does not flatten
+    the rest), always including the initial point; ``default`` around it when there are no curves."""
+    values = np.concatenate([c.y[np.isfinite(c.y)] for c in curves] or [np.array([])])
+    if point is not None:
+        values = np.append(values, point[1])
+    if values.size <= 1:
+        center = point[1] if point else 0.0
+        return center + default[0], center + default[1]
+    lo, hi = (float(v) for v in np.percentile(values, percentiles))
+    if point is not None:
+        lo, hi = min(lo, point[1]), max(hi, point[1])
+    pad = max(0.5, 0.12 * (hi - lo))
+    return lo - pad, hi + pad
+
+
+def _family_curves(branches: list[sympy.Expr], x: sympy.Symbol, constants: list[sympy.Symbol],
+                   xs: np.ndarray) -> list[Curve]:
+    values = ([(c,) for c in CONSTANT_VALUES] if len(constants) == 1 else
+              [tuple(itertools.islice(itertools.cycle(combo), len(constants))) for combo in SEVERAL_CONSTANTS])
+    curves = []
+    for combo in values:
+        label = ", ".join(f"{c} = {v:g}" for c, v in zip(constants, combo))
+        for branch in branches:
+            fn = sympy.lambdify(x, branch.subs(dict(zip(constants, combo))), "numpy")
+            curves.append(Curve(label, xs, _evaluate(fn, xs)))
+    return curves
+
+
+def _compute(problem: Problem, solutions: tuple[sympy.Eq, ...] | None) -> SlopeField:
+    """Worker: the field and curves for ``problem`` (and its verified answer when given)."""
+    from tutor.engine.base import normal_form
+
+    x, unknown = problem.variable, problem.unknown
+    Y = sympy.Dummy(problem.function.__name__)
+    known = {x, *problem.parameters}
+    explicit = _explicit(solutions or (), unknown)
+    explicit = [_parameters_to_one(e, problem.parameters) for e in explicit]
+    constants = sorted({s for e in explicit for s in e.free_symbols if s not in known}, key=lambda s: s.name)
+    notes = []
+    if problem.parameters:
+        notes.append("Parameters " + ", ".join(str(p) for p in problem.parameters) + " are set to 1 in the picture.")
+    ic0 = next((ic for ic in problem.ics if ic.order == 0), None)
+    point = None
+    if ic0 is not None:
+        try:
+            point = (float(_parameters_to_one(ic0.point, problem.parameters)),
+                     float(_parameters_to_one(ic0.value, problem.parameters)))
+        except (TypeError, ValueError):
+            point = None
+
+    f_num = None
+    if problem.order == 1:
+        f = normal_form(problem)
+        if f is not None:
+            f = _parameters_to_one(f, problem.parameters).subs(unknown, Y)
+            if f.free_symbols <= {x, Y}:
+                f_num = sympy.lambdify((x, Y), f, "numpy")
+
+    # The x window: where the field (or the curves) are defined on most of the plot.
+    best, best_score = None, -1.0
+    probe_y = np.linspace((point[1] if point else 0.0) - 3.0, (point[1] if point else 0.0) + 3.0, GRID_Y)
+    for window in _x_windows(point[0] if point else None):
+        gx = np.linspace(*window, GRID_X)
+        if f_num is not None:
+            score = _finite_fraction(_evaluate(f_num, *np.meshgrid(gx, probe_y)))
+        elif explicit:
+            sample = {c: 1.0 for c in constants}
+            score = np.mean([_finite_fraction(_evaluate(sympy.lambdify(x, e.subs(sample), "numpy"), gx))
+                             for e in explicit])
+        else:
+            score = 0.0
+        if score > best_score + 0.05:
+            best, best_score = window, score
+    x_range = best or (-3.0, 3.0)
+    if point and not (x_range[0] <= point[0] <= x_range[1]):
+        point = None
+    xs = np.linspace(*x_range, RK4_STEPS + 1)
+
+    # The initial value problem's curve first: it decides the vertical window.
+    curves: list[Curve] = []
+    if point is not None:
+        if explicit and not constants:
+            for branch in explicit:
+                fn = sympy.lambdify(x, branch, "numpy")
+                curves.append(Curve("initial value problem", xs, _evaluate(fn, xs), ivp=True))
+        elif f_num is not None:
+            cx, cy = _both_ways(f_num, point[0], np.array([point[1]]), x_range, limit=1e6)
+            curves.append(Curve("initial value problem", cx, cy[0], ivp=True))
+    if explicit and constants:
+        curves = _family_curves(explicit, x, constants, xs) + curves
+
+    if problem.order == 1:
+        y_range = _y_window(curves if point else [], point, (5, 95), default=(-3.0, 3.0))
+    else:
+        y_range = _y_window(curves, point, (10, 90), default=(-3.0, 3.0))
+    result = SlopeField(x_name=str(x), y_name=problem.function.__name__, x_range=x_range, y_range=y_range,
+                        point=point, curves=curves)
+    span = y_range[1] - y_range[0]
+    if f_num is not None:
+        X, Ygrid = np.meshgrid(np.linspace(*x_range, GRID_X), np.linspace(*y_range, GRID_Y))
+        result.grid_x, result.grid_y, result.slopes = X, Ygrid, _evaluate(f_num, X, Ygrid)
+        if not (explicit and constants):
+            x_start = point[0] if point else (x_range[0] + x_range[1]) / 2
+            starts = np.linspace(y_range[0] + span / 8, y_range[1] - span / 8, 7)
+            cx, cy = _both_ways(f_num, x_start, starts, x_range, limit=max(abs(y_range[0]), abs(y_range[1])) + 2 * span)
+            result.curves = [Curve(f"through ({x_start:.3g}, {s:.3g})", cx, row) for s, row in zip(starts, cy)] + curves
+    if problem.order > 1:
+        notes.insert(0, "Slope fields are drawn for first-order equations; this shows solution curves.")
+    if not result.curves and result.slopes is None:
+        notes.append("No picture for this equation: it is not of the form y' = f(x, y) and the answer is implicit.")
+    result.note = " ".join(notes)
+    return result
+
+
+def slope_field(problem: Problem, solutions: tuple[sympy.Eq, ...] | None = None,
+                timeout: float = 8.0) -> SlopeField | None:
+    """The field and curves for ``problem`` (None if it could not be computed in time)."""
+    try:
+        return run_bounded(_compute, problem, tuple(solutions) if solutions else None, timeout=timeout)
+    except (SymbolicTimeout, WorkerCrashed):
+        return None
+
+
+# --------------------------------------------------------------------------- the plot
+
+
+def figure(data: SlopeField, title: str = ""):
+    """A matplotlib Figure of the field (short unit segments) and the curves."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.2, 5.0), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    (x0, x1), (y0, y1) = data.x_range, data.y_range
+    if data.slopes is not None:
+        from matplotlib.collections import LineCollection
+
+        # Unit directions in axes fractions, so every segment has the same length on screen.
+        sx, sy = (x1 - x0), (y1 - y0)
+        u, v = np.full_like(data.slopes, 1.0 / sx), data.slopes / sy
+        with np.errstate(all="ignore"):
+            norm = np.hypot(u, v)
+            half = 0.4 / GRID_X  # half a segment, as a fraction of the axes width
+            du, dv = u / norm * half * sx, v / norm * half * sy
+        ok = np.isfinite(du) & np.isfinite(dv)
+        gx, gy = data.grid_x[ok], data.grid_y[ok]
+        segments = np.stack([np.column_stack([gx - du[ok], gy - dv[ok]]),
+                             np.column_stack([gx + du[ok], gy + dv[ok]])], axis=1)
+        ax.add_collection(LineCollection(segments, colors="#94a3b8", linewidths=1.1))
+    def broken(y: np.ndarray) -> np.ndarray:
+        # A jump of more than the window's height between neighbours is a pole: no vertical line.
+        y = y.copy()
+        jumps = np.abs(np.diff(y)) > (y1 - y0)
+        y[1:][jumps] = np.nan
+        return y
+
+    family = [c for c in data.curves if not c.ivp]
+    colors = iter(colormaps["viridis"](np.linspace(0.1, 0.85, max(1, len({c.label for c in family})))))
+    color_of: dict[str, object] = {}
+    for curve in family:
+        if curve.label not in color_of:
+            color_of[curve.label] = next(colors)
+            label = curve.label
+        else:
+            label = None
+        ax.plot(curve.x, broken(curve.y), color=color_of[curve.label], linewidth=1.6, label=label)
+    for curve in (c for c in data.curves if c.ivp):
+        ax.plot(curve.x, broken(curve.y), color="#dc2626", linewidth=2.8, label=curve.label)
+    if data.point is not None:
+        ax.plot(*data.point, "o", color="#dc2626", markersize=7, zorder=5)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel(data.x_name)
+    ax.set_ylabel(data.y_name)
+    ax.grid(True, alpha=0.25)
+    ax.set_title(title or ("Slope field and solution curves" if data.slopes is not None else "Solution curves"))
+    if data.curves:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return fig
