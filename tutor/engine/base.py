@@ -144,6 +144,8 @@ def normal_form(problem: Problem) -> sympy.Expr | None:
     if poly is not None and poly.degree() == 1:
         a, b = poly.all_coeffs()
         return sympy.cancel(-b / a)
+    if any(f.has(p) for f in expr.atoms(sympy.Function)):
+        return None  # y' inside sin, exp ...: no normal form worth the (long) attempt
     solutions = sympy.solve(expr, p, dict=False)
     if len(solutions) != 1:
         return None
@@ -213,6 +215,32 @@ def solve_for_unknown(relation: sympy.Eq, problem: Problem, max_ops: int = 60) -
     return tuple(out)
 
 
+def absorb_exponential_constant(expr: sympy.Expr, constant: sympy.Symbol) -> sympy.Expr:
+    """``e^{aC + g(x)}`` -> ``C e^{g(x)}`` when C occurs only inside such exponentials.
+
+    SymPy's ``constantsimp`` leaves ``e^{3C + 3x}`` inside fractions alone; a textbook
+    writes ``C e^{3x}`` (the new C is ``e^{3C}``, any positive number, and the sign
+    absorbed too).
+    """
+    powers = [e for e in expr.atoms(sympy.exp) if e.has(constant)]
+    if not powers:
+        return expr
+    replacements = {}
+    for power in powers:
+        rest, part = sympy.expand(power.args[0]).as_independent(constant, as_Add=True)
+        coefficient = sympy.cancel(part / constant)
+        if not coefficient.is_number:
+            return expr
+        replacements[power] = constant * sympy.exp(rest)
+    placeholder = {p: sympy.Dummy() for p in powers}
+    if expr.xreplace(placeholder).has(constant):
+        return expr  # C also appears outside the exponentials
+    parts = {sympy.expand(p.args[0]).as_independent(constant, as_Add=True)[1] for p in powers}
+    if len(parts) != 1:
+        return expr  # e^{C} and e^{2C} together are not one constant
+    return expr.xreplace(replacements)
+
+
 def _merge_sign_twins(solutions: list[sympy.Eq], constant: sympy.Symbol) -> list[sympy.Eq]:
     """``y = C f`` and ``y = -C f`` are one family once C takes any sign: keep one."""
     kept: list[sympy.Eq] = []
@@ -253,9 +281,13 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
             if not (s.lhs == problem.unknown and not s.rhs.has(problem.unknown)):
                 simplified.append(s)  # an implicit F(x, y) = C keeps the form the steps derived
                 continue
+            if len(constants) == 1:
+                s_absorbed = sympy.Eq(s.lhs, absorb_exponential_constant(s.rhs, constants[0]))
+            else:
+                s_absorbed = s
             try:
                 # doit() re-evaluates the unevaluated products constantsimp can leave (1/2*1)
-                tidy = constantsimp(s, constants).doit()
+                tidy = constantsimp(s_absorbed, constants).doit()
             except Exception:  # constantsimp is heuristic; keep the unsimplified form
                 tidy = s
             shorter = sympy.count_ops(tidy) <= sympy.count_ops(s) and len(str(tidy)) <= len(str(s))

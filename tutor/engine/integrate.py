@@ -104,7 +104,16 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
     value = None
     target = f
     numerator, denominator = sympy.fraction(sympy.together(f))
-    log_derivative = sympy.cancel(numerator / sympy.diff(denominator, t)).is_constant(t) if denominator.has(t) else False
+    log_derivative = False
+    if denominator.has(t) and sympy.diff(denominator, t) != 0:
+        factor = sympy.cancel(numerator / sympy.diff(denominator, t))
+        log_derivative = not factor.has(t)
+        if log_derivative:
+            # c g'/g: the substitution u = g gives c ln|g| directly (integral_steps can wander
+            # into u = 1/y and partial fractions of the result).
+            g = sympy.factor(denominator)
+            return Integration(f, t, factor * sympy.log(g),
+                               (f"substitution $u = {sympy.latex(g)}$", "$\\int \\frac{du}{u} = \\ln|u|$"))
     if f.is_rational_function(t) and sympy.degree(denominator, t) >= 2 and not log_derivative:
         # A textbook integrates a rational function by partial fractions first;
         # integral_steps sometimes prefers a clever substitution instead.  (Not for

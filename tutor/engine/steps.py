@@ -325,6 +325,11 @@ def check_step(step: Step, problem: Problem) -> StepCheck:
     return StepCheck(False, f"unknown check kind {kind}")
 
 
+def ltx(expr) -> str:
+    """SymPy LaTeX with ``\\ln`` for the natural log (as textbooks write it)."""
+    return sympy.latex(expr, ln_notation=True)
+
+
 def tex(relation, variable: sympy.Symbol) -> str:
     """Textbook LaTeX: ``y'`` for ``Derivative(y(x), x)`` and ``y`` for ``y(x)``, for every unknown.
 

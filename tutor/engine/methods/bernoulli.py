@@ -13,7 +13,7 @@ import sympy
 from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form,
                                to_symbol, y_symbol)
 from tutor.engine.methods.common import C, explicit_step, linear_steps, normal_form_steps, solves_step
-from tutor.engine.steps import Check, Step, tex
+from tutor.engine.steps import Check, Step, tex, ltx
 from tutor.problem import Answer, InitialCondition, Problem
 
 
@@ -57,8 +57,8 @@ class Bernoulli(Method):
 
     def hint(self, problem: Problem) -> str:
         form = bernoulli_form(problem)
-        n = sympy.latex(form[2]) if form else "n"
-        k = sympy.latex(1 - form[2]) if form else "1-n"
+        n = ltx(form[2]) if form else "n"
+        k = ltx(1 - form[2]) if form else "1-n"
         return (f"This is a Bernoulli equation $y' + P(x)\\,y = Q(x)\\,y^{{{n}}}$: the substitution "
                 f"$v = y^{{{k}}}$ turns it into a linear equation in v.")
 
@@ -73,25 +73,25 @@ class Bernoulli(Method):
         k = 1 - n
         _, steps, ode = normal_form_steps(problem)
         standard = sympy.Eq(sympy.Derivative(y, x) + P * y, Q * y ** n)
-        steps.append(Step("Bernoulli form", f"Here $P = {tex(P, x)}$, $Q = {tex(Q, x)}$ and $n = {sympy.latex(n)}$.",
+        steps.append(Step("Bernoulli form", f"Here $P = {tex(P, x)}$, $Q = {tex(Q, x)}$ and $n = {ltx(n)}$.",
                           latex=tex(standard, x), check=Check.EQUIVALENT, before=ode, after=standard))
         divided = sympy.Eq(y ** (-n) * sympy.Derivative(y, x) + P * y ** k, Q)
         lost: tuple = ()
-        text = f"Divide by $y^{{{sympy.latex(n)}}}$."
+        text = f"Divide by $y^{{{ltx(n)}}}$."
         if n.is_positive:
             lost = (sympy.Eq(y, 0),)
             text += " This assumes $y \\neq 0$; $y = 0$ is also a solution."
         steps.append(Step("Divide by y^n", text, latex=tex(divided, x), check=Check.EQUIVALENT,
                           before=standard, after=divided))
         linear = sympy.Eq(sympy.Derivative(v, x) + k * P * v, k * Q)
-        steps.append(Step("Substitute", f"Let $v = y^{{{sympy.latex(k)}}}$; then $v' = {sympy.latex(k)}\\,"
-                                         f"y^{{{sympy.latex(-n)}}}\\,y'$, and the equation becomes linear in v.",
+        steps.append(Step("Substitute", f"Let $v = y^{{{ltx(k)}}}$; then $v' = {ltx(k)}\\,"
+                                         f"y^{{{ltx(-n)}}}\\,y'$, and the equation becomes linear in v.",
                           latex=tex(linear, x), check=Check.SUBSTITUTION, before=standard, after=linear,
                           substitution={y: v ** (1 / k)}))
         more, v_solution = linear_steps(linear, v, x, sympy.simplify(k * P), sympy.simplify(k * Q))
         steps += more
         implicit = sympy.Eq(y ** k, v_solution.rhs)
-        steps.append(solves_step("Back-substitute", f"Put $v = y^{{{sympy.latex(k)}}}$ back.", implicit,
+        steps.append(solves_step("Back-substitute", f"Put $v = y^{{{ltx(k)}}}$ back.", implicit,
                                  problem.equation, y, x))
         explicit_steps, solutions, _ = explicit_step(implicit, problem.equation, y, x, Y)
         steps += explicit_steps

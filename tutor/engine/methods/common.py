@@ -13,11 +13,13 @@ checkable inside a derivation for ``y(x)``.
 """
 from __future__ import annotations
 
+import functools
+
 import sympy
 
 from tutor.engine.base import CannotDerive, normal_form, y_symbol
 from tutor.engine.integrate import antiderivative, integration_step
-from tutor.engine.steps import Check, Step, tex
+from tutor.engine.steps import Check, Step, tex, ltx
 from tutor.problem import Problem
 
 C = sympy.Symbol("C")
@@ -55,7 +57,7 @@ def separate_and_integrate(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.S
     constant solutions ``u = r`` with ``h(r) = 0``.
     """
     x, u = variable, unknown
-    name = sympy.latex(U)
+    name = ltx(U)
     steps: list[Step] = []
     du = sympy.Derivative(u, x)
     lost: list[sympy.Eq] = []
@@ -67,18 +69,18 @@ def separate_and_integrate(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.S
             roots = []
         lost = [sympy.Eq(u, r) for r in roots]
         if lost:
-            why = (f" This assumes ${sympy.latex(h)} \\neq 0$: dividing loses the constant solution"
+            why = (f" This assumes ${ltx(h)} \\neq 0$: dividing loses the constant solution"
                    + ("s " if len(lost) > 1 else " ") + ", ".join(f"${tex(l, x)}$" for l in lost) + ".")
         else:
-            why = f" (${sympy.latex(h)}$ never vanishes, so no solution is lost.)"
+            why = f" (${ltx(h)}$ never vanishes, so no solution is lost.)"
         reciprocal = sympy.factor(sympy.cancel(1 / h)) if h.is_rational_function(U) else sympy.simplify(1 / h)
-        factor = (f"Divide by ${sympy.latex(h)}$" if sympy.denom(sympy.together(h)).free_symbols.isdisjoint({U})
-                  else f"Multiply by ${sympy.latex(reciprocal)}$")
+        factor = (f"Divide by ${ltx(h)}$" if sympy.denom(sympy.together(h)).free_symbols.isdisjoint({U})
+                  else f"Multiply by ${ltx(reciprocal)}$")
         steps.append(Step(
             "Separate the variables",
-            f"{factor} and write $d{name}$ and $d{sympy.latex(x)}$ on separate sides." + why,
-            latex=(f"{sympy.latex(reciprocal)}\\,d{name} = {sympy.latex(g)}\\,d{sympy.latex(x)}"
-                   if reciprocal != 1 else f"d{name} = {sympy.latex(g)}\\,d{sympy.latex(x)}"),
+            f"{factor} and write $d{name}$ and $d{ltx(x)}$ on separate sides." + why,
+            latex=(f"{ltx(reciprocal)}\\,d{name} = {ltx(g)}\\,d{ltx(x)}"
+                   if reciprocal != 1 else f"d{name} = {ltx(g)}\\,d{ltx(x)}"),
             check=Check.EQUIVALENT, before=ode, after=separated))
         before = separated
     else:
@@ -95,7 +97,7 @@ def separate_and_integrate(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.S
         raise CannotDerive(str(exc)) from exc
     if left.integrand != 1:
         steps.append(integration_step(left, x, title=f"Integrate the {name} side"))
-    steps.append(integration_step(right, x, title=f"Integrate the {sympy.latex(x)} side"))
+    steps.append(integration_step(right, x, title=f"Integrate the {ltx(x)} side"))
     implicit = sympy.Eq(left.value.subs(U, u), right.value + C)
     note = ""
     if _is_log_integral(left.value) and left.value.has(sympy.log(U)):
@@ -117,7 +119,10 @@ def explicit_solutions(relation: sympy.Eq, unknown: sympy.Expr, U: sympy.Symbol,
     # can take many seconds and finds nothing.
     if rel.count(U) > 1:
         # ln v - ln(v + 1) = ln x + C: combine the logs into one, then it is one occurrence
-        combined = sympy.logcombine(rel, force=True)
+        # ln(y - 2)/3 - ln(y + 1)/3: clear the common denominator of the log coefficients first
+        scale = functools.reduce(sympy.ilcm, [t.as_coeff_Mul()[0].q for t in sympy.Add.make_args(sympy.expand(rel))
+                                              if t.has(sympy.log) and t.as_coeff_Mul()[0].is_Rational], 1)
+        combined = sympy.logcombine(sympy.expand(rel * scale), force=True)
         logs = [t for t in sympy.Add.make_args(combined) if t.has(U)]
         if len(logs) == 1:
             coeff, log_term = logs[0].as_independent(U)
@@ -150,10 +155,10 @@ def explicit_step(implicit: sympy.Eq, ode: sympy.Eq, unknown: sympy.Expr, variab
     sols = explicit_solutions(implicit, unknown, U)
     if sols is None:
         return ([Step("Leave the answer implicit",
-                      f"The relation cannot be solved neatly for ${sympy.latex(U)}$, so the answer stays implicit.",
+                      f"The relation cannot be solved neatly for ${ltx(U)}$, so the answer stays implicit.",
                       check=Check.NOTE)], (implicit,), False)
-    text = f"Solve for ${sympy.latex(U)}$" + (" (two branches)." if len(sols) > 1 else ".")
-    return [solves_step("Solve for " + sympy.latex(U), text, sols, ode, unknown, variable)], sols, True
+    text = f"Solve for ${ltx(U)}$" + (" (two branches)." if len(sols) > 1 else ".")
+    return [solves_step("Solve for " + ltx(U), text, sols, ode, unknown, variable)], sols, True
 
 
 def exp_tex(exponent: sympy.Expr, value: sympy.Expr, x: sympy.Symbol) -> str:
@@ -178,7 +183,7 @@ def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: 
                  ) -> tuple[list[Step], sympy.Eq]:
     """Steps solving ``u' + P u = Q`` with ``mu = e^{∫P dx}``; returns (steps, ``u = ...``)."""
     x, u = variable, unknown
-    name = sympy.latex(sympy.Symbol(u.func.__name__))
+    name = ltx(sympy.Symbol(u.func.__name__))
     du = sympy.Derivative(u, x)
     steps: list[Step] = []
     standard = sympy.Eq(du + P * u, Q)

@@ -14,8 +14,8 @@ import sympy
 from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, first_order_parts,
                                make_problem, y_symbol)
 from tutor.engine.integrate import antiderivative, integration_step
-from tutor.engine.methods.common import C, exp_tex, explicit_step, solves_step
-from tutor.engine.steps import Check, Step, tex
+from tutor.engine.methods.common import C, exp_tex, explicit_solutions, explicit_step, solves_step
+from tutor.engine.steps import Check, Step, tex, ltx
 from tutor.problem import Answer, InitialCondition, Problem
 
 
@@ -75,14 +75,14 @@ def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: symp
                     ) -> tuple[list[Step], sympy.Eq]:
     """Steps for an exact ``M + N y' = 0``: test, build F, state ``F(x, y) = C``."""
     x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
-    yname = sympy.latex(Y)
+    yname = ltx(Y)
     steps: list[Step] = []
     My, Nx = sympy.simplify(sympy.diff(M, Y)), sympy.simplify(sympy.diff(N, x))
     steps.append(Step("Test for exactness",
-                      f"With $M = {sympy.latex(M)}$ and $N = {sympy.latex(N)}$: $M_{yname} = {sympy.latex(My)}$ and "
-                      f"$N_x = {sympy.latex(Nx)}$ are equal, so the equation is exact: there is F with "
+                      f"With $M = {ltx(M)}$ and $N = {ltx(N)}$: $M_{yname} = {ltx(My)}$ and "
+                      f"$N_x = {ltx(Nx)}$ are equal, so the equation is exact: there is F with "
                       f"$F_x = M$, $F_{yname} = N$.",
-                      latex=f"\\frac{{\\partial M}}{{\\partial {yname}}} = {sympy.latex(My)} = \\frac{{\\partial N}}{{\\partial x}}",
+                      latex=f"\\frac{{\\partial M}}{{\\partial {yname}}} = {ltx(My)} = \\frac{{\\partial N}}{{\\partial x}}",
                       check=Check.IDENTITY, after=sympy.Eq(sympy.Derivative(M, Y), sympy.Derivative(N, x),
                                                            evaluate=False)))
     try:
@@ -90,7 +90,7 @@ def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: symp
     except ValueError as exc:
         raise CannotDerive(str(exc)) from exc
     steps.append(integration_step(Fx, x, title="Integrate M with respect to x"))
-    steps[-1] = Step(steps[-1].title, steps[-1].text + f" So $F = {sympy.latex(Fx.value)} + g({yname})$.",
+    steps[-1] = Step(steps[-1].title, steps[-1].text + f" So $F = {ltx(Fx.value)} + g({yname})$.",
                      latex=steps[-1].latex.replace("+ C", f"+ g({yname})"), check=steps[-1].check,
                      after=steps[-1].after)
     g_prime = sympy.simplify(N - sympy.diff(Fx.value, Y))
@@ -98,8 +98,8 @@ def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: symp
         raise CannotDerive("g'(y) depends on x (not exact after all)")
     steps.append(Step(f"Find g({yname})",
                       f"Differentiate F with respect to ${yname}$ and set it equal to N: this leaves "
-                      f"$g'({yname}) = {sympy.latex(g_prime)}$.",
-                      latex=f"F_{yname} = {sympy.latex(sympy.diff(Fx.value, Y))} + g'({yname}) = {sympy.latex(N)}",
+                      f"$g'({yname}) = {ltx(g_prime)}$.",
+                      latex=f"F_{yname} = {ltx(sympy.diff(Fx.value, Y))} + g'({yname}) = {ltx(N)}",
                       check=Check.IDENTITY,
                       after=sympy.Eq(sympy.Derivative(Fx.value, Y) + g_prime, N, evaluate=False)))
     F = Fx.value
@@ -111,8 +111,8 @@ def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: symp
         steps.append(integration_step(g, Y, title=f"Integrate g'({yname})"))
         F = F + g.value
     steps.append(Step("The potential",
-                      f"So $F(x, {yname}) = {sympy.latex(F)}$; check: $F_x = M$.",
-                      latex=f"F(x, {yname}) = {sympy.latex(F)}",
+                      f"So $F(x, {yname}) = {ltx(F)}$; check: $F_x = M$.",
+                      latex=f"F(x, {yname}) = {ltx(F)}",
                       check=Check.IDENTITY, after=sympy.Eq(sympy.Derivative(F, x), M, evaluate=False)))
     implicit = sympy.Eq(F.subs(Y, y), C)
     steps.append(solves_step("General solution",
@@ -142,8 +142,8 @@ class Exact(Method):
         M, N = form
         x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
         written = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
-        steps = [Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{sympy.latex(Y)} = 0$.",
-                      latex=f"\\left({sympy.latex(M)}\\right)dx + \\left({sympy.latex(N)}\\right)d{sympy.latex(Y)} = 0",
+        steps = [Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{ltx(Y)} = 0$.",
+                      latex=f"\\left({ltx(M)}\\right)dx + \\left({ltx(N)}\\right)d{ltx(Y)} = 0",
                       check=Check.EQUIVALENT, before=problem.equation, after=written)]
         more, implicit = potential_steps(problem, M, N, written)
         steps += more
@@ -183,7 +183,7 @@ class IntegratingFactor(Method):
 
     def hint(self, problem: Problem) -> str:
         found = integrating_factor(problem)
-        which = "x" if found is None or found[3] == problem.variable else sympy.latex(found[3])
+        which = "x" if found is None or found[3] == problem.variable else ltx(found[3])
         return (f"The equation $M\\,dx + N\\,dy = 0$ is not exact, but it has an integrating factor "
                 f"$\\mu({which})$; multiply by it to make it exact, then find the potential $F$.")
 
@@ -193,24 +193,24 @@ class IntegratingFactor(Method):
             raise CannotDerive("no integrating factor of one variable")
         M, N, ratio, var, mu = found
         x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
-        yname = sympy.latex(Y)
+        yname = ltx(Y)
         written = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
         My, Nx = sympy.simplify(sympy.diff(M, Y)), sympy.simplify(sympy.diff(N, x))
         steps = [Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{yname} = 0$.",
-                      latex=f"\\left({sympy.latex(M)}\\right)dx + \\left({sympy.latex(N)}\\right)d{yname} = 0",
+                      latex=f"\\left({ltx(M)}\\right)dx + \\left({ltx(N)}\\right)d{yname} = 0",
                       check=Check.EQUIVALENT, before=problem.equation, after=written),
                  Step("Test for exactness",
-                      f"$M_{yname} = {sympy.latex(My)}$ but $N_x = {sympy.latex(Nx)}$: not exact.",
-                      latex=f"M_{yname} - N_x = {sympy.latex(sympy.simplify(My - Nx))}",
+                      f"$M_{yname} = {ltx(My)}$ but $N_x = {ltx(Nx)}$: not exact.",
+                      latex=f"M_{yname} - N_x = {ltx(sympy.simplify(My - Nx))}",
                       check=Check.IDENTITY,
                       after=sympy.Eq(sympy.Derivative(M, Y) - sympy.Derivative(N, x), sympy.simplify(My - Nx),
                                      evaluate=False))]
         if var == x:
-            formula = f"\\frac{{M_{yname} - N_x}}{{N}} = {sympy.latex(ratio)}"
+            formula = f"\\frac{{M_{yname} - N_x}}{{N}} = {ltx(ratio)}"
             text = "This ratio depends on x alone, so there is an integrating factor $\\mu(x) = e^{\\int \\frac{M_y - N_x}{N}dx}$."
             relation = sympy.Eq((sympy.Derivative(M, Y) - sympy.Derivative(N, x)) / N, ratio, evaluate=False)
         else:
-            formula = f"\\frac{{N_x - M_{yname}}}{{M}} = {sympy.latex(ratio)}"
+            formula = f"\\frac{{N_x - M_{yname}}}{{M}} = {ltx(ratio)}"
             text = (f"This ratio depends on ${yname}$ alone, so there is an integrating factor "
                     f"$\\mu({yname}) = e^{{\\int \\frac{{N_x - M_y}}{{M}}d{yname}}}$.")
             relation = sympy.Eq((sympy.Derivative(N, x) - sympy.Derivative(M, Y)) / M, ratio, evaluate=False)
@@ -225,7 +225,7 @@ class IntegratingFactor(Method):
         steps.append(Step("Multiply by the integrating factor",
                           "Multiplying by $\\mu$ gives an exact equation (solutions where $\\mu$ vanishes or is "
                           "undefined are not part of this family).",
-                          latex=f"\\left({sympy.latex(M2)}\\right)dx + \\left({sympy.latex(N2)}\\right)d{yname} = 0",
+                          latex=f"\\left({ltx(M2)}\\right)dx + \\left({ltx(N2)}\\right)d{yname} = 0",
                           check=Check.EQUIVALENT, before=written, after=exact))
         more, implicit = potential_steps(problem, M2, N2, exact)
         steps += more
@@ -246,7 +246,11 @@ class IntegratingFactor(Method):
         M, N = sympy.cancel(sympy.diff(F, x) / mu), sympy.cancel(sympy.diff(F, Y) / mu)
         equation = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
         problem = make_problem(equation, yf, x)
-        answer = Answer(solutions=(sympy.Eq(F.subs(Y, y), C),), constants=(C,), explicit=(False,))
+        implicit = sympy.Eq(F.subs(Y, y), C)
+        # The explicit form, when tidy, is what a student is asked for (and easier to check).
+        explicit = explicit_solutions(implicit, y, Y)
+        solutions = explicit if explicit else (implicit,)
+        answer = Answer(solutions=solutions, constants=(C,), explicit=(bool(explicit),) * len(solutions))
         return Practice(self.id, 0, difficulty, problem, answer)
 
 

@@ -60,12 +60,17 @@ def particular_solution(q0: sympy.Expr, q1: sympy.Expr, q2: sympy.Expr, x: sympy
             solutions = sympy.solve(coefficients, unknowns, dict=True)
         except NotImplementedError:
             continue
+        found = []
         for values in solutions:
             if set(values) != set(unknowns) or any(v.has(sympy.I) for v in values.values()):
                 continue
             y1 = sympy.simplify(guess.subs(values))
             if sympy.simplify(sympy.diff(y1, x) - q0 - q1 * y1 - q2 * y1 ** 2) == 0:
-                return y1
+                found.append(y1)
+        if found:
+            # the tidiest guess: rational coefficients first, then the shortest, then positive
+            return min(found, key=lambda e: (e.has(sympy.Pow) and any(not p.exp.is_integer for p in e.atoms(sympy.Pow)),
+                                             sympy.count_ops(e), e.could_extract_minus_sign()))
     return None
 
 
@@ -112,7 +117,11 @@ class Riccati(Method):
                           substitution={y: y1 + 1 / v}))
         more, v_solution = linear_steps(linear, v, x, P, -q2)
         steps += more
-        solution = sympy.Eq(y, y1 + 1 / v_solution.rhs)
+        reciprocal = 1 / v_solution.rhs
+        combined = sympy.cancel(reciprocal)
+        if len(str(combined)) <= len(str(reciprocal)):
+            reciprocal = combined  # 1/(C/x^2 - x/3) is 3x^2/(3C - x^3)
+        solution = sympy.Eq(y, y1 + reciprocal)
         tidy = sympy.Eq(y, sympy.simplify(solution.rhs))
         if sympy.count_ops(tidy.rhs) < sympy.count_ops(solution.rhs):
             solution = tidy
