@@ -47,6 +47,8 @@ class DPOScriptArguments:
         "help": "SFT adapter of model_name_or_path; merged into it before DPO (null: start from the base)"})
     sft_merged_dir: str | None = field(default=None, metadata={
         "help": "where the merged SFT model is written/reused (default <output_dir>/sft-merged)"})
+    torch_num_threads: int | None = field(default=None, metadata={
+        "help": "CPU threads for torch (1 is fastest for tiny models on a shared CPU)"})
     merge_adapter: bool = field(default=False, metadata={"help": "also save the DPO adapter merged"})
     merged_dir: str | None = field(default=None)
 
@@ -88,6 +90,10 @@ def starting_model(script_args: DPOScriptArguments, model_args, output_dir: str)
 
 def run(script_args: DPOScriptArguments, training_args, model_args) -> dict:
     quiet_libraries()
+    if script_args.torch_num_threads:
+        import torch
+
+        torch.set_num_threads(script_args.torch_num_threads)
     from trl import DPOTrainer
 
     train = _load_pairs(script_args.dataset_path, script_args.train_split, script_args.max_train_samples)

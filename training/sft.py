@@ -46,6 +46,8 @@ class SFTScriptArguments:
     eval_split: str | None = field(default="validation", metadata={"help": "'' or null: no evaluation"})
     max_train_samples: int | None = field(default=None, metadata={"help": "cap on training rows (smoke runs)"})
     max_eval_samples: int | None = field(default=None)
+    torch_num_threads: int | None = field(default=None, metadata={
+        "help": "CPU threads for torch (1 is fastest for tiny models on a shared CPU)"})
     merge_adapter: bool = field(default=False, metadata={"help": "also save base + adapter merged"})
     merged_dir: str | None = field(default=None, metadata={"help": "where the merged model goes"})
 
@@ -70,6 +72,10 @@ def _rows(dataset, split: str | None, limit: int | None, assistant_only: bool):
 def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
     """Train, save the adapter (and optionally a merged model); returns the run summary."""
     quiet_libraries()
+    if script_args.torch_num_threads:
+        import torch
+
+        torch.set_num_threads(script_args.torch_num_threads)
     from trl import SFTTrainer
 
     from training.data import load

@@ -1,0 +1,389 @@
+"""Evaluate a model profile (or the symbolic engine) on the tutor data, every answer by the checker.
+
+For each example of the chosen splits (default ``test`` and ``heldout``):
+
+* **pass@1** — one greedy reply; its Final Answer is judged by :func:`tutor.checker.check`
+  against the problem parsed from the example's text;
+* **pass@k / verified best-of-n** — ``k`` sampled replies; solved when any of them is
+  ``correct`` (the app shows the first verified candidate, so best-of-n with the checker as the
+  verifier *is* pass@k);
+* **classification** — the Classification section's order, linearity and type (the family's
+  method named among the methods that apply) against the engine's facts stored with the example;
+* **hint** — the Hint section names the family's method (:data:`HINT_PATTERNS`);
+* **speed** — seconds per greedy solution, tokens per second and time to first piece (local
+  models; the engine has no tokens).
+
+Accuracies are reported overall, per split (the held-out family is its own split) and per
+family.  Output (``--out DIR``): ``eval.json`` (summary + one record per example with its
+verdicts), ``report.md`` and ``accuracy.png`` (bar chart per family).  The ``symbolic``
+profile is evaluated the same way, as a reference.
+
+Run::
+
+    python -m training.evaluate --profile symbolic --data data/ode-sft --out runs/eval/symbolic
+    python -m training.evaluate --profile tinyllama-ode --adapter runs/dpo/tinyllama \\
+        --data data/ode-sft --k 4 --out runs/eval/tinyllama
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor import checker
+
+logger = logging.getLogger(__name__)
+
+#: Regexes (case-insensitive) saying a hint names a method: (must match, must not match).
+HINT_PATTERNS: dict[str, tuple[str, str | None]] = {
+    "separable": (r"separa", None),
+    "first_order_linear": (r"integrating factor|\\mu", r"exact"),
+    "exact": (r"\bexact\b|potential", r"not exact"),
+    "integrating_factor": (r"integrating factor", None),
+    "homogeneous": (r"v\s*=\s*\\?(frac\{)?[a-z]\}?\s*/?\s*\{?[a-z]\}?|homogeneous of degree", None),
+    "bernoulli": (r"bernoulli", None),
+    "riccati": (r"riccati", None),
+    "constant_coefficients": (r"characteristic", r"particular|vary|variation"),
+    "undetermined_coefficients": (r"undetermined|guess a particular|particular solution", r"wronskian"),
+    "variation_of_parameters": (r"variation of parameters|vary the constants|wronskian", None),
+    "cauchy_euler": (r"cauchy|euler|indicial", None),
+    "reduction_of_order": (r"reduction of order|p\s*=\s*[a-z]'", None),
+}
+
+_ORDER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+def hint_names(family: str, hint: str) -> bool:
+    """Whether ``hint`` names the method of ``family`` (its pattern, or its id/display name)."""
+    from tutor.engine.registry import get
+
+    text = hint or ""
+    try:
+        name = get(family).name
+    except KeyError:
+        name = family
+    if name.split(" (")[0].lower() in text.lower() or family.replace("_", " ") in text.lower():
+        return True
+    must, must_not = HINT_PATTERNS.get(family, (re.escape(family), None))
+    return bool(re.search(must, text, re.IGNORECASE)) and not (
+        must_not and re.search(must_not, text, re.IGNORECASE))
+
+
+def read_classification(text: str) -> dict[str, Any]:
+    """Order and linearity stated in a Classification section (None when not stated)."""
+    lowered = (text or "").lower()
+    order = None
+    m = re.search(r"\b(first|second|third|fourth)[ -]order|\border[- ](\d+)|\b(\d+)(?:st|nd|rd|th)[ -]order", lowered)
+    if m:
+        order = _ORDER_WORDS.get(m.group(1)) if m.group(1) else int(m.group(2) or m.group(3))
+    linear = False if re.search(r"\bnon-?linear\b", lowered) else True if re.search(r"\blinear\b", lowered) else None
+    return {"order": order, "linear": linear}
+
+
+def names_type(family: str, classification: str) -> bool:
+    """Whether the Classification lists the family's method among those that apply."""
+    from tutor.engine.registry import get
+
+    try:
+        name = get(family).name
+    except KeyError:
+        return family.replace("_", " ") in (classification or "").lower()
+    return name.lower() in (classification or "").lower() or family in (classification or "")
+
+
+@dataclass
+class Record:
+    """One example's evaluation: what the model said and what the checker decided."""
+
+    id: str
+    split: str
+    family: str
+    problem: str
+    greedy: str = ""
+    final_answer: str = ""
+    verdict: str = ""
+    pass1: bool = False
+    sample_verdicts: list[str] = field(default_factory=list)
+    passk: bool = False
+    order_ok: bool = False
+    linear_ok: bool = False
+    type_ok: bool = False
+    hint_ok: bool = False
+    seconds: float = 0.0
+    tokens: int | None = None
+    first_piece_s: float | None = None
+    error: str = ""
+
+
+def judge(problem_text: str, reply: str, parse_reply: Any, timeout: float) -> tuple[str, str]:
+    """(verdict, final answer) of one reply; ``no answer`` when it has no Final Answer."""
+    from tutor.format import answer_text
+
+    final = answer_text(parse_reply(reply, done=True).final_answer)
+    if not final:
+        return "no answer", ""
+    return checker.check(problem_text, final, timeout=timeout).verdict, final
+
+
+def evaluate_row(row: dict, backend: Any, k: int, timeout: float) -> Record:
+    """Greedy reply (timed), k samples, all judged by the checker; classification and hint scored."""
+    from tutor.backends.local import LocalBackend, StreamStats
+
+    fmt = backend.profile.format
+    rec = Record(id=row["id"], split=row["split"], family=row["family"], problem=row["problem"])
+    started = time.perf_counter()
+    try:
+        if isinstance(backend, LocalBackend):
+            stats = StreamStats()
+            rec.greedy = "".join(backend.stream(row["problem"], stats=stats))
+            rec.tokens, rec.first_piece_s = stats.tokens, stats.first_piece_s
+        else:
+            rec.greedy = backend.complete(row["problem"], n=1)[0]
+    except Exception as exc:  # a backend failure is a failed example, reported, not a crash
+        rec.error = f"{type(exc).__name__}: {exc}"
+    rec.seconds = time.perf_counter() - started
+    sections = fmt.parse(rec.greedy, done=True)
+    rec.verdict, rec.final_answer = judge(row["problem"], rec.greedy, fmt.parse, timeout)
+    rec.pass1 = rec.verdict == "correct"
+    stated = read_classification(sections.classification)
+    rec.order_ok = stated["order"] == row["order"]
+    rec.linear_ok = stated["linear"] == bool(row["linear"])
+    rec.type_ok = names_type(row["family"], sections.classification)
+    rec.hint_ok = hint_names(row["family"], sections.hint)
+    if k > 1:
+        try:
+            samples = backend.complete(row["problem"], n=k)
+        except Exception as exc:
+            samples, rec.error = [], rec.error or f"{type(exc).__name__}: {exc}"
+        rec.sample_verdicts = [judge(row["problem"], s, fmt.parse, timeout)[0] for s in samples]
+        rec.passk = "correct" in rec.sample_verdicts
+    else:
+        rec.passk = rec.pass1
+    return rec
+
+
+def _rate(records: list[Record], attr: str) -> float | None:
+    return round(sum(bool(getattr(r, attr)) for r in records) / len(records), 4) if records else None
+
+
+def summarize(records: list[Record]) -> dict:
+    """Accuracies (fractions of records) and speed; every number recomputable from the records."""
+    metrics = ("pass1", "passk", "order_ok", "linear_ok", "type_ok", "hint_ok")
+
+    def block(rs: list[Record]) -> dict:
+        out = {"n": len(rs), **{m: _rate(rs, m) for m in metrics}}
+        out["classification_all"] = (round(sum(r.order_ok and r.linear_ok and r.type_ok for r in rs) / len(rs), 4)
+                                     if rs else None)
+        return out
+
+    by_split, by_family = defaultdict(list), defaultdict(list)
+    for r in records:
+        by_split[r.split].append(r)
+        by_family[r.family].append(r)
+    seconds = [r.seconds for r in records]
+    tokens = [(r.tokens, r.seconds) for r in records if r.tokens]
+    return {
+        "overall": block(records),
+        "splits": {s: block(rs) for s, rs in sorted(by_split.items())},
+        "families": {f: block(rs) for f, rs in sorted(by_family.items())},
+        "speed": {
+            "seconds_per_solution": round(sum(seconds) / len(seconds), 3) if seconds else None,
+            "tokens_per_second": round(sum(t for t, _ in tokens) / sum(s for _, s in tokens), 2) if tokens else None,
+            "first_piece_s": (round(sum(r.first_piece_s for r in records if r.first_piece_s is not None)
+                                    / max(1, sum(r.first_piece_s is not None for r in records)), 3)
+                              if any(r.first_piece_s is not None for r in records) else None),
+        },
+        "checker_calls": sum(r.verdict != "no answer" for r in records) + sum(
+            sum(v != "no answer" for v in r.sample_verdicts) for r in records),
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def report(summary: dict, info: dict) -> str:
+    """The Markdown report."""
+    head = ("| | n | pass@1 | pass@k | order | linearity | type | all three | hint |\n"
+            "|---|---|---|---|---|---|---|---|---|")
+
+    def line(name: str, b: dict) -> str:
+        return (f"| {name} | {b['n']} | {_pct(b['pass1'])} | {_pct(b['passk'])} | {_pct(b['order_ok'])} | "
+                f"{_pct(b['linear_ok'])} | {_pct(b['type_ok'])} | {_pct(b['classification_all'])} | "
+                f"{_pct(b['hint_ok'])} |")
+
+    splits = "\n".join(line(s, b) for s, b in summary["splits"].items())
+    families = "\n".join(line(f, b) for f, b in summary["families"].items())
+    sp = summary["speed"]
+    return f"""# Evaluation: {info['profile']}
+
+Model: {info['model']}; data: `{info['data']}` (splits: {', '.join(info['splits'])}); k = {info['k']};
+held-out family: `{info.get('heldout_family') or '-'}`. Every verdict is `tutor.checker.check` on the
+reply's Final Answer ({summary['checker_calls']} checker calls).
+
+## Overall
+
+{head}
+{line('all', summary['overall'])}
+
+## By split
+
+{head}
+{splits}
+
+## By family
+
+{head}
+{families}
+
+## Speed
+
+- seconds per greedy solution: {sp['seconds_per_solution']}
+- tokens per second: {sp['tokens_per_second'] if sp['tokens_per_second'] is not None else '– (no tokens: not a local model)'}
+- time to first piece (s): {sp['first_piece_s'] if sp['first_piece_s'] is not None else '–'}
+
+![accuracy per family](accuracy.png)
+"""
+
+
+def chart(summary: dict, path: Path, title: str) -> Path:
+    """Grouped bars per family: pass@1, pass@k, classification (all three), hint."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers and CI
+    import matplotlib.pyplot as plt
+
+    families = list(summary["families"])
+    series = [("pass@1", "pass1"), ("pass@k", "passk"), ("classification", "classification_all"),
+              ("hint", "hint_ok")]
+    width = 0.2
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(families) + 2), 4))
+    for i, (label, key) in enumerate(series):
+        values = [100 * (summary["families"][f][key] or 0) for f in families]
+        ax.bar([j + (i - 1.5) * width for j in range(len(families))], values, width, label=label)
+    ax.set_xticks(range(len(families)))
+    ax.set_xticklabels(families, rotation=30, ha="right")
+    ax.set_ylabel("% of examples")
+    ax.set_ylim(0, 105)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+@dataclass
+class EvalConfig:
+    profile: str
+    data: str
+    out: str
+    splits: list[str] = field(default_factory=lambda: ["test", "heldout"])
+    base_model: str | None = None
+    adapter: str | None = None
+    k: int = 4
+    temperature: float = 0.8
+    max_new_tokens: int | None = None
+    max_examples: int | None = None  # per split
+    timeout: float = 20.0
+    torch_threads: int | None = None
+    progress: bool = True
+
+
+def run(config: EvalConfig) -> dict:
+    """Evaluate and write eval.json, report.md, accuracy.png; returns the eval.json content."""
+    from dataclasses import replace
+
+    from tqdm.auto import tqdm
+
+    from training.data import load
+    from tutor.backends import get_backend
+    from tutor.profiles import load_profile
+
+    if config.torch_threads:
+        import torch
+
+        torch.set_num_threads(config.torch_threads)
+    profile = load_profile(config.profile, base_model=config.base_model, adapter=config.adapter)
+    if profile.backend == "local":
+        # pass@1 is greedy (temperature 0); the k samples use config.temperature (the backend
+        # samples whenever n > 1).
+        generation = replace(profile.generation, temperature=0.0,
+                             max_new_tokens=config.max_new_tokens or profile.generation.max_new_tokens)
+        profile = replace(profile, generation=generation)
+    backend = get_backend(profile)
+    if profile.backend == "local":
+        backend.generation_settings = _sampling_with(backend.generation_settings, config.temperature)
+    dataset = load(config.data)
+    rows = []
+    for split in config.splits:
+        if split in dataset:
+            part = list(dataset[split])
+            rows += part[: config.max_examples] if config.max_examples else part
+    records = [evaluate_row(row, backend, config.k if profile.backend != "symbolic" else 1, config.timeout)
+               for row in tqdm(rows, desc=f"evaluating {profile.name}", unit="example", disable=not config.progress)]
+    summary = summarize(records)
+    stats_file = Path(config.data) / "stats.json"
+    heldout = json.loads(stats_file.read_text())["config"].get("heldout_family") if stats_file.is_file() else None
+    info = {"profile": profile.name, "model": profile.describe(), "data": config.data, "splits": config.splits,
+            "k": config.k if profile.backend != "symbolic" else 1, "heldout_family": heldout}
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = {"info": info, "summary": summary, "records": [asdict(r) for r in records], "config": asdict(config)}
+    (out / "eval.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    (out / "report.md").write_text(report(summary, info), encoding="utf-8")
+    chart(summary, out / "accuracy.png", f"{profile.name}: accuracy per family")
+    return result
+
+
+def _sampling_with(settings_fn: Any, temperature: float) -> Any:
+    """The backend's settings, with ``temperature`` for sampled (n > 1) calls."""
+    def settings(n: int = 1) -> dict:
+        s = settings_fn(n)
+        if n > 1:
+            s["temperature"] = temperature
+        return s
+    return settings
+
+
+def parse_args(argv: list[str] | None = None) -> EvalConfig:
+    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n")[0])
+    p.add_argument("--profile", required=True, help="profile name (tutor/profiles.yaml), e.g. symbolic")
+    p.add_argument("--data", required=True, help="output of python -m training.data")
+    p.add_argument("--out", required=True)
+    p.add_argument("--splits", nargs="*", default=["test", "heldout"])
+    p.add_argument("--base-model", default=None)
+    p.add_argument("--adapter", default=None)
+    p.add_argument("--k", type=int, default=4, help="samples for pass@k / verified best-of-n (1: greedy only)")
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--max-new-tokens", type=int, default=None)
+    p.add_argument("--max-examples", type=int, default=None, help="per split")
+    p.add_argument("--timeout", type=float, default=20.0)
+    p.add_argument("--torch-threads", type=int, default=None)
+    p.add_argument("--no-progress", action="store_true")
+    a = vars(p.parse_args(argv))
+    a["progress"] = not a.pop("no_progress")
+    return EvalConfig(**a)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    config = parse_args(argv)
+    result = run(config)
+    o = result["summary"]["overall"]
+    print(f"{result['info']['profile']}: n={o['n']} pass@1={_pct(o['pass1'])} pass@k={_pct(o['passk'])} "
+          f"classification={_pct(o['classification_all'])} hint={_pct(o['hint_ok'])} -> {config.out}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
