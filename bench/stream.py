@@ -1,0 +1,243 @@
+"""Streaming benchmark: what live streaming, section parsing and the server hop cost.
+
+On a locally built random-weight Llama (``training.tiny_model --preset bench``, >= 20M
+parameters; speed does not depend on the weights' values) it measures, for N new tokens
+(default 256, forced with ``min_new_tokens`` so every run generates exactly N):
+
+1. raw ``model.generate`` (no streamer): tokens/s;
+2. the local backend (generate in a thread + ``TextIteratorStreamer``) with the tutor format
+   parsed live after every piece: tokens/s, time to first piece, and the overhead vs (1);
+3. memory footprint (``get_memory_footprint``) and tokens/s of NF4 (double quant) vs bf16;
+4. the remote backend (with live parsing) vs a direct streaming HTTP request to the same
+   ``transformers serve`` process: total time and time to first piece.
+
+Run::
+
+    python -m bench.stream                 # all of it, a few minutes on 2 CPU cores
+    python -m bench.stream --tokens 64 --runs 1 --no-remote
+
+Figures are medians over ``--runs`` runs; CPU timings on a shared machine are noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+logging.getLogger("transformers").setLevel(logging.ERROR)
+
+PROBLEM = "y'' + 2y' + y = e^(-x), y(0) = 1, y'(0) = 0"
+
+
+def build_model(out: Path, tokens: int) -> Path:
+    from transformers import GenerationConfig
+
+    from training.tiny_model import build
+
+    build(out, preset="bench")
+    config = GenerationConfig.from_pretrained(out)
+    config.min_new_tokens = tokens  # a random model may say <|end|> early; force N tokens
+    config.max_new_tokens = tokens
+    config.save_pretrained(out)
+    return out
+
+
+def profile_for(model_dir: Path, quantization: str, dtype: str, tokens: int):
+    from tutor.profiles import Generation, load_profile
+
+    return load_profile("local", base_model=str(model_dir), quantization=quantization, compute_dtype=dtype,
+                        generation=Generation(max_new_tokens=tokens))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_local(model_dir: Path, tokens: int, runs: int, quantization: str, dtype: str) -> dict:
+    import torch
+
+    from tutor.backends.local import LocalBackend, StreamStats
+    from tutor.session import LiveSections
+
+    backend = LocalBackend(profile_for(model_dir, quantization, dtype, tokens))
+    model = backend.model
+    inputs = backend.prompt_inputs(PROBLEM)
+    settings = backend.generation_settings()
+    with torch.inference_mode():  # warm-up (first-call allocations, bnb repacking)
+        model.generate(**inputs, **{**settings, "max_new_tokens": 8, "min_new_tokens": 8})
+
+    raw_s, streamed_s, first_s, parse_s = [], [], [], []
+    for _ in range(runs):  # interleaved, so load from other processes hits both alike
+        started = time.perf_counter()
+        with torch.inference_mode():
+            out = model.generate(**inputs, **settings)
+        raw_s.append(time.perf_counter() - started)
+        assert out.shape[1] - inputs["input_ids"].shape[1] == tokens
+
+        stats = StreamStats()
+        live = LiveSections(backend.profile.format)
+        parsing = 0.0
+        started = time.perf_counter()
+        for piece in backend.stream(PROBLEM, stats):
+            t = time.perf_counter()
+            live.feed(piece)
+            parsing += time.perf_counter() - t
+        streamed_s.append(time.perf_counter() - started)
+        first_s.append(stats.first_piece_s or float("nan"))
+        parse_s.append(parsing)
+        assert stats.tokens == tokens, stats
+    raw, streamed = median(raw_s), median(streamed_s)
+    return {
+        "quantization": quantization, "dtype": dtype,
+        "parameters_m": round(model.num_parameters() / 1e6, 1),
+        "memory_mb": round(model.get_memory_footprint() / 2**20, 1),
+        "raw_tok_s": round(tokens / raw, 1),
+        "backend_tok_s": round(tokens / streamed, 1),
+        "backend_first_piece_ms": round(median(first_s) * 1000, 1),
+        "parse_ms_total": round(median(parse_s) * 1000, 2),
+        "overhead_pct": round(100 * (streamed - raw) / raw, 1),
+    }
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_remote(model_dir: Path, tokens: int, runs: int) -> dict:
+    import httpx
+
+    from tutor.backends.remote import RemoteBackend, chat_url, parse_sse_lines
+    from tutor.profiles import Generation, load_profile
+    from tutor.session import LiveSections
+
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": cache,
+               "OMP_NUM_THREADS": str(torch_threads())}
+        cli = Path(sys.executable).with_name("transformers")
+        proc = subprocess.Popen([str(cli), "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port),
+                                 "--device", "cpu"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(url + "/v1/models", timeout=2).status_code < 500:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("transformers serve did not start")
+                time.sleep(0.5)
+            profile = load_profile("remote", generation=Generation(max_new_tokens=tokens))
+            from dataclasses import replace
+
+            profile = replace(profile, base_url=url)
+            backend = RemoteBackend(profile)
+            body = backend.request_body(PROBLEM)
+
+            def direct() -> tuple[float, float, int]:
+                started = time.perf_counter()
+                first, pieces = None, 0
+                with httpx.Client(timeout=120) as client:
+                    with client.stream("POST", chat_url(url), json=body) as response:
+                        for piece in parse_sse_lines(response.iter_lines()):
+                            first = first or time.perf_counter() - started
+                            pieces += 1
+                return time.perf_counter() - started, first or float("nan"), pieces
+
+            def via_backend() -> tuple[float, float, int]:
+                live = LiveSections(profile.format)
+                started = time.perf_counter()
+                first, pieces = None, 0
+                for piece in backend.stream(PROBLEM):
+                    first = first or time.perf_counter() - started
+                    live.feed(piece)
+                    pieces += 1
+                return time.perf_counter() - started, first or float("nan"), pieces
+
+            direct()  # warm-up: the server loads the model on the first request
+            d, b = [], []
+            for _ in range(runs):  # interleaved, as above
+                d.append(direct())
+                b.append(via_backend())
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    d_total, b_total = median([x[0] for x in d]), median([x[0] for x in b])
+    return {
+        "pieces": d[0][2],
+        "direct_s": round(d_total, 3), "direct_first_piece_ms": round(median([x[1] for x in d]) * 1000, 1),
+        "backend_s": round(b_total, 3), "backend_first_piece_ms": round(median([x[1] for x in b]) * 1000, 1),
+        "overhead_pct": round(100 * (b_total - d_total) / d_total, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.stream", description=__doc__.split("\n")[0])
+    parser.add_argument("--tokens", type=int, default=256)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-remote", action="store_true")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: on a shared small CPU, more threads busy-wait "
+                             "each other and the figures swing wildly)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+
+    results: dict = {"tokens": args.tokens, "runs": args.runs, "torch_threads": torch.get_num_threads(),
+                     "cuda": torch.cuda.is_available()}
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = build_model(Path(tmp) / "bench-model", args.tokens)
+        dtype = "bfloat16"
+        results["local_nf4"] = bench_local(model_dir, args.tokens, args.runs, "nf4", dtype)
+        print("local nf4 :", results["local_nf4"], flush=True)
+        results["local_bf16"] = bench_local(model_dir, args.tokens, args.runs, "none", dtype)
+        print("local bf16:", results["local_bf16"], flush=True)
+        if not args.no_remote:
+            results["remote"] = bench_remote(model_dir, args.tokens, args.runs)
+            print("remote    :", results["remote"], flush=True)
+    n, b = results["local_nf4"], results["local_bf16"]
+    print(f"\n{n['parameters_m']}M-parameter Llama, {args.tokens} new tokens, median of {args.runs}, "
+          f"{results['torch_threads']} torch threads, {'CUDA' if results['cuda'] else 'CPU'}")
+    print(f"{'':28}{'NF4 (double quant)':>20}{'bf16':>12}")
+    print(f"{'memory footprint (MB)':28}{n['memory_mb']:>20}{b['memory_mb']:>12}")
+    print(f"{'raw generate (tok/s)':28}{n['raw_tok_s']:>20}{b['raw_tok_s']:>12}")
+    print(f"{'backend + live parse (tok/s)':28}{n['backend_tok_s']:>20}{b['backend_tok_s']:>12}")
+    print(f"{'time to first piece (ms)':28}{n['backend_first_piece_ms']:>20}{b['backend_first_piece_ms']:>12}")
+    print(f"{'streaming overhead (%)':28}{n['overhead_pct']:>20}{b['overhead_pct']:>12}")
+    print(f"{'of which parsing (ms total)':28}{n['parse_ms_total']:>20}{b['parse_ms_total']:>12}")
+    if "remote" in results:
+        r = results["remote"]
+        print(f"remote (transformers serve): direct {r['direct_s']} s (first piece {r['direct_first_piece_ms']} ms), "
+              f"backend + live parse {r['backend_s']} s (first piece {r['backend_first_piece_ms']} ms), "
+              f"overhead {r['overhead_pct']}%")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
