@@ -80,7 +80,12 @@ def _evaluate(fn, *args: np.ndarray) -> np.ndarray:
 
 
 def _rk4(f, x0: float, ys: np.ndarray, x1: float, steps: int, limit: float) -> tuple[np.ndarray, np.ndarray]:
-    """Integrate y' = f(x, y) from x0 to x1 for every start value in ``ys`` at once."""
+    """Integrate y' = f(x, y) from x0 to x1 for every start value in ``ys`` at once.
+
+    A curve stops (NaN from there on) when it leaves the picture, blows up, or turns faster
+    than the step can follow — at a vertical tangent the solution y(x) ends, and stepping on
+    would jump to another curve.
+    """
     xs = np.linspace(x0, x1, steps + 1)
     h = (x1 - x0) / steps
     out = np.full((len(ys), steps + 1), np.nan)
@@ -92,8 +97,12 @@ def _rk4(f, x0: float, ys: np.ndarray, x1: float, steps: int, limit: float) -> t
         k2 = _evaluate(f, x + h / 2, y + h / 2 * k1)
         k3 = _evaluate(f, x + h / 2, y + h / 2 * k2)
         k4 = _evaluate(f, x + h, y + h * k3)
-        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        y[np.abs(y) > limit] = np.nan  # left the picture (or blew up): stop this curve
+        step = h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        with np.errstate(invalid="ignore"):
+            # The slope changing by more than half its size within one step: a vertical tangent.
+            lost = (np.abs(k4 - k1) > 0.5 * (1 + np.abs(k1))) | (np.abs(y + step) > limit)
+        y = y + step
+        y[lost] = np.nan
         out[:, i + 1] = y
     return xs, out
 

@@ -1,0 +1,203 @@
+"""The app's tutor helpers: tutor.render, tutor.availability, tutor.about, tutor.teaching (no server)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tutor import parse
+from tutor.format import Sections, parse_sections
+from tutor import render
+
+REPLY = """## Classification
+First order, linear.
+
+## Hint
+Multiply by $\\mu = e^{2x}$.
+
+## Steps
+1. **Integrating factor.** $\\mu = e^{2x}$
+2. **Integrate.** $(y e^{2x})' = e^{x}$, so $y e^{2x} = e^{x} + C$
+3. **Divide.** $y = e^{-x} + C e^{-2x}$
+
+## Final Answer
+$y = e^{-x} + C e^{-2x}$
+"""
+
+
+# ------------------------------------------------------------------ streaming-safe math
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("so $y = e^{2", "so …"),
+    ("done $a$ and $$b = c", "done $a$ and …"),
+    ("price \\$5 and $x$", "price \\$5 and $x$"),
+    ("\\(x + 1", "…"),
+    ("all $a$ closed $$b$$", "all $a$ closed $$b$$"),
+])
+def test_complete_math_drops_only_an_unclosed_formula(text: str, expected: str) -> None:
+    assert render.complete_math(text).strip() == expected.strip()
+
+
+def test_every_prefix_of_a_reply_renders_only_balanced_formulas() -> None:
+    """The property behind "no KaTeX error flicker": at any cut, each $ is paired."""
+    for cut in range(len(REPLY) + 1):
+        sections = parse_sections(REPLY[:cut])
+        view = render.SolveView("y' + 2y = e^{x}", sections=sections)
+        md = render.solve_markdown(view)
+        segments, unclosed = render.split_math(md)
+        assert unclosed is None, (cut, md)
+
+
+def test_sections_reveal_and_final_answer_display() -> None:
+    sections = parse_sections(REPLY, done=True)
+    full = render.sections_markdown(sections)
+    assert "3. **Divide.**" in full and "$$y = e^{-x} + C e^{-2x}$$" in full
+    none = render.sections_markdown(sections, steps_shown=0)
+    assert "### Hint" in none and "1. " not in none and "3 more steps" in none
+    assert "Hidden until" in none and "C e^{-2x}$$" not in none
+    two = render.sections_markdown(sections, steps_shown=2)
+    assert "2. **Integrate.**" in two and "3. " not in two and "1 more step " in two
+    assert "$$y = e^{-x}" in render.sections_markdown(sections, steps_shown=4)
+
+
+@pytest.mark.parametrize("mode, sequence", [
+    ("step by step", [0, 1, 2, 3, 4, None]),
+    ("hint only", [0, 3, 4, None]),
+    ("full solution", [None, None]),
+])
+def test_next_reveal(mode: str, sequence: list) -> None:
+    shown = render.initial_reveal(mode)
+    seen = [shown]
+    for _ in range(len(sequence) - 1):
+        shown = render.next_reveal(mode, shown, 3)
+        seen.append(shown)
+    assert seen == sequence
+
+
+def test_badges() -> None:
+    ok = render.verdict_badge({"verdict": "correct", "reason": "It satisfies $y' = y$."})
+    assert "Verified by substitution." in ok and "verdict-correct" in ok
+    bad = render.verdict_badge({"verdict": "wrong", "reason": "Residual <b>x</b>"})
+    assert "Not verified:" in bad and "<b>" not in bad  # the reason is escaped
+    assert "Checking" in render.verdict_badge(None, pending=True)
+    assert render.verdict_badge(None) == ""
+
+
+def test_solve_markdown_offers_the_engine_solution_when_the_model_was_wrong() -> None:
+    wrong = parse_sections(REPLY.replace("$y = e^{-x} + C e^{-2x}$\n", "$y = C e^{x}$\n"), done=True)
+    view = render.SolveView("y' + 2y = e^{-x}", author="model", sections=wrong, done=True,
+                            verdict={"verdict": "wrong", "reason": "Substituting gives ..."},
+                            fallback=parse_sections(REPLY, done=True), fallback_label="Engine solution")
+    md = render.solve_markdown(view)
+    assert md.index("Not verified:") < md.index("#### Engine solution") < md.rindex("C e^{-2x}")
+
+
+def test_exports() -> None:
+    view = render.SolveView("y' + 2y = e^{-x}", sections=parse_sections(REPLY, done=True), done=True,
+                            verdict={"verdict": "correct", "reason": "It satisfies the equation & more."})
+    md = render.export_markdown(view)
+    assert md.startswith("# ODE Tutor") and "## Steps" in md and "**Verified by substitution.**" in md
+    tex = render.export_latex(view)
+    assert "\\section*{Problem}" in tex and "\\begin{enumerate}" in tex
+    assert "\\item \\textbf{Integrating factor.} $\\mu = e^{2x}$" in tex
+    assert "\\[y = e^{-x} + C e^{-2x}\\]" in tex
+    assert "equation \\& more." in tex  # prose is escaped, formulas are not
+
+
+def test_problem_preview_and_parse_error_caret() -> None:
+    assert "order **1**" in render.problem_preview("y' = 2y")
+    err = render.problem_preview("y' = sin(x")
+    assert "**Could not read this:**" in err and "```text\ny' = sin(x\n" in err
+    assert "Too long" in render.problem_preview("y' = " + "x" * 50, max_chars=20)
+
+
+def test_answer_markdown_uses_textbook_notation() -> None:
+    from tutor import parse_answer
+
+    problem = parse("y'' + y = 0")
+    md = render.answer_markdown(parse_answer("y = C_1 sin(x) + C_2 cos(x)", problem), problem)
+    assert md.startswith("$$y = ") and "y{\\left(x" not in md and "C_{1}" in md
+
+
+# ------------------------------------------------------------------ availability and about
+
+
+def test_only_runnable_profiles_are_listed(monkeypatch, tmp_path) -> None:
+    from tutor.availability import default_profile, runnable_profiles
+
+    monkeypatch.delenv("TUTOR_PROFILE", raising=False)
+    names = runnable_profiles()
+    assert names[0] == "symbolic"
+    assert "phi3-mini-ode" not in names  # its adapter is not configured here
+    assert default_profile(names) == "symbolic"
+
+    # A local model whose weights are present becomes runnable and the default.
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    extra = tmp_path / "profiles.yaml"
+    extra.write_text(f"profiles:\n  tiny-here:\n    backend: local\n    base_model: {model}\n")
+    monkeypatch.setenv("TUTOR_PROFILES_FILE", str(extra))
+    names = runnable_profiles()
+    assert "tiny-here" in names
+    assert default_profile(names) == "tiny-here"
+    monkeypatch.setenv("TUTOR_PROFILE", "symbolic")
+    assert default_profile(names) == "symbolic"
+
+
+def test_about_says_not_evaluated_yet_without_a_report(monkeypatch, tmp_path) -> None:
+    from tutor import about
+
+    monkeypatch.setattr(about, "ROOT", tmp_path)
+    monkeypatch.delenv("TUTOR_EVAL_REPORT", raising=False)
+    text = about.about_markdown("symbolic", ["symbolic"])
+    assert "not evaluated yet" in text and "`symbolic`" in text
+
+
+def test_about_reads_the_evaluation_report(monkeypatch, tmp_path) -> None:
+    from tutor import about
+
+    report = {"info": {"profile": "symbolic"},
+              "summary": {"overall": {"n": 40, "pass1": 0.975, "passk": 0.975, "classification_all": 1.0,
+                                      "order_ok": 1.0, "linear_ok": 1.0, "type_ok": 1.0, "hint_ok": 0.95},
+                          "families": {"separable": {"pass1": 1.0}},
+                          "speed": {"seconds_per_solution": 0.8, "tokens_per_second": None}}}
+    folder = tmp_path / "runs" / "eval" / "symbolic"
+    folder.mkdir(parents=True)
+    (folder / "eval.json").write_text(json.dumps(report))
+    other = tmp_path / "runs" / "eval" / "other"
+    other.mkdir()
+    (other / "eval.json").write_text(json.dumps({**report, "info": {"profile": "other"}}))
+    monkeypatch.setattr(about, "ROOT", tmp_path)
+    text = about.accuracy_markdown("symbolic")
+    assert "| verified pass@1 | 97.5% |" in text and "| problems evaluated | 40 |" in text
+    assert "| seconds per solution | 0.8 s |" in text and "tokens per second" not in text
+    assert "separable 100%" in text
+    assert "not evaluated yet" in about.accuracy_markdown("tinyllama-ode")
+
+
+# ------------------------------------------------------------------ teaching
+
+
+def test_random_method_is_chosen_by_the_seed() -> None:
+    from tutor.teaching import pick_method
+
+    assert pick_method("random", 5) == pick_method("random", 5)
+    assert len({pick_method("random", s) for s in range(40)}) > 3
+    assert pick_method("bernoulli", 5) == "bernoulli"
+    with pytest.raises(KeyError):
+        pick_method("no-such-method", 1)
+
+
+def test_where_to_look() -> None:
+    from tutor.teaching import where_to_look
+
+    ivp = parse("y' = 2y, y(0) = 3")
+    text = where_to_look(ivp, {"verdict": "wrong", "details": {"failed_condition": "y(0) = 3"}})
+    assert "y(0) = 3" in text
+    general = parse("y'' + y = 0")
+    text = where_to_look(general, {"verdict": "incomplete",
+                                   "details": {"constants_found": 1, "constants_expected": 2}})
+    assert "2 arbitrary constants" in text
+    assert where_to_look(general, {"verdict": "correct"}) == ""
