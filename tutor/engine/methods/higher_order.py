@@ -27,6 +27,7 @@ import random
 from functools import lru_cache, partial
 
 import sympy
+from sympy.simplify.fu import TR1, TR2
 
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form
 from tutor.engine.integrate import Integration, antiderivative, integration_step
@@ -339,16 +340,23 @@ def _textbook_antiderivative(f: sympy.Expr, x: sympy.Symbol):
     The simpler result is kept, and the step names the rule that produced it.
     """
     candidates = []
-    try:
-        candidates.append(_generic_integration(antiderivative(f, x)))
-    except ValueError:
-        pass
-    try:
-        plain = _generic(sympy.integrate(f, x))
-        if not plain.has(sympy.Integral):
-            candidates.append(Integration(f, x, plain, ("a table integral (SymPy's integrate)",)))
-    except Exception:  # integrate can raise on odd integrands; the manual result may still stand
-        pass
+    # The same integrand in a few textbook spellings (sin/cos form, expanded): manualintegrate's
+    # road depends on the spelling, and the shortest result is what a textbook prints.
+    forms = list(dict.fromkeys([f, sympy.expand(f), TR2(TR1(f)), sympy.cancel(TR2(TR1(f)))]))
+    for form in forms:
+        try:
+            candidates.append(dataclasses.replace(_generic_integration(antiderivative(form, x)), integrand=f))
+        except ValueError:
+            continue
+    if not candidates or all(c.value.has(sympy.Integral) for c in candidates):
+        try:
+            # No heurisch/meijerg: they can run for minutes; risch either answers or gives up fast.
+            plain = _generic(sympy.integrate(f, x, heurisch=False, meijerg=False))
+            if not plain.has(sympy.Integral):
+                candidates.append(Integration(f, x, plain, ("a table integral (SymPy's integrate)",)))
+        except Exception:  # integrate can raise on odd integrands: then there is no closed form here
+            pass
+    candidates = [c for c in candidates if not c.value.has(sympy.Integral)]
     if not candidates:
         raise CannotDerive(f"no closed-form antiderivative of {f}")
     tidied = [dataclasses.replace(c, value=_real_logs(c.value, x)) for c in candidates]
@@ -719,9 +727,12 @@ class CauchyEuler(Method):
         b0, b1 = p.coeff_monomial(1), p.coeff_monomial(M) + 1
         rhs = sympy.S.Zero
         if difficulty >= 2:
-            rhs = rng.choice([1, 2, 3]) * rng.choice([x, x ** 2, x ** 3, sympy.log(x), x ** -1])
-            if difficulty >= 3 and rng.random() < 0.5:
-                rhs = rng.choice([1, 2]) * rng.choice([1 / (x ** 2 + 1) * x ** 2, sympy.sqrt(x) ** 3 * sympy.log(x)])
+            # g(e^t) of undetermined-coefficients form: solved through x = e^t.
+            rhs = rng.choice([1, 2, 3]) * rng.choice([x, x ** 2, x ** 3, sympy.log(x), x ** -1, x * sympy.log(x)])
+            if difficulty >= 3 and kind == "distinct" and rng.random() < 0.5:
+                # x^2 g with g = 1/(x + 1): not of that form, so variation of parameters; with
+                # integer roots every u_i' is a rational function (partial fractions).
+                rhs = rng.choice([1, 2]) * x ** 2 / (x + 1)
         equation = _linear_equation((b0, b1, sympy.S.One), rhs, y(x), x, euler=True)
         ics = ()
         if difficulty >= 2 and rng.random() < 0.4:

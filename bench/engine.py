@@ -1,0 +1,236 @@
+"""Benchmark the symbolic engine against SymPy's ``dsolve`` (issue 3 "Benchmark"; not a test).
+
+Two problem sets, each run through both solvers in the same process with the same
+time limit per problem:
+
+(a) ``textbook`` — the project's own set, ``bench/textbook_set.json`` (72 problems,
+    at least four per method);
+(b) ``sympy`` — SymPy's ODE example suite
+    (``sympy.solvers.ode.tests.test_single._get_all_examples()``, 315 examples), each
+    written as plain prime-notation text by :mod:`bench.sympy_text` and read back by
+    ``tutor.parse`` like any student input (examples with no plain-text spelling, e.g.
+    with the imaginary unit, are counted as "not readable").
+
+Engine: ``tutor.engine.solve(problem, timeout=S)`` (bounded; verified by the project's
+checker inside ``solve``; "with steps" = solved by a textbook method, not by the dsolve
+fallback).  SymPy: ``dsolve`` in a worker process (``run_bounded``, same limit), its
+answer then judged by the same checker (``tutor.checker.check``).  Times are wall
+seconds of the solve call as seen by the caller (worker hand-off included for both).
+
+Usage::
+
+    python bench/engine.py                       # both sets, 10 s per problem
+    python bench/engine.py --set sympy --limit 60 --timeout 10
+    python bench/engine.py --set textbook --json bench/results/textbook.json
+
+Prints a progress line per problem on stderr and a summary table on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make ``tutor`` and ``bench`` importable
+    sys.path.insert(0, str(ROOT))
+
+import sympy  # noqa: E402
+
+from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded  # noqa: E402
+from tutor.problem import Problem  # noqa: E402
+
+TEXTBOOK_SET = ROOT / "bench" / "textbook_set.json"
+
+
+@dataclass
+class Outcome:
+    """One solver on one problem."""
+
+    solved: bool = False
+    verified: bool = False
+    with_steps: bool = False
+    seconds: float = 0.0
+    detail: str = ""  # method id, dsolve hint, or why it failed
+
+
+@dataclass
+class Row:
+    set: str
+    id: str
+    text: str
+    family: str = ""
+    readable: bool = True
+    engine: Outcome = field(default_factory=Outcome)
+    dsolve: Outcome = field(default_factory=Outcome)
+
+
+# --------------------------------------------------------------------------- problem sets
+
+
+def textbook_problems() -> list[tuple[str, str, str]]:
+    """(id, text, family) from the project's textbook set."""
+    data = json.loads(TEXTBOOK_SET.read_text())["problems"]
+    return [(p["id"], p["text"], p["method"]) for p in data]
+
+
+def sympy_problems() -> list[tuple[str, str, str]]:
+    """(example name, plain text or "" when it has no plain-text spelling, SymPy's hint)."""
+    from sympy.solvers.ode.tests.test_single import _get_all_examples
+
+    from bench.sympy_text import to_prime_text
+
+    out = []
+    for example in _get_all_examples():
+        try:
+            text = to_prime_text(example["eq"], example["func"])
+        except ValueError:
+            text = ""
+        out.append((example["example_name"], text, example["hint"]))
+    return out
+
+
+# --------------------------------------------------------------------------- solvers
+
+
+def _dsolve(equation: sympy.Eq, unknown: sympy.Expr, ics: dict) -> tuple[sympy.Eq, ...]:
+    """Worker: SymPy's dsolve with its default hint (what a SymPy user gets)."""
+    result = sympy.dsolve(equation, unknown, ics=ics or None)
+    return tuple(result) if isinstance(result, (list, tuple)) else (result,)
+
+
+def run_dsolve(problem: Problem, timeout: float) -> Outcome:
+    from tutor.checker import check
+
+    started = time.monotonic()
+    try:
+        solutions = run_bounded(_dsolve, problem.equation, problem.unknown, problem.ics_dict, timeout=timeout)
+    except SymbolicTimeout:
+        return Outcome(seconds=time.monotonic() - started, detail="timeout")
+    except WorkerCrashed as exc:
+        return Outcome(seconds=time.monotonic() - started, detail=f"crashed: {exc}")
+    except Exception as exc:  # dsolve raises NotImplementedError and friends: not solved
+        return Outcome(seconds=time.monotonic() - started, detail=f"{type(exc).__name__}: {str(exc)[:80]}")
+    seconds = time.monotonic() - started
+    if any(s.has(sympy.Integral) for s in solutions):
+        return Outcome(solved=False, seconds=seconds, detail="unevaluated integral")
+    verdict = check(problem, list(solutions), timeout=timeout)
+    return Outcome(solved=True, verified=verdict.verdict == "correct", seconds=seconds,
+                   detail=f"checker: {verdict.verdict}")
+
+
+def run_engine(problem: Problem, timeout: float) -> Outcome:
+    from tutor.engine.solve import DSOLVE, solve
+
+    started = time.monotonic()
+    solution = solve(problem, timeout=timeout)
+    seconds = time.monotonic() - started
+    solved = solution.answer is not None
+    return Outcome(solved=solved, verified=bool(solution.verified), seconds=seconds,
+                   with_steps=solved and solution.method not in (None, DSOLVE),
+                   detail=solution.method or solution.status)
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
+    return ordered[index]
+
+
+def summary(rows: list[Row], name: str, timeout: float) -> str:
+    n = len(rows)
+    readable = sum(r.readable for r in rows)
+    lines = [f"## {name}: {n} problems ({readable} readable by tutor.parse), {timeout:g} s per problem"]
+    header = f"{'solver':<8} {'solved':>8} {'verified':>9} {'with steps':>11} {'median s':>9} {'p95 s':>7}"
+    lines.append(header)
+    stats = {}
+    for solver in ("engine", "dsolve"):
+        outs = [getattr(r, solver) for r in rows if r.readable]
+        times = [o.seconds for o in outs]
+        stats[solver] = statistics.median(times) if times else float("nan")
+        lines.append(f"{solver:<8} {sum(o.solved for o in outs):>8} {sum(o.verified for o in outs):>9} "
+                     f"{sum(o.with_steps for o in outs):>11} {stats[solver]:>9.3f} {_quantile(times, 0.95):>7.3f}")
+    ratio = stats["engine"] / stats["dsolve"] if stats["dsolve"] else float("nan")
+    lines.append(f"time ratio (engine median / dsolve median): {ratio:.2f}")
+    # Per-family view for the engine: which families fall back or fail.
+    families: dict[str, list[Row]] = {}
+    for r in rows:
+        families.setdefault(r.family, []).append(r)
+    lines.append("engine verified / with steps per family: " + ", ".join(
+        f"{fam} {sum(r.engine.verified for r in rs)}/{sum(r.engine.with_steps for r in rs)}/{len(rs)}"
+        for fam, rs in sorted(families.items())))
+    return "\n".join(lines)
+
+
+def run_set(name: str, problems: list[tuple[str, str, str]], timeout: float, skip_dsolve: bool) -> list[Row]:
+    from tutor.errors import ParseError
+    from tutor.parser import parse
+
+    rows = []
+    started = time.monotonic()
+    for k, (pid, text, family) in enumerate(problems, start=1):
+        row = Row(name, pid, text, family)
+        problem = None
+        if text:
+            try:
+                problem = parse(text)
+            except ParseError as exc:
+                row.engine.detail = f"parse error: {exc}"
+        if problem is None:
+            row.readable = False
+        else:
+            row.engine = run_engine(problem, timeout)
+            if not skip_dsolve:
+                row.dsolve = run_dsolve(problem, timeout)
+        rows.append(row)
+        mark = lambda o: ("V" if o.verified else "s" if o.solved else "-")  # noqa: E731
+        elapsed = time.monotonic() - started
+        print(f"[{name} {k}/{len(problems)} {elapsed:6.0f}s] {pid:<28} engine {mark(row.engine)} "
+              f"{row.engine.seconds:6.2f}s {row.engine.detail[:28]:<28} | dsolve {mark(row.dsolve)} "
+              f"{row.dsolve.seconds:6.2f}s {row.dsolve.detail[:24]}", file=sys.stderr, flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", choices=("textbook", "sympy", "both"), default="both")
+    parser.add_argument("--limit", type=int, default=None, help="first N problems of each set")
+    parser.add_argument("--offset", type=int, default=0, help="skip the first K problems of each set")
+    parser.add_argument("--every", type=int, default=1, help="take every k-th problem (a spread-out subset)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per problem and solver")
+    parser.add_argument("--skip-dsolve", action="store_true", help="run the engine only")
+    parser.add_argument("--json", type=Path, default=None, help="write every row to this JSON file")
+    args = parser.parse_args(argv)
+
+    sets = []
+    if args.set in ("textbook", "both"):
+        sets.append(("textbook", textbook_problems()))
+    if args.set in ("sympy", "both"):
+        sets.append(("sympy", sympy_problems()))
+    all_rows: list[Row] = []
+    reports = []
+    for name, problems in sets:
+        chosen = problems[args.offset::max(1, args.every)]
+        if args.limit is not None:
+            chosen = chosen[: args.limit]
+        rows = run_set(name, chosen, args.timeout, args.skip_dsolve)
+        all_rows.extend(rows)
+        reports.append(summary(rows, name, args.timeout))
+    print("\n\n".join(reports))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(r) for r in all_rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Higher-order methods: per-method tables from the textbook set, every answer verified by the
+checker, every step checked by the step checker, generated practice problems verified.
+
+The tables live in ``bench/textbook_set.json`` (shared with ``bench/engine.py``); each
+higher-order family there has at least six problems with an expected answer.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sympy
+
+from tutor.checker import check
+from tutor.engine.registry import get
+from tutor.engine.steps import Check, check_step
+from tutor.parser import parse
+
+HIGHER_ORDER = ("constant_coefficients", "undetermined_coefficients", "variation_of_parameters",
+                "cauchy_euler", "reduction_of_order")
+TEXTBOOK = json.loads((Path(__file__).parent.parent / "bench" / "textbook_set.json").read_text())["problems"]
+TABLE = [p for p in TEXTBOOK if p["method"] in HIGHER_ORDER]
+
+
+def _ids(rows):
+    return [r["id"] for r in rows]
+
+
+def test_every_higher_order_method_has_a_table_of_six():
+    for method in HIGHER_ORDER:
+        assert sum(p["method"] == method for p in TABLE) >= 6, method
+
+
+@pytest.mark.parametrize("row", TABLE, ids=_ids(TABLE))
+def test_derivation_is_verified_and_every_step_checks(row):
+    problem = parse(row["text"])
+    method = get(row["method"])
+    assert method.matches(problem)
+    assert method.hint(problem)
+    derivation = method.derive(problem)
+    assert derivation.method == row["method"]
+    for step in derivation.steps:
+        assert step.title and (step.text or step.latex), step
+        result = check_step(step, problem)
+        assert result.ok, f"{step.title}: {result.reason}"
+    # The formula steps are checked, not just narrated: most steps carry a real check.
+    checked = [s for s in derivation.steps if s.check != Check.NOTE]
+    assert len(checked) >= len(derivation.steps) / 2
+    verdict = check(problem, derivation.answer(), timeout=30)
+    assert verdict.verdict == "correct", verdict.reason
+    # The expected textbook answer in the table is itself correct (the data is right) ...
+    expected = check(problem, row["answer"], timeout=30)
+    assert expected.verdict == "correct", f"table answer: {expected.reason}"
+    # ... and the derivation ends in textbook form: C1..Cn, or none for an IVP.
+    names = sorted(c.name for c in derivation.constants)
+    assert names == ([] if problem.ics else [f"C{i}" for i in range(1, problem.order + 1)])
+
+
+def _derive(text: str, method_id: str):
+    problem = parse(text)
+    return problem, get(method_id).derive(problem)
+
+
+def test_characteristic_roots_shown_with_multiplicity_and_complex_pairs():
+    _, d = _derive("y'''' + 2y'' + y = 0", "constant_coefficients")
+    roots = next(s for s in d.steps if s.title == "Roots")
+    assert r"\pm i" in roots.latex and "double" in roots.latex
+    _, d = _derive("y''' - 6y'' + 11y' - 6y = 0", "constant_coefficients")
+    assert d.solutions[0].rhs == sum(sympy.Symbol(f"C{k}") * sympy.exp(k * sympy.Symbol("x")) for k in (1, 2, 3))
+
+
+@pytest.mark.parametrize("text, factor", [
+    ("y'' - 2y' + y = x e^x", "x^{2}"),      # double root: x^2
+    ("y'' + y = sin(x)", "x"),                # complex pair ±i: x
+    ("y''' - y'' = 4", "x^{2}"),              # r = 0 double
+])
+def test_resonance_multiplies_the_trial_form(text, factor):
+    _, d = _derive(text, "undetermined_coefficients")
+    trial = next(s for s in d.steps if s.title.startswith("Trial form"))
+    assert "resonance" in trial.text and f"${factor}$" in trial.text
+    system = next(s for s in d.steps if s.title == "Match coefficients")
+    assert r"\begin{cases}" in system.latex
+
+
+def test_no_resonance_says_so():
+    _, d = _derive("y'' - 3y' + 2y = e^(3x)", "undetermined_coefficients")
+    trial = next(s for s in d.steps if s.title.startswith("Trial form"))
+    assert "not a root" in trial.text and "A e^{3 x}" in trial.latex
+
+
+def test_variation_of_parameters_shows_wronskian_and_named_integrals():
+    _, d = _derive("y'' + y = sec(x)", "variation_of_parameters")
+    titles = [s.title for s in d.steps]
+    assert "Wronskian" in titles
+    w = d.steps[titles.index("Wronskian")]
+    assert "vmatrix" in w.latex and w.latex.endswith("= 1")
+    integrals = [s for s in d.steps if s.title.startswith("Integrate for")]
+    assert len(integrals) == 2 and all(s.check == Check.ANTIDERIVATIVE for s in integrals)
+    assert all(s.text for s in integrals)
+
+
+def test_cauchy_euler_nonhomogeneous_uses_x_equals_e_t_or_variation():
+    _, d = _derive("x^2 y'' + x y' - y = x^2", "cauchy_euler")
+    assert any(s.title == "Substitute x = e^t" for s in d.steps)
+    _, d = _derive("x^2 y'' - 2y = x^2 / (1 + x^2)", "cauchy_euler")  # g(e^t) not of UC form
+    assert any(s.title == "Wronskian" for s in d.steps)
+
+
+def test_reduction_of_order_both_kinds():
+    _, d = _derive("(1 + x^2) y'' + 2x y' = 0", "reduction_of_order")
+    assert d.steps[0].title == "Substitute p = y'" and d.steps[0].check == Check.SUBSTITUTION
+    _, d = _derive("y y'' = (y')^2", "reduction_of_order")
+    assert "p dp/dy" in d.steps[0].title
+    assert "p = 0" in " ".join(s.text for s in d.steps)  # the lost constant solutions are mentioned
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("y'' + y = 0", {"constant_coefficients": True, "undetermined_coefficients": False,
+                     "variation_of_parameters": False, "cauchy_euler": False, "reduction_of_order": False}),
+    ("y'' + y = tan(x)", {"constant_coefficients": False, "undetermined_coefficients": False,
+                          "variation_of_parameters": True}),
+    ("y'' + y = x e^x", {"undetermined_coefficients": True, "variation_of_parameters": True}),
+    ("x^2 y'' + x y' + y = 0", {"cauchy_euler": True, "constant_coefficients": False}),
+    ("y'' + x y = 0", {"constant_coefficients": False, "cauchy_euler": False, "variation_of_parameters": False,
+                       "reduction_of_order": False}),
+    ("y y'' = (y')^2", {"reduction_of_order": True, "constant_coefficients": False}),
+    ("y' + y = 0", {"constant_coefficients": False, "reduction_of_order": False}),
+])
+def test_matches(text, expected):
+    problem = parse(text)
+    for method_id, value in expected.items():
+        assert get(method_id).matches(problem) is value, method_id
+
+
+@pytest.mark.parametrize("method_id", HIGHER_ORDER)
+def test_generated_problems_are_verified(method_id):
+    method = get(method_id)
+    for difficulty in (1, 2, 3):
+        for seed in range(4):
+            practice = method.generate(seed, difficulty)
+            assert practice.method == method_id
+            assert method.matches(practice.problem)
+            verdict = check(practice.problem, practice.answer, timeout=30)
+            assert verdict.verdict == "correct", (seed, difficulty, practice.problem.equation, verdict.reason)
+    # Same seed, same problem (teacher mode relies on it).
+    assert method.generate(3, 2).problem == method.generate(3, 2).problem
+
+
+def test_solve_picks_the_textbook_method():
+    from tutor.engine import solve
+
+    solution = solve("y'' + 4y = cos(2x), y(0) = 1, y'(0) = 0", timeout=30)
+    assert solution.verified and solution.method == "undetermined_coefficients"
+    assert solution.classification.types[:2] == ("undetermined_coefficients", "variation_of_parameters")
