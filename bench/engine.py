@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script: make ``tutor`` and ``bench`` i
 
 import sympy  # noqa: E402
 
+from bench.dsolve_worker import dsolve_default  # noqa: E402
 from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded  # noqa: E402
 from tutor.problem import Problem  # noqa: E402
 
@@ -97,18 +98,12 @@ def sympy_problems() -> list[tuple[str, str, str]]:
 # --------------------------------------------------------------------------- solvers
 
 
-def _dsolve(equation: sympy.Eq, unknown: sympy.Expr, ics: dict) -> tuple[sympy.Eq, ...]:
-    """Worker: SymPy's dsolve with its default hint (what a SymPy user gets)."""
-    result = sympy.dsolve(equation, unknown, ics=ics or None)
-    return tuple(result) if isinstance(result, (list, tuple)) else (result,)
-
-
 def run_dsolve(problem: Problem, timeout: float) -> Outcome:
     from tutor.checker import check
 
     started = time.monotonic()
     try:
-        solutions = run_bounded(_dsolve, problem.equation, problem.unknown, problem.ics_dict, timeout=timeout)
+        solutions = run_bounded(dsolve_default, problem.equation, problem.unknown, problem.ics_dict, timeout=timeout)
     except SymbolicTimeout:
         return Outcome(seconds=time.monotonic() - started, detail="timeout")
     except WorkerCrashed as exc:
