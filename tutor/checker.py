@@ -151,6 +151,9 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     except WorkerCrashed as exc:
         result = {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
                   "details": {"crashed": True}}
+    except Exception as exc:  # a bug or an unforeseen SymPy error: say so, never guess
+        result = {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
+                  "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
     return _finish(Verdict(result["verdict"], result["reason"], result["details"]), started)
 
 
@@ -235,10 +238,15 @@ def _precheck(ans: Answer, problem: Problem) -> Verdict | None:
                                   "suggestion": f"write {name} as a function of {var}"}})
     for eq in ans.solutions:
         if not eq.has(unknown):
-            for other in eq.atoms(sympy.core.function.AppliedUndef):
-                return Verdict("undecided", f"The answer is about ${sympy.latex(other)}$, not "
-                               f"${sympy.latex(unknown)}$.", {"error": {"error": "unknown function",
-                                                                        "position": None, "suggestion": None}})
+            others = [str(a.func) for a in eq.atoms(sympy.core.function.AppliedUndef)]
+            others += [side.name for side in (eq.lhs, eq.rhs)
+                       if isinstance(side, sympy.Symbol) and side.name in _VARIABLE_NAMES | {"f", "g", "h"}]
+            if others:
+                # "z = C e^{2x}" for y: another name for the unknown, not a false statement about y
+                return Verdict("undecided", f"The answer is about ${others[0]}$, but the unknown is "
+                               f"${name}({var})$: write it as ${name} = \\dots$.",
+                               {"error": {"error": f"the answer is about {others[0]}, not {name}",
+                                          "position": None, "suggestion": f"write {name} = ..."}})
             return Verdict("wrong", f"${sympy.latex(eq)}$ does not involve ${name}$, so it does not "
                            f"describe a solution ${name}({var})$.", {"solution": sympy.latex(eq)})
     return None
@@ -329,9 +337,10 @@ class _Clock:
         except _StageTimeout:
             self.ensure()
             return False, None
-        except (ValueError, TypeError, NotImplementedError, ZeroDivisionError, AttributeError,
-                RecursionError, ArithmeticError, IndexError, KeyError, sympy.PolynomialError):
-            # SymPy raises all of these on inputs it cannot handle: treat as "no result".
+        except (Exception, RecursionError):
+            # SymPy raises many kinds of errors on inputs it cannot handle (PolynomialError,
+            # NotImplementedError, CoercionFailed, ...): each means "this method gave no result".
+            # Our own timeouts are BaseExceptions and pass through.
             return False, None
 
 
@@ -518,7 +527,9 @@ def _judge(ctx: _Context) -> dict:
         if o.status == "fails":
             which = f"The solution ${sol_tex[i]}$ does not satisfy the equation: " if many else ""
             details["residual"] = o.residual
-            if o.explicit:
+            if o.residual is None:  # a structural failure, described in full by the note
+                reason = f"{which}{o.note}"
+            elif o.explicit:
                 reason = (f"{which}Substituting it gives ${ctx.ode_tex} = {o.residual}$, not $0$."
                           if which else f"Substituting the answer gives ${ctx.ode_tex} = {o.residual}$, not $0$.")
             else:
@@ -678,7 +689,8 @@ def _check_explicit(ctx: _Context, f: sympy.Expr) -> _Outcome:
     consts = [c for c in ctx.C if f.has(c)]
     ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, f, seconds=max(0.5, ctx.clock.left() / 4))
     if not ok:
-        return _Outcome("undecided", note="differentiating the answer took too long.", f=f, constants=consts)
+        return _Outcome("undecided", note="differentiating the answer took too long (or failed).", f=f,
+                        constants=consts)
     outcome = _decide_residual(ctx, residual, lambda: _explicit_points(ctx, f))
     outcome.f, outcome.constants, outcome.explicit = f, consts, True
     if outcome.status == "satisfies":
@@ -811,7 +823,8 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
     Hy = _d(H, Y)
     if Hy == 0:
         return _Outcome("fails", method="symbolic", explicit=False, H=H, constants=consts,
-                        residual="?", note="the relation does not determine $y$: ")
+                        note=f"The relation does not determine ${ctx.tex(ctx.Y)}$ as a function of "
+                             f"${sympy.latex(X)}$ (${ctx.tex(ctx.Y)}$ cancels out of it).")
     ok, derivs = ctx.clock.attempt(_implicit_derivatives, ctx, H, seconds=max(0.5, ctx.clock.left() / 4))
     if not ok:
         return _Outcome("undecided", note="differentiating the relation took too long.", explicit=False,
@@ -869,7 +882,7 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
             else:
                 outcome = _Outcome("undecided", note="I found too few real points on your curves to test it.")
     outcome.explicit, outcome.H, outcome.constants = False, H, consts
-    if outcome.status == "fails":
+    if outcome.status == "fails" and outcome.residual is not None:
         outcome.note = note
     if outcome.status == "satisfies":
         outcome.rank = _rank_implicit(ctx, H, Hy, consts, derivs)

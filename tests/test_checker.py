@@ -1,0 +1,385 @@
+"""Tests for tutor.checker: the labelled cases, reasons, bad input, time limits and a property test.
+
+Run: ``python -m pytest tests/test_checker.py -q`` (about a minute on 2 cores).
+
+The labelled table is ``tests/data/check_cases.json`` (every "correct" label was verified by hand
+and with SymPy when it was written). The property test draws problems from the engine's own
+generators (``tutor.engine``): their answers must be ``correct``, and with one coefficient
+perturbed the verdict must agree with an independent oracle written here (direct substitution
+and evaluation at points; implicit differentiation for first-order implicit answers).
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tutor import Answer, ParseError, Verdict, check, parse
+from tutor.bounded import SymbolicTimeout, run_bounded
+from tutor.cli import main
+
+CASES = json.loads((Path(__file__).parent / "data" / "check_cases.json").read_text())["cases"]
+x = sympy.Symbol("x")
+y = sympy.Function("y")
+
+
+def _case_id(case: dict) -> str:
+    return f"{case['family']}: {case['problem']} | {case['answer']}"
+
+
+# --------------------------------------------------------------------------- the labelled table
+
+
+def test_table_is_large_and_covers_every_family():
+    families = {c["family"] for c in CASES}
+    expected = {"separable", "first_order_linear", "exact", "integrating_factor", "homogeneous",
+                "bernoulli", "riccati", "constant_coefficients", "undetermined_coefficients",
+                "variation_of_parameters", "cauchy_euler", "reduction_of_order", "ivp", "bad_input"}
+    assert expected <= families
+    assert len(CASES) >= 120
+    verdicts = {c["verdict"] for c in CASES}
+    assert verdicts == {"correct", "incomplete", "wrong", "undecided"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_labelled_case(case):
+    verdict = check(case["problem"], case["answer"])
+    assert verdict.verdict == case["verdict"], verdict.reason
+    assert verdict.reason
+    json.dumps(verdict.to_dict())  # every verdict is JSON-serialisable
+
+
+# --------------------------------------------------------------------------- reasons and details
+
+
+def test_residual_is_shown_for_the_constant_added_after_the_exponential():
+    v = check("y' = 2y", "y = e^{2x} + C")
+    assert v.verdict == "wrong"
+    assert "y' - 2 y = - 2 C" in v.reason and "not $0$" in v.reason
+    assert v.details["residual"] == "- 2 C"
+    assert v.details["method"] in ("symbolic", "numeric")
+
+
+def test_failed_initial_condition_is_named():
+    v = check("y' = 2y, y(0) = 3", "y = e^{2x}")
+    assert v.verdict == "wrong"
+    assert "y(0) = 1" in v.reason and "not $3$" in v.reason
+    assert v.details["failed_condition"] == "y(0) = 3"
+
+
+def test_constant_count_is_explained():
+    v = check("y'' - 4y' + 4y = 0", "y = C1 e^{2x} + C2 e^{2x}")
+    assert v.verdict == "incomplete"
+    assert "2 arbitrary constants; yours has 1" in v.reason
+    assert v.details["constants_expected"] == 2 and v.details["constants_found"] == 1
+
+
+def test_free_constant_in_ivp_answer_gets_its_value_from_the_condition():
+    v = check("y' = 2y, y(0) = 3", "y = C e^{2x}")
+    assert v.verdict == "incomplete"
+    assert "$C = 3$" in v.reason
+
+
+def test_singular_solution_alone_is_incomplete_and_with_the_family_correct():
+    assert check("y' + y = y^2", "y = 0").verdict == "incomplete"
+    assert check("y' + y = y^2", "y = 0 or y = 1/(1 + C e^x)").verdict == "correct"
+
+
+def test_one_false_alternative_makes_the_answer_wrong():
+    v = check("y' = 2y", "y = C e^{2x} or y = x")
+    assert v.verdict == "wrong"
+    assert "y = x" in v.reason
+
+
+def test_implicit_wrong_answer_shows_the_slope_along_the_curves():
+    v = check("(2xy + 3) dx + (x^2 - 1) dy = 0", "x^2 y + 3x = C")
+    assert v.verdict == "wrong"
+    assert "along your curves" in v.reason
+
+
+def test_relation_without_y_is_wrong():
+    assert check("y' = 2y", "y + x = y + C").verdict == "wrong"
+
+
+def test_two_named_constants_that_combine_into_one_are_counted_once():
+    v = check("y' = y", "y = A B e^x")
+    assert v.verdict == "correct"
+    assert "combine" in v.reason
+
+
+def test_parameters_are_not_constants():
+    assert check("y' = k y", "y = C e^{kx}").verdict == "correct"
+    assert check("y' = k y", "y = k e^{kx}").verdict == "incomplete"
+    v = check("y' = k y", "y = C e^{x}")
+    assert v.verdict == "wrong"
+
+
+def test_latex_problem_and_answer():
+    v = check(r"\frac{d^2y}{dx^2} + 4y = 0", r"y = C_1\cos(2x) + C_2\sin(2x)")
+    assert v.ok
+
+
+def test_verdict_interface():
+    v = check("y' = 2y", "y = C e^{2x}")
+    assert isinstance(v, Verdict) and v.ok
+    d = v.to_dict()
+    assert set(d) == {"verdict", "reason", "details"}
+    assert d["verdict"] == "correct" and isinstance(d["details"]["elapsed_s"], float)
+    assert not Verdict("wrong", "r").ok
+    with pytest.raises(ValueError):
+        Verdict("maybe", "r")
+
+
+# --------------------------------------------------------------------------- programmatic answers
+
+
+def test_answer_objects_and_sympy_equations():
+    problem = parse("y' = 2y")
+    C1 = sympy.Symbol("C1")
+    answer = Answer(solutions=(sympy.Eq(y(x), C1 * sympy.exp(2 * x)),), constants=(C1,), explicit=(True,))
+    assert check(problem, answer).ok
+    assert check(problem, sympy.Eq(y(x), C1 * sympy.exp(2 * x))).ok
+    assert check(problem, [sympy.Eq(y(x), C1 * sympy.exp(2 * x)), sympy.Eq(y(x), 0)]).ok
+    assert check(problem, C1 * sympy.exp(2 * x)).ok  # an expression means y = expr
+    # constants left out of the Answer are found from the free symbols
+    bare = Answer(solutions=(sympy.Eq(y(x), C1 * sympy.exp(2 * x)),), constants=())
+    assert check(problem, bare).ok
+    assert check(problem, sympy.Eq(y(x), sympy.exp(-2 * x))).verdict == "wrong"
+
+
+def test_check_inside_a_worker_process_runs_inline_and_is_bounded():
+    # The engine verifies its answers from inside run_bounded: check must work there too.
+    v = run_bounded(check, "y' = 2y", "y = C e^{2x}", timeout=30)
+    assert v.ok
+    started = time.monotonic()
+    v = run_bounded(check, "y^(6) + y = 0", "y = tan(tan(tan(tan(tan(x)))))", 1.0, timeout=30)
+    assert v.verdict == "undecided"
+    assert time.monotonic() - started < 5
+
+
+def test_check_works_off_the_main_thread():
+    results: list[Verdict] = []
+    worker = threading.Thread(target=lambda: results.append(check("y' = 2y", "y = e^{2x} + C", timeout=10)))
+    worker.start()
+    worker.join(30)
+    assert results and results[0].verdict == "wrong"
+
+
+# --------------------------------------------------------------------------- bad input and limits
+
+
+def test_pathological_answer_is_undecided_within_the_limit():
+    started = time.monotonic()
+    v = check("y^(6) + y = 0", "y = tan(tan(tan(tan(tan(x)))))", timeout=2.0)
+    elapsed = time.monotonic() - started
+    assert v.verdict == "undecided"
+    assert elapsed < 2.0 + 1.0  # the limit plus pickling/scheduling slack
+    assert "too long" in v.reason or "time limit" in v.reason
+
+
+def test_huge_power_is_decided_numerically_within_the_limit():
+    # The cheap symbolic stage cannot expand (x + C)^5000 in time; the numeric stage decides.
+    started = time.monotonic()
+    v = check("y' = 2y", "y = (x + C)^{5000}", timeout=4.0)
+    assert v.verdict in ("wrong", "undecided")
+    assert time.monotonic() - started < 5.0
+
+
+INJECTIONS = [
+    "__import__('os').system('touch {s}')",
+    "y = __import__('os').system('touch {s}')",
+    "y = eval(\"open('{s}', 'w')\")",
+    "y = exec(open('{s}','w'))",
+    r"y = \input{{{s}}}",
+    "y = C e^{{2x}}; import os; os.system('touch {s}')",
+    "y = lambda: open('{s}', 'w')",
+]
+
+
+@pytest.mark.parametrize("template", INJECTIONS)
+def test_injection_attempts_execute_nothing(tmp_path, template):
+    sentinel = tmp_path / "sentinel"
+    answer = template.format(s=sentinel)
+    v = check("y' = 2y", answer)
+    assert not sentinel.exists()
+    assert v.verdict in ("undecided", "wrong")
+    assert v.verdict != "correct"
+
+
+def test_huge_answer_is_refused_quickly():
+    answer = "y = " + "x + " * 25_000 + "C"  # about 100 KB
+    started = time.monotonic()
+    v = check("y' = 2y", answer)
+    assert v.verdict == "undecided"
+    assert "too long" in v.reason
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    ("y = y' + C", "derivative"),
+    ("y = C e^{2t}", "written in $t$"),
+    ("", "empty"),
+    ("y = C e^{2x} +", ""),
+    ("z = C e^{2x}", ""),
+])
+def test_unreadable_answers_are_undecided_with_a_reason(answer, fragment):
+    v = check("y' = 2y", answer)
+    assert v.verdict == "undecided"
+    assert fragment in v.reason
+    assert "error" in v.details
+
+
+def test_unreadable_problem_raises_parse_error():
+    with pytest.raises(ParseError):
+        check("y = 2", "y = C")
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_check_json(capsys):
+    assert main(["check", "y' = 2y", "y = e^{2x} + C", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "wrong" and "reason" in data and "details" in data
+
+
+def test_cli_check_problem_parse_error_exits_2(capsys):
+    assert main(["check", "y = 2", "y = C", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["ok"] is False
+
+
+def test_cli_entry_point():
+    out = subprocess.run([sys.executable, "-m", "tutor", "check", "y'' + y = 0", "y = A sin(x + B)", "--json"],
+                         capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["verdict"] == "correct"
+
+
+# --------------------------------------------------------------------------- property test
+
+
+def _engine_ids() -> list[str]:
+    try:
+        from tutor.engine.registry import ids
+    except ImportError:
+        return []
+    return list(ids())
+
+
+ENGINE_IDS = _engine_ids()
+
+
+def _oracle_residual(problem, eq: sympy.Eq, constants, rng: random.Random) -> float | None:
+    """Largest |residual| at a few real points by plain substitution; None where it cannot tell.
+
+    Independent of the checker: explicit answers are substituted and differentiated directly;
+    first-order implicit answers F(x, y) = C use y' = -F_x/F_y at random (x, y).
+    """
+    X, Y = problem.variable, sympy.Symbol("Y")
+    unknown = problem.unknown
+    explicit = eq.lhs == unknown and not eq.rhs.has(unknown)
+    if explicit:
+        f = eq.rhs
+        residual = problem.expr.subs({sympy.Derivative(unknown, (X, k)): sympy.diff(f, X, k)
+                                      for k in range(problem.order, 0, -1)}).subs(unknown, f)
+    elif problem.order == 1 and not problem.ics:
+        F = (eq.lhs - eq.rhs).subs(unknown, Y)
+        slope = -sympy.diff(F, X) / sympy.diff(F, Y)
+        residual = problem.expr.subs(sympy.Derivative(unknown, X), slope).subs(unknown, Y)
+        if any(residual.has(c) for c in constants):
+            return None
+    else:
+        return None
+    worst, seen = 0.0, 0
+    for _ in range(30):
+        point = {X: sympy.Rational(rng.randint(150, 1800), 1000) * rng.choice([1, 1, -1])}
+        point.update({c: sympy.Rational(rng.randint(300, 1700), 1000) * rng.choice([1, -1]) for c in constants})
+        point[Y] = sympy.Rational(rng.randint(300, 1700), 1000) * rng.choice([1, -1])
+        value = residual.evalf(30, subs=point)
+        if not value.is_number or value.has(sympy.zoo, sympy.nan):
+            continue
+        z = complex(value)
+        if not math.isfinite(abs(z)) or abs(z.imag) > 1e-12:
+            continue
+        worst, seen = max(worst, abs(z)), seen + 1
+        if seen >= 6:
+            break
+    return worst if seen >= 3 else None
+
+
+def _perturb(eq: sympy.Eq, constants, choice: int) -> sympy.Eq | None:
+    """Change one coefficient: double a term free of constants, else shift a number in a term."""
+    lhs, rhs = eq.lhs, eq.rhs
+    side = rhs if isinstance(lhs, sympy.core.function.AppliedUndef) else lhs
+    terms = list(sympy.Add.make_args(side))
+    plain = [t for t in terms if not any(t.has(c) for c in constants) and t.free_symbols]
+    if plain:
+        target = plain[choice % len(plain)]
+        new_side = side - target + 2 * target
+    else:
+        numbers = sorted({n for t in terms for n in t.atoms(sympy.Number) if abs(n) not in (0, 1)},
+                         key=sympy.default_sort_key)
+        if not numbers:
+            return None
+        n = numbers[choice % len(numbers)]
+        new_side = side.xreplace({n: n + 1})
+    if new_side == side:
+        return None
+    return sympy.Eq(lhs, new_side) if side is rhs else sympy.Eq(new_side, rhs)
+
+
+def _generate(method_id: str, seed: int, difficulty: int):
+    from tutor.engine.registry import get
+
+    return get(method_id).generate(seed, difficulty)
+
+
+@pytest.mark.skipif(not ENGINE_IDS, reason="the engine's generators are not available")
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(method_id=st.sampled_from(ENGINE_IDS or ["none"]), seed=st.integers(0, 10_000),
+       difficulty=st.integers(1, 3), choice=st.integers(0, 7))
+def test_engine_answers_are_correct_and_perturbed_answers_are_wrong(method_id, seed, difficulty, choice):
+    try:
+        # Generation runs bounded: one generator is known to take minutes on rare seeds.
+        practice = run_bounded(_generate, method_id, seed, difficulty, timeout=20)
+    except SymbolicTimeout:
+        return
+    problem, answer = practice.problem, practice.answer
+    v = check(problem, answer)
+    assert v.verdict == "correct", f"{problem.equation}, {problem.ics}: {answer.solutions} -> {v.reason}"
+
+    eq = answer.solutions[0]
+    perturbed = _perturb(eq, answer.constants, choice)
+    if perturbed is None:
+        return
+    rng = random.Random(seed)
+    size = _oracle_residual(problem, perturbed, answer.constants, rng)
+    v2 = check(problem, Answer(solutions=(perturbed,) + answer.solutions[1:], constants=answer.constants))
+    misses_ic = _oracle_ic_miss(problem, perturbed)
+    if (size is not None and size > 1e-6) or (misses_ic is True):
+        assert v2.verdict == "wrong", f"{problem.equation}: {perturbed} -> {v2.verdict}: {v2.reason}"
+    elif size is not None and size < 1e-20 and misses_ic is False:
+        assert v2.verdict != "wrong", f"{problem.equation}: {perturbed} -> {v2.reason}"
+
+
+def _oracle_ic_miss(problem, eq: sympy.Eq) -> bool | None:
+    """Whether an explicit answer misses an initial condition (None: implicit, cannot tell)."""
+    unknown = problem.unknown
+    if not (eq.lhs == unknown and not eq.rhs.has(unknown)):
+        return None
+    for ic in problem.ics:
+        got = sympy.diff(eq.rhs, problem.variable, ic.order).subs(problem.variable, ic.point)
+        if abs(complex((got - ic.value).evalf(30))) > 1e-9:
+            return True
+    return False
