@@ -173,8 +173,19 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
         solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), check_steps,
                                timeout=remaining)
     except (SymbolicTimeout, WorkerCrashed):
-        return _timed_out(problem, None, time.monotonic() - started, limit, ())
+        return _timed_out(problem, _structure_only(problem, min(2.0, 0.5 * limit)), time.monotonic() - started,
+                          limit, ())
     return replace(solution, seconds=time.monotonic() - started)
+
+
+def _structure_only(problem: Problem, seconds: float) -> Classification | None:
+    """Order, degree, linearity without the method list (after a timeout; briefly bounded)."""
+    from tutor.engine.classify import structure
+
+    try:
+        return Classification(**run_bounded(structure, problem, timeout=seconds), types=())
+    except (SymbolicTimeout, WorkerCrashed):
+        return None
 
 
 def _practice_here(method_id: str, seed: int, difficulty: int, budget: float) -> tuple[Practice, str, str]:
