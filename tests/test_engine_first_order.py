@@ -20,7 +20,7 @@ import sympy
 
 from tutor import parse, parse_answer
 from tutor.checker import check
-from tutor.engine import Check, check_step, classify, practice, solve
+from tutor.engine import Check, check_step, practice, solve
 from tutor.engine.registry import PREFERENCE, get, ids
 from tutor.engine.solution import NO_CLOSED_FORM, SOLVED, TIMEOUT
 from tutor.format import parse_sections, serialize

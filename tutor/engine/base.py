@@ -31,8 +31,9 @@ Usage (writing a method)::
 """
 from __future__ import annotations
 
+import functools
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
@@ -191,28 +192,50 @@ def textbook_constants(count: int) -> tuple[sympy.Symbol, ...]:
     return tuple(sympy.Symbol(f"C{i}") for i in range(1, count + 1))
 
 
-def solve_for_unknown(relation: sympy.Eq, problem: Problem, max_ops: int = 60) -> tuple[sympy.Eq, ...] | None:
-    """Explicit ``y = f(x)`` solutions of an implicit relation, when SymPy finds tidy ones.
-
-    None when there is no solution, more than two, or they are unwieldy (Cardano
-    formulas): the textbook then leaves the answer implicit.
-    """
-    Y = y_symbol(problem)
-    rel = to_symbol(relation.lhs - relation.rhs, problem)
-    if not rel.has(Y):
+def explicit_solutions(relation: sympy.Eq, unknown: sympy.Expr, U: sympy.Symbol,
+                       max_ops: int = 60) -> tuple[sympy.Eq, ...] | None:
+    """``u = f(x)`` solutions of an implicit relation when SymPy finds at most two tidy ones."""
+    rel = (relation.lhs - relation.rhs).subs(unknown, U)
+    if not rel.has(U):
         return None
+    # Only try when a textbook would: U occurs once (invert the functions around it) or the
+    # relation is a polynomial of degree <= 2 in U.  sympy.solve on x^2 e^y + y sin x = C
+    # can take many seconds and finds nothing.
+    if rel.count(U) > 1:
+        # ln v - ln(v + 1) = ln x + C: combine the logs into one, then it is one occurrence
+        # ln(y - 2)/3 - ln(y + 1)/3: clear the common denominator of the log coefficients first
+        scale = functools.reduce(sympy.ilcm, [t.as_coeff_Mul()[0].q for t in sympy.Add.make_args(sympy.expand(rel))
+                                              if t.has(sympy.log) and t.as_coeff_Mul()[0].is_Rational], 1)
+        combined = sympy.logcombine(sympy.expand(rel * scale), force=True)
+        logs = [t for t in sympy.Add.make_args(combined) if t.has(U)]
+        if len(logs) == 1:
+            coeff, log_term = logs[0].as_independent(U)
+            if isinstance(log_term, sympy.log) and log_term.args[0].is_rational_function(U):
+                rest = combined - logs[0]
+                argument = sympy.together(log_term.args[0])
+                rel = sympy.numer(argument) - sympy.denom(argument) * sympy.exp(-rest / coeff)
+        try:
+            if sympy.Poly(rel, U).degree() > 2:
+                return None
+        except sympy.PolynomialError:
+            return None
     try:
-        sols = sympy.solve(rel, Y, dict=False)
+        sols = sympy.solve(rel, U, dict=False)
     except (NotImplementedError, ValueError):
         return None
     if not sols or len(sols) > 2:
         return None
     out = []
     for s in sols:
-        if s.has(sympy.RootOf, sympy.CRootOf, sympy.I) or sympy.count_ops(s) > max_ops or s.has(Y):
+        if s.has(sympy.RootOf, sympy.CRootOf, sympy.I, sympy.LambertW) or s.has(U) or sympy.count_ops(s) > max_ops:
             return None
-        out.append(sympy.Eq(problem.unknown, s))
+        out.append(sympy.Eq(unknown, s))
     return tuple(out)
+
+
+def solve_for_unknown(relation: sympy.Eq, problem: Problem) -> tuple[sympy.Eq, ...] | None:
+    """Explicit ``y = f(x)`` solutions of an implicit relation in the problem's unknown, when tidy."""
+    return explicit_solutions(relation, problem.unknown, y_symbol(problem))
 
 
 def absorb_exponential_constant(expr: sympy.Expr, constant: sympy.Symbol) -> sympy.Expr:

@@ -36,13 +36,13 @@ Usage::
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
 
 import sympy
 
-from tutor.problem import Problem, textbook_latex
+from tutor.problem import Problem
 
 
 class Check(str, Enum):

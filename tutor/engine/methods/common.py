@@ -13,11 +13,9 @@ checkable inside a derivation for ``y(x)``.
 """
 from __future__ import annotations
 
-import functools
-
 import sympy
 
-from tutor.engine.base import CannotDerive, normal_form, y_symbol
+from tutor.engine.base import CannotDerive, explicit_solutions, normal_form
 from tutor.engine.integrate import antiderivative, integration_step
 from tutor.engine.steps import Check, Step, tex, ltx
 from tutor.problem import Problem
@@ -106,47 +104,6 @@ def separate_and_integrate(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.S
                              "Put the two antiderivatives together with one constant of integration C." + note,
                              implicit, ode, u, x))
     return steps, implicit, lost
-
-
-def explicit_solutions(relation: sympy.Eq, unknown: sympy.Expr, U: sympy.Symbol,
-                       max_ops: int = 60) -> tuple[sympy.Eq, ...] | None:
-    """``u = f(x)`` solutions of an implicit relation when SymPy finds at most two tidy ones."""
-    rel = (relation.lhs - relation.rhs).subs(unknown, U)
-    if not rel.has(U):
-        return None
-    # Only try when a textbook would: U occurs once (invert the functions around it) or the
-    # relation is a polynomial of degree <= 2 in U.  sympy.solve on x^2 e^y + y sin x = C
-    # can take many seconds and finds nothing.
-    if rel.count(U) > 1:
-        # ln v - ln(v + 1) = ln x + C: combine the logs into one, then it is one occurrence
-        # ln(y - 2)/3 - ln(y + 1)/3: clear the common denominator of the log coefficients first
-        scale = functools.reduce(sympy.ilcm, [t.as_coeff_Mul()[0].q for t in sympy.Add.make_args(sympy.expand(rel))
-                                              if t.has(sympy.log) and t.as_coeff_Mul()[0].is_Rational], 1)
-        combined = sympy.logcombine(sympy.expand(rel * scale), force=True)
-        logs = [t for t in sympy.Add.make_args(combined) if t.has(U)]
-        if len(logs) == 1:
-            coeff, log_term = logs[0].as_independent(U)
-            if isinstance(log_term, sympy.log) and log_term.args[0].is_rational_function(U):
-                rest = combined - logs[0]
-                argument = sympy.together(log_term.args[0])
-                rel = sympy.numer(argument) - sympy.denom(argument) * sympy.exp(-rest / coeff)
-        try:
-            if sympy.Poly(rel, U).degree() > 2:
-                return None
-        except sympy.PolynomialError:
-            return None
-    try:
-        sols = sympy.solve(rel, U, dict=False)
-    except (NotImplementedError, ValueError):
-        return None
-    if not sols or len(sols) > 2:
-        return None
-    out = []
-    for s in sols:
-        if s.has(sympy.RootOf, sympy.CRootOf, sympy.I, sympy.LambertW) or s.has(U) or sympy.count_ops(s) > max_ops:
-            return None
-        out.append(sympy.Eq(unknown, s))
-    return tuple(out)
 
 
 def explicit_step(implicit: sympy.Eq, ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol,

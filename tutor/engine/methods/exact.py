@@ -11,11 +11,11 @@ import random
 
 import sympy
 
-from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, first_order_parts,
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude,
                                make_problem, y_symbol)
 from tutor.engine.integrate import antiderivative, integration_step
 from tutor.engine.methods.common import C, exp_tex, explicit_solutions, explicit_step, solves_step
-from tutor.engine.steps import Check, Step, tex, ltx
+from tutor.engine.steps import Check, Step, ltx
 from tutor.problem import Answer, InitialCondition, Problem
 
 
