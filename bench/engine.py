@@ -122,7 +122,10 @@ def run_engine(problem: Problem, timeout: float) -> Outcome:
     from tutor.engine.solve import DSOLVE, solve
 
     started = time.monotonic()
-    solution = solve(problem, timeout=timeout)
+    try:
+        solution = solve(problem, timeout=timeout)
+    except Exception as exc:  # an engine bug counts as not solved, and the run goes on
+        return Outcome(seconds=time.monotonic() - started, detail=f"error {type(exc).__name__}: {str(exc)[:60]}")
     seconds = time.monotonic() - started
     solved = solution.answer is not None
     return Outcome(solved=solved, verified=bool(solution.verified), seconds=seconds,
