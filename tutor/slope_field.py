@@ -125,7 +125,7 @@ def _parameters_to_one(expr: sympy.Expr, parameters: tuple[sympy.Symbol, ...]) -
 def _x_windows(center: float | None) -> list[tuple[float, float]]:
     c = 0.0 if center is None else center
     # An initial value problem is mostly read forward from its initial point.
-    windows = [(c - 1.0, c + 5.0) if center is not None else (c - 3.0, c + 3.0), (c, c + 5.0), (0.1, 5.1)]
+    windows = [(c - 1.0, c + 3.0) if center is not None else (c - 3.0, c + 3.0), (c, c + 4.0), (0.1, 5.1)]
     return list(dict.fromkeys(windows))
 
 
