@@ -288,10 +288,14 @@ def teach_plot(item) -> tuple[Any, str]:
     """The slope field (first order) or solution curves of the practice problem."""
     if item is None:
         return None, ""
-    field = slope_field(item.problem, item.solution.answer)
-    if field is None:
-        return None, "*The picture could not be computed in time.*"
-    return figure(field), (f"*{field.note}*" if field.note else "")
+    try:
+        field = slope_field(item.problem, item.solution.answer)
+        if field is None:
+            return None, "*The picture could not be computed in time.*"
+        return figure(field), (f"*{field.note}*" if field.note else "")
+    except Exception as exc:  # a picture that cannot be drawn must not break the tab
+        logger.warning("slope field failed for %s: %s", item.problem.latex, exc)
+        return None, "*No picture for this problem.*"
 
 
 # --------------------------------------------------------------------------- page
@@ -467,6 +471,18 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
+def warm_up() -> None:
+    """Start the symbolic worker processes before the first visitor arrives (in the background)."""
+    def run() -> None:
+        try:
+            engine_solve("y' = y")
+        except Exception as exc:  # only a head start; a failure shows up on real requests
+            logger.warning("warm-up failed: %s", exc)
+
+    threading.Thread(target=run, name="tutor-warm-up", daemon=True).start()
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
+    warm_up()
     build_demo().launch(**launch_kwargs())

@@ -82,3 +82,43 @@ def test_model_generation_is_serialized_per_device(model_profile) -> None:
     assert model_profile.most == 1  # never two generations at once
     assert any("Waiting for the model" in v for values in results.values() for v in values)
     assert all("Not verified:" in values[-1] for values in results.values())
+
+
+def test_cancelling_a_request_stops_the_model_and_frees_the_device(model_profile, monkeypatch) -> None:
+    """What the Stop button does: Gradio cancels the event and closes the handler's generator."""
+    from gradio_client import Client
+
+    model_profile.delay = 0.4
+    monkeypatch.setattr(app, "RUNNABLE", ["symbolic", "stub-model"])
+    pieces = WRONG_REPLY * 10  # a long reply: 40 pieces, 16 s if nobody stops it
+    streamed: list[str] = []
+
+    def slow_stream(problem_text: str):
+        model_profile.active += 1
+        try:
+            for piece in pieces:
+                time.sleep(model_profile.delay)
+                streamed.append(piece)
+                yield piece
+        finally:
+            model_profile.active -= 1
+
+    monkeypatch.setattr(model_profile, "stream", slow_stream)
+    demo = app.build_demo()
+    demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+    try:
+        job = Client(demo.local_url, verbose=False).submit("y' = 2y", "stub-model", api_name="/solve")
+        deadline = time.monotonic() + 30
+        while len(streamed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(streamed) >= 3 and model_profile.active == 1
+        job.cancel()
+        deadline = time.monotonic() + 15
+        while model_profile.active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert model_profile.active == 0  # the generator was closed: generation stopped
+        assert len(streamed) < len(pieces)
+        assert app._MODEL_DEVICE.acquire(timeout=5)  # and the device is free for the next request
+        app._MODEL_DEVICE.release()
+    finally:
+        demo.close()
