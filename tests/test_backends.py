@@ -287,3 +287,14 @@ def test_remote_stream_from_transformers_serve(served, taught, monkeypatch) -> N
     stream = backend.stream(PROBLEM)
     assert next(stream)
     stream.close()
+
+
+def test_spaces_gpu_decorator_is_applied_when_importable(tmp_path) -> None:
+    """On Spaces the generating functions run under @spaces.GPU; a fake module stands in."""
+    (tmp_path / "spaces.py").write_text("def GPU(fn):\n    fn.on_gpu = True\n    return fn\n")
+    code = ("import tutor.backends.local as l; "
+            "assert l._stream_generate.on_gpu and l._generate.on_gpu; print('ok')")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(__file__).parents[1])])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr
+    assert "on_gpu" not in dir(__import__("tutor.backends.local", fromlist=["_generate"])._generate)
