@@ -61,7 +61,6 @@ simplification gives way to the numeric check instead of eating the whole budget
 from __future__ import annotations
 
 import hashlib
-import math
 import multiprocessing
 import random
 import signal
@@ -196,6 +195,15 @@ def _as_answer(answer: Any, problem: Problem) -> Answer:
         for s in sorted(eq.free_symbols, key=lambda s: s.name):
             if s not in known and s not in constants:
                 constants.append(s)
+    if "i" not in {p.name for p in problem.parameters}:
+        # "y = C1 e^{ix} + C2 e^{-ix}": the parser reads i as a letter; here it is the imaginary unit
+        # (unless the problem itself uses i as a parameter).
+        unit = next((c for c in constants if c.name == "i"), None)
+        if unit is not None:
+            constants.remove(unit)
+            solutions = tuple(sympy.Eq(eq.lhs.xreplace({unit: sympy.I}), eq.rhs.xreplace({unit: sympy.I}),
+                                       evaluate=False) for eq in ans.solutions)
+            ans = Answer(solutions, tuple(constants), ans.explicit, ans.source)
     return _apply_assignments(Answer(ans.solutions, tuple(constants), ans.explicit, ans.source), problem)
 
 
@@ -352,28 +360,33 @@ _TOL = 1e-15  # relative size below which an evaluated residual counts as zero (
 _DIGITS = 30
 
 
-def _num(expr: sympy.Expr, subs: dict, digits: int = _DIGITS) -> complex | None:
-    """The value of ``expr`` at ``subs`` as a Python complex, or None where it is not finite."""
+def _num(expr: sympy.Expr, subs: dict, digits: int = _DIGITS) -> mpmath.mpc | None:
+    """The value of ``expr`` at ``subs``, or None where it is not finite.
+
+    An mpmath number, not a Python float: (x + C)^5000 at |x + C| < 1 is about 1e-300 or smaller,
+    which a float would round to 0 (a false "zero residual") or to inf.
+    """
     try:
         v = expr.evalf(digits, subs=subs)
         if v.free_symbols or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             return None
         if v.is_Number:
-            z = complex(float(v), 0.0)
+            re, im = v, sympy.Integer(0)
         else:
             re, im = v.as_real_imag()
-            if re.free_symbols or im.free_symbols:
+            if re.free_symbols or im.free_symbols or not (re.is_Number and im.is_Number):
                 return None
-            z = complex(float(re), float(im))
+        bits = max(53, int(digits * 3.33))
+        z = mpmath.mpc(re._to_mpmath(bits), im._to_mpmath(bits))
     except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, AttributeError, RecursionError,
             NotImplementedError, OverflowError):
         return None
-    if not (math.isfinite(z.real) and math.isfinite(z.imag)):
+    if not (mpmath.isfinite(z.real) and mpmath.isfinite(z.imag)):
         return None
     return z
 
 
-def _real(expr: sympy.Expr, subs: dict) -> float | None:
+def _real(expr: sympy.Expr, subs: dict) -> mpmath.mpf | None:
     """The value when it is real and finite (a tiny imaginary round-off is dropped), else None."""
     z = _num(expr, subs)
     if z is None or abs(z.imag) > 1e-20 * (1 + abs(z.real)):
@@ -381,15 +394,16 @@ def _real(expr: sympy.Expr, subs: dict) -> float | None:
     return z.real
 
 
-def _scale(expr: sympy.Expr, subs: dict) -> float:
+def _scale(expr: sympy.Expr, subs: dict) -> mpmath.mpf:
     """The size of the terms of a sum at a point: what a zero residual is relative to."""
     terms = sympy.Add.make_args(expr)
-    total = 0.0
+    total = mpmath.mpf(0)
     for t in terms[:40]:
         z = _num(t, subs)
         if z is not None:
             total += abs(z)
-    return max(1.0, total)
+    # No floor at 1: a residual like -e^{-50x} is tiny at x = 2 but not zero relative to itself.
+    return total
 
 
 def _random_value(rng: random.Random, kind: str) -> sympy.Rational:
@@ -501,6 +515,8 @@ class _Outcome:
     f: sympy.Expr | None = None  # y = f(x) for explicit alternatives
     H: sympy.Expr | None = None  # H(x, y) = 0 for implicit ones
     constants: list = field(default_factory=list)
+    partial: str | None = None  # satisfied on part of the domain only: a point where it is not
+    residual_expr: sympy.Expr | None = None
 
 
 def _judge(ctx: _Context) -> dict:
@@ -545,8 +561,13 @@ def _judge(ctx: _Context) -> dict:
                     "details": details}
 
     # Every alternative satisfies the ODE: now constants and initial conditions.
-    free = [o for o in outcomes if (o.rank or 0) > 0]
     names = sorted({c.name for o in outcomes for c in o.constants})
+    partial = next((o.partial for o in outcomes if o.partial), None)
+    domain = ""
+    if partial:
+        details["domain_note"] = f"fails at {partial}"
+        domain = (f" It holds on an interval, not on the whole real line (it fails e.g. at ${partial}$), "
+                  f"as a solution may.")
     details["constants"] = names
     details["constants_expected"] = 0 if task.ics else ctx.n
     details["constants_found"] = max((o.rank or 0) for o in outcomes)
@@ -560,7 +581,8 @@ def _judge(ctx: _Context) -> dict:
             combined = f" (your {named} constants combine into {best} independent one{'s' if best > 1 else ''})"
         return {"verdict": "correct",
                 "reason": f"It satisfies the equation and has {best} independent arbitrary "
-                          f"constant{'s' if best != 1 else ''}{combined}: this is the general solution.",
+                          f"constant{'s' if best != 1 else ''}{combined}: this is the general solution."
+                          + domain,
                 "details": details}
     named = max(len(o.constants) for o in outcomes)
     extra = ""
@@ -569,7 +591,7 @@ def _judge(ctx: _Context) -> dict:
     kind = "a particular solution" if best == 0 else "not the general solution"
     return {"verdict": "incomplete",
             "reason": f"It satisfies the equation, but it is {kind}: the general solution has {ctx.n} "
-                      f"arbitrary constant{'s' if ctx.n != 1 else ''}; yours has {best}{extra}.",
+                      f"arbitrary constant{'s' if ctx.n != 1 else ''}; yours has {best}{extra}." + domain,
             "details": details}
 
 
@@ -612,32 +634,59 @@ def _is_zero_symbolic(ctx: _Context, expr: sympy.Expr, strong: bool, seconds: fl
 
 @dataclass
 class _Numeric:
-    zero: bool | None  # True: zero at every point; False: nonzero somewhere; None: too few points
-    points: int = 0
-    witness: dict | None = None
+    """What evaluation at random real points found."""
+
+    zero: bool | None  # True: zero at the points tested; False: nonzero; None: too few points
+    zeros: int = 0
+    nonzeros: int = 0
+    witness: dict | None = None  # a point where the residual is nonzero
+
+    @property
+    def partial(self) -> bool:
+        """Zero on part of the domain only (|x + C| where x + C < 0 ...): a solution on an interval."""
+        return self.zero is True and self.nonzeros > 0
 
 
 def _numeric_zero(ctx: _Context, residual: sympy.Expr, points: Iterator[dict], wanted: int = 6) -> _Numeric:
-    """Evaluate ``residual`` at real points (from ``points``) where it is finite."""
-    good = 0
+    """Evaluate ``residual`` at real points (from ``points``) where it is finite.
+
+    A residual that is not real at a real point was evaluated off its real domain (a principal
+    branch: ``((x + C)^3)^{2/3}`` for x + C < 0), so such points are skipped unless the answer
+    itself is complex (it contains i). A nonzero value is confirmed with 60 digits. After a
+    nonzero value a few more points are tried: a residual that is exactly zero at several of them
+    is zero on part of the domain — the answer is a solution on an interval (``y = (x + C)^2/4``
+    for ``y' = sqrt(y)``, valid for x > -C), which an analytic wrong residual never is.
+    """
+    complex_ok = residual.has(sympy.I)
+    zeros = nonzeros = 0
+    witness = None
     for point in points:
         ctx.clock.ensure()
         ok, value = ctx.clock.attempt(_num, residual, point, seconds=1.0)
         if not ok or value is None:
             continue
         size = abs(value)
-        if size > 1e-20:
-            scale = _scale(residual, point)
-            if size > _TOL * scale:
-                # Confirm at higher precision: near a singularity 30 digits may not be enough.
-                again = _num(residual, point, digits=60)
-                if again is not None and abs(again) > _TOL * scale:
-                    return _Numeric(False, good, point)
+        scale = _scale(residual, point) if size > 0 else 0.0
+        if not complex_ok and abs(value.imag) > _TOL * scale:
+            continue
+        if size > _TOL * scale:
+            # Confirm at higher precision: near a singularity 30 digits may not be enough.
+            again = _num(residual, point, digits=60)
+            if again is None or abs(again) <= _TOL * scale:
                 continue
-        good += 1
-        if good >= wanted:
+            nonzeros += 1
+            witness = witness or point
+        else:
+            zeros += 1
+        if nonzeros == 0 and zeros >= wanted:
             break
-    return _Numeric(True if good >= 3 else None, good)
+        if nonzeros and zeros + nonzeros >= wanted:
+            break
+    if nonzeros and zeros >= 2:
+        return _Numeric(True, zeros, nonzeros, witness)
+    if nonzeros:
+        return _Numeric(False, zeros, nonzeros, witness)
+    return _Numeric(True if zeros >= 3 else None, zeros, 0)
 
 
 def _display(ctx: _Context, expr: sympy.Expr, seconds: float = 1.0) -> str:
@@ -671,10 +720,11 @@ def _d(expr: sympy.Expr, var: sympy.Symbol, times: int = 1) -> sympy.Expr:
 
 
 def _explicit_points(ctx: _Context, f: sympy.Expr, tries: int = 40) -> Iterator[dict]:
-    """Random points where the solution itself is real and finite."""
+    """Random points where the solution itself is real (complex when it contains i) and finite."""
+    value = _num if f.has(sympy.I) else _real
     for _ in range(tries):
         point = ctx.random_point()
-        if _real(f, point) is not None:
+        if value(f, point) is not None:
             yield point
 
 
@@ -713,6 +763,9 @@ def _decide_residual(ctx: _Context, residual: sympy.Expr, points: Callable[[], I
             return _Outcome("satisfies", method="symbolic")
         return _Outcome("undecided", note="too few real points where the answer is defined to test it, "
                                           "and simplification did not settle it.")
+    if numeric.partial:
+        where = ", ".join(f"{sympy.latex(k)} = {float(v):.3g}" for k, v in numeric.witness.items())
+        return _Outcome("satisfies", method="numeric", partial=where, residual_expr=residual)
     if _is_zero_symbolic(ctx, residual, strong=True, seconds=min(2.0, ctx.clock.left() * 0.5)):
         return _Outcome("satisfies", method="symbolic")
     return _Outcome("satisfies", method="numeric")
@@ -738,7 +791,7 @@ def _numeric_rank(ctx: _Context, jac: list[list[sympy.Expr]], points: Callable[[
             vals = [_num(e, point) for e in row]
             if any(v is None for v in vals):
                 break
-            values.append([v.real for v in vals])
+            values.append(vals)
         else:
             best = max(best, _rank(values))
             seen += 1
@@ -747,9 +800,9 @@ def _numeric_rank(ctx: _Context, jac: list[list[sympy.Expr]], points: Callable[[
     return best
 
 
-def _rank(rows: list[list[float]]) -> int:
-    """Rank by Gaussian elimination with a relative tolerance."""
-    m = [list(map(mpmath.mpf, r)) for r in rows]
+def _rank(rows: list[list[complex]]) -> int:
+    """Rank by Gaussian elimination with a relative tolerance (complex entries: C1 e^{ix} + ...)."""
+    m = [[mpmath.mpc(v.real, v.imag) for v in r] for r in rows]
     size = max((abs(v) for r in m for v in r), default=mpmath.mpf(0))
     if size == 0:
         return 0
@@ -928,6 +981,21 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
                               f"{'are' if len(o.constants) > 1 else 'is'} still free: use the initial "
                               f"condition{'s' if len(task.ics) > 1 else ''}{hint}."),
                     "details": details}
+        if o.partial and o.explicit and o.residual_expr is not None:
+            # Valid on part of the line only: it must hold on both sides of the initial point.
+            x0 = ctx.real_form(task.ics[0][1])
+            for side in (1, -1):
+                near = {ctx.X: x0 + side * sympy.Rational(1, 1000),
+                        **{p: _random_value(ctx.rng, "parameter") for p in ctx.P}}
+                z = _num(o.residual_expr, near)
+                if z is not None and abs(z) > 1e-9 * _scale(o.residual_expr, near):
+                    details["failed_condition"] = _ic_tex(ctx, task.ics[0])
+                    return {"verdict": "wrong",
+                            "reason": _sentence(prefix, f"it satisfies the equation only on part of the line, "
+                                                        f"and not next to ${sympy.latex(ctx.X)} = "
+                                                        f"{sympy.latex(x0)}$ where the initial condition "
+                                                        f"is given."),
+                            "details": details}
         for ic in task.ics:
             state, got = _ic_holds(ctx, o, ic)
             if state is False:
@@ -944,8 +1012,11 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
                         "reason": _sentence(prefix, f"it satisfies the equation, but I could not decide whether "
                                   f"${_ic_tex(ctx, ic)}$ holds ({got})."),
                         "details": details}
+    domain = ""
+    if details.get("domain_note"):
+        domain = " It holds on an interval around the initial point, not on the whole real line."
     return {"verdict": "correct",
-            "reason": "It satisfies the equation and every initial condition.",
+            "reason": "It satisfies the equation and every initial condition." + domain,
             "details": details}
 
 
