@@ -97,6 +97,30 @@ def _has_unknown(rule) -> bool:
     return any(_has_unknown(s) for s in (getattr(rule, "substeps", None) or ()) if isinstance(s, mi.Rule))
 
 
+def _real_logs(value: sympy.Expr, t: sympy.Symbol) -> sympy.Expr:
+    """``ln(u)`` -> ``ln(-u)`` where u is negative at every sampled real point.
+
+    ``∫ cos^2 y / sin y dy`` comes back with ``ln(cos y - 1)``, complex for every real y;
+    ``ln(1 - cos y)`` has the same derivative and is what ``ln|u|`` means there.
+    """
+    replacements = {}
+    for log in value.atoms(sympy.log):
+        arg = log.args[0]
+        if arg.free_symbols != {t}:
+            continue
+        samples = []
+        for point in (-2.3, -1.1, -0.4, 0.35, 0.9, 1.7, 2.6, 3.9):
+            try:
+                number = complex(arg.evalf(subs={t: point}))
+            except (TypeError, ValueError, ZeroDivisionError):
+                continue
+            if abs(number.imag) < 1e-12:
+                samples.append(number.real)
+        if len(samples) >= 4 and all(v < 1e-12 for v in samples) and any(v < 0 for v in samples):
+            replacements[log] = sympy.log(sympy.expand(-arg))
+    return value.xreplace(replacements) if replacements else value
+
+
 def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
     """An antiderivative of ``f`` in ``t`` with the rules used; raises ValueError if none found."""
     f = sympy.sympify(f)
@@ -134,6 +158,7 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
         rules = ["SymPy's integrator (no textbook rule applies directly)"]
         if value.has(sympy.Integral):
             raise ValueError(f"no closed-form antiderivative of {f}")
+    value = _real_logs(value, t)
     if value.is_polynomial(t) and sympy.count_ops(sympy.expand(value)) <= 2 * sympy.count_ops(value) + 4:
         value = sympy.expand(value)  # x^3 y + x^2 y^2/2, not y (x^3 + x^2 y / 2)
     return Integration(f, t, value, tuple(rules))
