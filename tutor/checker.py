@@ -39,6 +39,17 @@ Choices (documented here because callers depend on them):
   grammar). An unreadable *problem* raises :class:`tutor.ParseError` (there is nothing to
   check against; the CLI exits with code 2).
 * **Answers like "y = C e^{2x}, C = 3"**: an alternative ``constant = number`` assigns it.
+* **Solutions on an interval**: ``y = (x + C)^2/4`` solves ``y' = sqrt(y)`` only where x > -C; a
+  residual that is exactly zero on part of the real line and nonzero elsewhere (possible only
+  through |.|, sqrt of a square, ...) counts as satisfying the ODE, with a note in the reason and
+  ``details["domain_note"]``; for an IVP it must then hold on both sides of the initial point.
+  Points where the residual is not real (a principal branch, ``((x + C)^3)^{2/3}`` for x + C < 0)
+  are skipped.
+* **The letter i** in an answer is the imaginary unit (``y = C1 e^{ix} + C2 e^{-ix}``) unless the
+  problem uses i as a parameter; complex-valued answers are then evaluated as complex numbers.
+* **"No constant value meets the initial conditions"** (``y = C x`` for ``y(0) = 1``) is ``wrong``;
+  it is claimed only for conditions linear in the constants, otherwise the answer is
+  ``incomplete`` (constants still free).
 
 How: the work runs in a worker process (:func:`tutor.bounded.run_bounded`; Gradio handlers run
 in threads, where SIGALRM does not work), and inside the worker each stage has its own share of
@@ -285,7 +296,8 @@ class _Task:
         # A fixed seed per (problem, answer) makes every verdict reproducible.
         key = f"{problem.equation}|{problem.ics}|{ans.solutions}".encode()
         seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
-        return cls(problem.expr, problem.equation.lhs, problem.equation.rhs, problem.function, problem.variable, problem.order,
+        return cls(problem.expr, problem.equation.lhs, problem.equation.rhs, problem.function,
+                   problem.variable, problem.order,
                    tuple((ic.order, ic.point, ic.value) for ic in problem.ics), problem.parameters,
                    ans.solutions, ans.constants, seed)
 
@@ -1112,5 +1124,11 @@ def _constants_from_ics(ctx: _Context, o: _Outcome) -> dict | str | None:
     if not ok:
         return None
     if sol == []:
-        return "none"
+        # solve() also returns [] when it merely fails on a transcendental system: claim "no value
+        # works" only for a system linear in the constants, where [] really means inconsistent.
+        try:
+            linear = all(sympy.Poly(e, *o.constants).total_degree() <= 1 for e in eqs)
+        except sympy.PolynomialError:
+            linear = False
+        return "none" if linear else None
     return sol[0] if len(sol) == 1 and all(not v.free_symbols & set(o.constants) for v in sol[0].values()) else None
