@@ -743,7 +743,8 @@ def save(rows: list[dict], stats: dict, config: DataConfig) -> Path:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
         splits[split] = part
     features = _features()
-    DatasetDict({s: Dataset.from_list(p, features=features) for s, p in splits.items()}).save_to_disk(
+    # An empty split (no held-out family) is left out: datasets cannot load a zero-shard split back.
+    DatasetDict({s: Dataset.from_list(p, features=features) for s, p in splits.items() if p}).save_to_disk(
         str(out / "dataset"))
     stats = {**stats, "counts": {s: len(p) for s, p in splits.items()}}
     (out / "stats.json").write_text(json.dumps(stats, indent=2, default=str), encoding="utf-8")
@@ -752,7 +753,7 @@ def save(rows: list[dict], stats: dict, config: DataConfig) -> Path:
 
 
 def _features():
-    """Explicit features, so an empty split (no held-out family yet) still has the schema."""
+    """Explicit features: every split has the same schema whatever its rows hold."""
     from datasets import Features, List, Value
 
     message = {"role": Value("string"), "content": Value("string")}
