@@ -351,8 +351,9 @@ def build_demo() -> gr.Blocks:
                                         elem_classes="answer", min_height=80)
                 with gr.Accordion("Export: LaTeX and Markdown", open=False):
                     latex_code = gr.Code(language="latex", label="LaTeX (copy)", buttons=["copy"], lines=6,
-                                         interactive=False)
-                    download_btn = gr.DownloadButton("Download Markdown", interactive=False, size="sm")
+                                         interactive=False, elem_id="export-latex")
+                    download_btn = gr.DownloadButton("Download Markdown", interactive=False, size="sm",
+                                                     elem_id="export-md")
                 view_state = gr.State(None)
                 shown_state = gr.State(None)
 

@@ -72,6 +72,14 @@ def test_solve_check_teach_about_in_a_browser(page_url, browser) -> None:
     assert page.locator(".katex-error").count() == 0
     page.screenshot(path=str(ARTIFACTS / "solve.png"), full_page=True)
 
+    # Export: the LaTeX source to copy, and the Markdown file to download.
+    page.get_by_text("Export: LaTeX and Markdown").click()
+    page.wait_for_selector("#export-latex :text('section*{Problem}')", timeout=30_000)
+    with page.expect_download(timeout=30_000) as download:
+        page.click("#export-md")
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# ODE Tutor") and "**Verified by substitution.**" in markdown
+
     # Learning mode: step by step shows the hint first; Next step reveals a step.
     page.get_by_text("Step by step", exact=True).click()
     page.wait_for_selector("#answer :text('press Next step')", timeout=30_000)
