@@ -54,7 +54,7 @@ def main() -> int:
             elapsed = time.perf_counter() - start
             times.append(elapsed)
             per_family[case["family"]].append(elapsed)
-            methods[str(verdict.details.get("method"))] += 1
+            methods[f"{verdict.verdict}/{verdict.details.get('method')}"] += 1
             if verdict.verdict == case["verdict"]:
                 agree += 1
             else:
@@ -65,7 +65,9 @@ def main() -> int:
     print(f"seconds per check: median {statistics.median(times):.3f}  p95 {_p95(times):.3f}  "
           f"max {max(times):.3f}   (goal: median <= 0.2, p95 <= 2)")
     print(f"agreement with labels: {agree}/{total} = {100 * agree / total:.1f}%   (goal: 100%)")
-    print("method used: " + ", ".join(f"{k} {v}" for k, v in sorted(methods.items())))
+    # symbolic: proved by simplification; numeric: a nonzero residual at a real point (wrong) or
+    # agreement at random points after simplification failed (correct/incomplete).
+    print("verdict/method: " + ", ".join(f"{k} {v}" for k, v in sorted(methods.items())))
     for family, samples in sorted(per_family.items()):
         print(f"  {family:26} n={len(samples):3}  median {statistics.median(samples):.3f}  "
               f"max {max(samples):.3f}")
