@@ -537,8 +537,10 @@ def _ode_in(text: str) -> Problem | None:
     from tutor.errors import ParseError
     from tutor.parser import parse
 
-    candidates = [text]
+    # Leading prose ("Solve the differential equation ...") would parse as a product of letters.
+    candidates = [re.sub(r"^(?:[A-Za-z]{2,}[,:]?\s+)+", "", text.strip())]
     candidates += [next(g for g in m.groups() if g) for m in _MATH_SEGMENT.finditer(text)]
+    candidates.append(text)
     if ":" in text:
         candidates.append(text.rsplit(":", 1)[1])
     for piece in candidates:
