@@ -239,6 +239,13 @@ def test_unreadable_answers_are_undecided_with_a_reason(answer, fragment):
     assert "error" in v.details
 
 
+def test_prose_and_wrappers_around_the_formula():
+    assert check("y' = 2y", r"\boxed{y = C e^{2x}}").ok
+    assert check("y' = 2y", "y = Ce^{2x}, where C is an arbitrary constant.").ok
+    v = check("y' = 2y", "Therefore y = C e^{2x}")
+    assert v.verdict == "undecided" and "Therefore" in v.reason
+
+
 def test_unreadable_problem_raises_parse_error():
     with pytest.raises(ParseError):
         check("y = 2", "y = C")

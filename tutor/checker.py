@@ -74,6 +74,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import random
+import re
 import signal
 import threading
 import time
@@ -86,7 +87,8 @@ import sympy
 
 from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.errors import ParseError
-from tutor.parser import parse, parse_answer
+from tutor.parser import MAX_ANSWER_CHARS, parse, parse_answer
+from tutor.plaintext import KNOWN_WORDS
 from tutor.problem import Answer, Problem, textbook_latex
 
 VERDICTS = ("correct", "incomplete", "wrong", "undecided")
@@ -184,7 +186,9 @@ def _as_answer(answer: Any, problem: Problem) -> Answer:
     if isinstance(answer, Answer):
         ans = answer
     elif isinstance(answer, str):
-        ans = parse_answer(answer, problem)
+        text = _tidy(answer)
+        _reject_prose(text)
+        ans = parse_answer(text, problem)
     else:
         items = list(answer) if isinstance(answer, (list, tuple)) else [answer]
         solutions = []
@@ -216,6 +220,40 @@ def _as_answer(answer: Any, problem: Problem) -> Answer:
                                        evaluate=False) for eq in ans.solutions)
             ans = Answer(solutions, tuple(constants), ans.explicit, ans.source)
     return _apply_assignments(Answer(ans.solutions, tuple(constants), ans.explicit, ans.source), problem)
+
+
+_BOXED = re.compile(r"\\boxed\s*\{")
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{4,}")
+# ", where C is a constant", " for x > 0", "\quad\text{for } x \neq 0": a qualification, not the answer
+_QUALIFIER = re.compile(r"(?:[,;]|\\quad|\\qquad|\\,|\s)*(?:\\text\s*\{\s*)?\b(?:where|for|with|when)\b.*$",
+                        re.IGNORECASE | re.DOTALL)
+
+
+def _tidy(text: str) -> str:
+    """What students and models wrap around an answer: ``\boxed{...}`` and a final full stop."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return text  # the parser refuses it with its own message
+    m = _BOXED.search(text)
+    if m:
+        depth, start = 1, m.end()
+        for i in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                text = text[start:i]
+                break
+    text = _QUALIFIER.sub("", text)
+    return text.rstrip().rstrip(".").rstrip()
+
+
+def _reject_prose(text: str) -> None:
+    """Words are not formulas: "The solution is y = ..." would otherwise read as T h e s o ... y."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        if word.lower() not in KNOWN_WORDS and word not in {"boxed"}:
+            raise ParseError(f"the answer contains the word '{word}': write only the formula", m.start(),
+                             suggestion="e.g. y = C e^{2x}")
 
 
 def _apply_assignments(ans: Answer, problem: Problem) -> Answer:
