@@ -327,7 +327,8 @@ def cli_solve(args) -> int:
             print(result.text, end="")
         print()
         verdict = result.model_verdict or {}
-        print(f"\nModel answer ({profile.name}): {verdict.get('verdict')} — {verdict.get('reason', '')}")
+        who = "Engine answer" if profile.backend == "symbolic" else f"Model answer ({profile.name})"
+        print(f"\n{who}: {verdict.get('verdict')} — {verdict.get('reason', '')}")
         if result.error:
             print(f"(the stream stopped: {result.error})")
         if result.fallback_used:
