@@ -449,13 +449,20 @@ def _random_value(rng: random.Random, kind: str) -> sympy.Rational:
     if kind == "parameter":
         return sympy.Rational(rng.randint(300, 2000), 1000)
     if kind == "x":
-        if rng.random() < 0.25:
-            magnitude = rng.randint(100, 950)
+        # Mostly moderate values, some tiny ones (a domain such as |x| < 0.1 for arcsin(10x)) and
+        # some large ones (sqrt(x - 5)).
+        draw = rng.random()
+        if draw < 0.2:
+            value = 10 ** rng.uniform(-2.5, -0.7)
+        elif draw < 0.85:
+            value = rng.uniform(0.2, 2.5)
         else:
-            magnitude = rng.randint(200, 2500)
+            value = rng.uniform(2.5, 12.0)
+        sign = -1 if rng.random() < 0.3 else 1
+        return sympy.Rational(sign * round(value * 10**6), 10**6)
     else:  # a constant or a value of y
         magnitude = rng.randint(300, 2000) if rng.random() < 0.7 else rng.randint(2000, 5000)
-    sign = -1 if rng.random() < (0.3 if kind == "x" else 0.4) else 1
+    sign = -1 if rng.random() < 0.4 else 1
     return sympy.Rational(sign * magnitude, 1000)
 
 
@@ -603,15 +610,24 @@ def _judge(ctx: _Context) -> dict:
     partial = next((o.partial for o in outcomes if o.partial), None)
     domain = ""
     if partial:
-        details["domain_note"] = f"fails at {partial}"
-        domain = (f" It holds on an interval, not on the whole real line (it fails e.g. at ${partial}$), "
-                  f"as a solution may.")
+        details["domain_note"] = f"fails {partial}".replace("$", "")
+        domain = f" It holds on an interval, not on the whole real line (it fails {partial}), as a solution may."
     details["constants"] = names
     details["constants_expected"] = 0 if task.ics else ctx.n
+    for o in outcomes:
+        if o.rank is None and task.ics:
+            # Could not evaluate the Jacobian: named constants count as free (an IVP answer must
+            # not have any), which is what "incomplete" then says.
+            o.rank = len(o.constants)
     details["constants_found"] = max((o.rank or 0) for o in outcomes)
     if task.ics:
         return _judge_ivp(ctx, outcomes, sol_tex, details)
     best = max((o.rank or 0) for o in outcomes)
+    if best < ctx.n and any(o.rank is None for o in outcomes):
+        return {"verdict": "undecided",
+                "reason": "It satisfies the equation, but I could not count its independent constants "
+                          "(no point where the family is defined could be evaluated)." + domain,
+                "details": details}
     if best >= ctx.n:
         combined = ""
         named = max(len(o.constants) for o in outcomes)
@@ -819,14 +835,15 @@ def _decide_residual(ctx: _Context, residual: sympy.Expr, points: Callable[[], I
         return _Outcome("undecided", note="too few real points where the answer is defined to test it, "
                                           "and simplification did not settle it.")
     if numeric.partial:
-        where = ", ".join(f"{sympy.latex(k)} = {float(v):.3g}" for k, v in numeric.witness.items())
+        where = "e.g. at $" + ", ".join(f"{sympy.latex(k)} = {float(v):.3g}"
+                                        for k, v in numeric.witness.items()) + "$"
         return _Outcome("satisfies", method="numeric", partial=where, residual_expr=residual)
     if _is_zero_symbolic(ctx, residual, strong=True, seconds=min(2.0, ctx.clock.left() * 0.5)):
         return _Outcome("satisfies", method="symbolic")
     return _Outcome("satisfies", method="numeric")
 
 
-def _rank_explicit(ctx: _Context, f: sympy.Expr, consts: list) -> int:
+def _rank_explicit(ctx: _Context, f: sympy.Expr, consts: list) -> int | None:
     """Independent constants: rank of d(y, y', ..., y^(n-1))/dC at random points."""
     if not consts:
         return 0
@@ -834,10 +851,21 @@ def _rank_explicit(ctx: _Context, f: sympy.Expr, consts: list) -> int:
     for _ in range(1, max(1, ctx.n)):
         rows.append(_d(rows[-1], ctx.X))
     jac = [[_d(r, c) for c in consts] for r in rows]
-    return _numeric_rank(ctx, jac, lambda: _explicit_points(ctx, f))
+    rank = _numeric_rank(ctx, jac, lambda: _explicit_points(ctx, f))
+    if rank is None:
+        # No real point where the family is defined turned up: the rank of an analytic family is
+        # the same at complex points, so use points where it is merely finite.
+        def finite_points() -> Iterator[dict]:
+            for _ in range(20):
+                point = ctx.random_point()
+                if _num(f, point) is not None:
+                    yield point
+        rank = _numeric_rank(ctx, jac, finite_points)
+    return rank
 
 
-def _numeric_rank(ctx: _Context, jac: list[list[sympy.Expr]], points: Callable[[], Iterator[dict]]) -> int:
+def _numeric_rank(ctx: _Context, jac: list[list[sympy.Expr]], points: Callable[[], Iterator[dict]]) -> int | None:
+    """The largest rank of ``jac`` over a few sample points; None when no point could be used."""
     best = 0
     seen = 0
     for point in points():
@@ -852,7 +880,7 @@ def _numeric_rank(ctx: _Context, jac: list[list[sympy.Expr]], points: Callable[[
             seen += 1
             if seen >= 3 or best == min(len(jac), len(jac[0])):
                 break
-    return best
+    return best if seen else None
 
 
 def _rank(rows: list[list[complex]]) -> int:
@@ -961,6 +989,7 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
         target = residual_consts[0]
         ok, sols = ctx.clock.attempt(_solve_for, H, target, seconds=min(2.0, ctx.clock.left() / 4))
         if ok and sols:
+            branches: list[_Outcome] = []
             for sol in sols:
                 eliminated = residual.xreplace({target: sol})
 
@@ -974,9 +1003,18 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
                         hy = _real(Hy, point)
                         if hy is not None and abs(hy) > 1e-8:
                             yield point
-                outcome = _decide_residual(ctx, eliminated, on_curves)
-                if outcome.status != "satisfies":
+                branches.append(_decide_residual(ctx, eliminated, on_curves))
+                if branches[-1].status == "undecided":
                     break
+            # sin(y - C) = 10x is y = C + arcsin(10x) on one branch and y = C + pi - arcsin(10x) on
+            # the other, and only the first solves y' = 1/sqrt(1/100 - x^2): a relation whose
+            # curves are solutions on some branch is accepted like a solution on an interval.
+            good = [b for b in branches if b.status == "satisfies"]
+            if good and len(good) < len(branches):
+                outcome = good[0]
+                outcome.partial = outcome.partial or "on another branch of the relation"
+            else:
+                outcome = next((b for b in branches if b.status != "satisfies"), branches[0])
     if outcome is None:
         # No constant (a particular implicit solution) or none could be eliminated: find points on
         # the curves numerically and require R = 0 there.
@@ -998,7 +1036,7 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
     return outcome
 
 
-def _rank_implicit(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, consts: list, derivs: list) -> int:
+def _rank_implicit(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, consts: list, derivs: list) -> int | None:
     """Rank of d(y, y', ...)/dC along the curves: dy/dC = -H_C/H_y, then the chain rule."""
     if not consts:
         return 0
