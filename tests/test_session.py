@@ -166,6 +166,14 @@ def test_real_model_session_and_cli(tmp_path_factory, capsys) -> None:
                                "quantization": "nf4"}
     assert data["model_verdict"]["verdict"] == "wrong" and data["fallback_used"] is True
 
+    import torch
+
+    torch.manual_seed(0)  # the extra candidate is sampled
+    code = main(["solve", "y' = -y", "--profile", "local", "--base-model", str(model), "--candidates", "2",
+                 "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["candidates"] == 2 and data["model_verdict"]["verdict"] == "wrong"  # a sample was tried too
+
     code = main(["solve", "y' = 2y", "--profile", "local", "--base-model", str(model), "--stream"])
     out = capsys.readouterr().out
     assert code == 0 and out.startswith("## Classification\n") and "Model answer (local): correct" in out

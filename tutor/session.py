@@ -27,7 +27,7 @@ Usage::
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from tutor.backends import BackendError, get_backend
@@ -265,13 +265,15 @@ def add_cli_arguments(parser) -> None:
     parser.add_argument("--adapter", default=None, help="override the profile's PEFT adapter (hub id or directory)")
     parser.add_argument("--stream", action="store_true",
                         help="print the reply as it arrives (to stderr with --json)")
+    parser.add_argument("--candidates", type=int, default=None,
+                        help="verified best-of-n: sample up to N replies until one is verified")
 
 
 def wants_session(args) -> bool:
     """Whether ``solve`` goes through a model session rather than the engine alone."""
     import os
 
-    return bool(args.profile or args.base_model or args.adapter or args.stream
+    return bool(args.profile or args.base_model or args.adapter or args.stream or args.candidates
                 or os.environ.get("TUTOR_PROFILE", "").strip() not in ("", "symbolic"))
 
 
@@ -305,6 +307,8 @@ def cli_solve(args) -> int:
 
     try:
         profile = load_profile(args.profile, base_model=args.base_model, adapter=args.adapter)
+        if args.candidates:
+            profile = replace(profile, generation=replace(profile.generation, candidates=max(1, args.candidates)))
         session = TutorSession(profile, engine_timeout=getattr(args, "timeout", None))
         out = sys.stderr if args.json else sys.stdout
         result = None
