@@ -39,6 +39,11 @@ Choices (documented here because callers depend on them):
   grammar). An unreadable *problem* raises :class:`tutor.ParseError` (there is nothing to
   check against; the CLI exits with code 2).
 * **Answers like "y = C e^{2x}, C = 3"**: an alternative ``constant = number`` assigns it.
+  ``\boxed{...}``, a final full stop and a trailing qualification (", where C is a constant",
+  "for x > 0") are dropped; other words ("The solution is y = ...") make the answer unreadable
+  rather than being read as a product of one-letter constants.
+* **Implicit relations with several branches** (``sin(y - C) = 10x`` is y = C + arcsin(10x) or
+  y = C + pi - arcsin(10x)): accepted when the curves solve the ODE on some branch, with a note.
 * **Solutions on an interval**: ``y = (x + C)^2/4`` solves ``y' = sqrt(y)`` only where x > -C; a
   residual that is exactly zero on part of the real line and nonzero elsewhere (possible only
   through |.|, sqrt of a square, ...) counts as satisfying the ODE, with a note in the reason and
@@ -73,6 +78,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import random
 import re
 import signal
@@ -92,7 +98,7 @@ from tutor.plaintext import KNOWN_WORDS
 from tutor.problem import Answer, Problem, textbook_latex
 
 VERDICTS = ("correct", "incomplete", "wrong", "undecided")
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
 # Seconds kept back from the worker's budget for pickling and start-up, so the worker can
 # still answer "undecided" itself (with what it found so far) before the hard kill.
 _MARGIN = 0.3
@@ -130,7 +136,9 @@ class Verdict:
 
 def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequence[sympy.Eq] | sympy.Expr,
           timeout: float | None = None) -> Verdict:
-    """Judge ``answer`` as a solution of ``problem_or_text`` within ``timeout`` seconds (default 10).
+    """Judge ``answer`` as a solution of ``problem_or_text`` within ``timeout`` seconds.
+
+    The default limit is 10 s (``TUTOR_CHECK_TIMEOUT`` overrides it).
 
     ``answer`` is the student's text (plain or LaTeX), an :class:`Answer`, one SymPy ``Eq`` in
     ``y(x)``, a list of them, or an expression meaning ``y = expr``. Raises ParseError only when
