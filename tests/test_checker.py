@@ -229,8 +229,8 @@ def test_huge_answer_is_refused_quickly():
     ("y = y' + C", "derivative"),
     ("y = C e^{2t}", "written in $t$"),
     ("", "empty"),
-    ("y = C e^{2x} +", ""),
-    ("z = C e^{2x}", ""),
+    ("y = C e^{2x} +", "could not read"),
+    ("z = C e^{2x}", "about $z$"),
 ])
 def test_unreadable_answers_are_undecided_with_a_reason(answer, fragment):
     v = check("y' = 2y", answer)
@@ -244,6 +244,11 @@ def test_prose_and_wrappers_around_the_formula():
     assert check("y' = 2y", "y = Ce^{2x}, where C is an arbitrary constant.").ok
     v = check("y' = 2y", "Therefore y = C e^{2x}")
     assert v.verdict == "undecided" and "Therefore" in v.reason
+
+
+def test_answer_named_after_another_function_is_undecided():
+    v = check("dT/dt = -k(T - 20)", "y = 20 + C e^{-kt}")
+    assert v.verdict == "undecided" and "$T(t)$" in v.reason
 
 
 def test_unreadable_problem_raises_parse_error():

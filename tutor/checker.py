@@ -305,7 +305,7 @@ def _precheck(ans: Answer, problem: Problem) -> Verdict | None:
         if not eq.has(unknown):
             others = [str(a.func) for a in eq.atoms(sympy.core.function.AppliedUndef)]
             others += [side.name for side in (eq.lhs, eq.rhs)
-                       if isinstance(side, sympy.Symbol) and side.name in _VARIABLE_NAMES | {"f", "g", "h"}]
+                       if isinstance(side, sympy.Symbol) and side.name in _VARIABLE_NAMES | {"y", "f", "g", "h"}]
             if others:
                 # "z = C e^{2x}" for y: another name for the unknown, not a false statement about y
                 return Verdict("undecided", f"The answer is about ${others[0]}$, but the unknown is "
