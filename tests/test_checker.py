@@ -183,7 +183,7 @@ def test_pathological_answer_is_undecided_within_the_limit():
     v = check("y^(6) + y = 0", "y = tan(tan(tan(tan(tan(x)))))", timeout=2.0)
     elapsed = time.monotonic() - started
     assert v.verdict == "undecided"
-    assert elapsed < 2.0 + 1.0  # the limit plus pickling/scheduling slack
+    assert elapsed < 2.0 + 2.5  # the limit plus pickling/scheduling slack on a loaded machine
     assert "too long" in v.reason or "time limit" in v.reason
 
 

@@ -599,7 +599,7 @@ def _judge(ctx: _Context) -> dict:
             if o.residual is None:  # a structural failure, described in full by the note
                 reason = f"{which}{o.note}"
             elif o.explicit:
-                reason = (f"{which}Substituting it gives ${ctx.ode_tex} = {o.residual}$, not $0$."
+                reason = (f"{which}substituting it gives ${ctx.ode_tex} = {o.residual}$, not $0$."
                           if which else f"Substituting the answer gives ${ctx.ode_tex} = {o.residual}$, not $0$.")
             else:
                 reason = (f"{which or 'The answer does not satisfy the equation: '}"
