@@ -512,9 +512,23 @@ class _Context:
     def tex(self, expr: sympy.Expr) -> str:
         """LaTeX with y', y'' for derivatives, and short enough to show."""
         text = textbook_latex(expr, self.task.function, self.X)
-        if len(text) > 400:
-            return text[:400] + r"\dots"
-        return text
+        if len(text) <= 400:
+            return text
+        # Cutting the string could break a \left( ... \right) pair: keep whole terms instead.
+        if isinstance(expr, sympy.Add):
+            shown = ""
+            for term in expr.args:
+                piece = textbook_latex(term, self.task.function, self.X)
+                if len(shown) + len(piece) > 300:
+                    return (shown or r"\dots") + r" + \dots"
+                if not shown:
+                    shown = piece
+                elif piece.startswith("-"):
+                    shown += " " + piece
+                else:
+                    shown += " + " + piece
+            return shown
+        return r"\text{(a long expression)}"
 
     @property
     def ode_tex(self) -> str:
