@@ -70,6 +70,12 @@ def test_residual_is_shown_for_the_constant_added_after_the_exponential():
     assert v.details["method"] in ("symbolic", "numeric")
 
 
+def test_loose_exponent_gets_a_hint():
+    v = check("y' = 2y", "y = Ce^2x")
+    assert v.verdict == "wrong"  # read as C e^2 x, as the README says
+    assert "e^{2x}" in v.reason
+
+
 def test_failed_initial_condition_is_named():
     v = check("y' = 2y, y(0) = 3", "y = e^{2x}")
     assert v.verdict == "wrong"

@@ -174,7 +174,23 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     except Exception as exc:  # a bug or an unforeseen SymPy error: say so, never guess
         result = {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
                   "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
-    return _finish(Verdict(result["verdict"], result["reason"], result["details"]), started)
+    reason = result["reason"]
+    if result["verdict"] == "wrong" and isinstance(answer, str):
+        reason += _exponent_hint(answer)
+    return _finish(Verdict(result["verdict"], reason, result["details"]), started)
+
+
+_LOOSE_EXPONENT = re.compile(r"([A-Za-z0-9)])\^(-?\d+)([A-Za-z])")
+
+
+def _exponent_hint(text: str) -> str:
+    """``e^2x`` is e^2 times x (README: exponents bind tightly); say so when the answer is wrong."""
+    m = _LOOSE_EXPONENT.search(text)
+    if not m:
+        return ""
+    base, power, letter = m.groups()
+    return (f" (Note: `{m.group(0)}` is read as ${base}^{{{power}}} {letter}$; write `{base}^{{{power}{letter}}}` "
+            f"if the exponent is ${power}{letter}$.)")
 
 
 def _finish(v: Verdict, started: float) -> Verdict:
