@@ -336,7 +336,7 @@ def _oracle_residual(problem, eq: sympy.Eq, constants, rng: random.Random) -> fl
 
 
 def _perturb(eq: sympy.Eq, constants, choice: int) -> sympy.Eq | None:
-    """Change one coefficient: double a term free of constants, else shift a number in a term."""
+    """Change one coefficient: double a term free of constants, else shift a number, else double all."""
     lhs, rhs = eq.lhs, eq.rhs
     side = rhs if isinstance(lhs, sympy.core.function.AppliedUndef) else lhs
     terms = list(sympy.Add.make_args(side))
@@ -347,10 +347,11 @@ def _perturb(eq: sympy.Eq, constants, choice: int) -> sympy.Eq | None:
     else:
         numbers = sorted({n for t in terms for n in t.atoms(sympy.Number) if abs(n) not in (0, 1)},
                          key=sympy.default_sort_key)
-        if not numbers:
-            return None
-        n = numbers[choice % len(numbers)]
-        new_side = side.xreplace({n: n + 1})
+        if numbers:
+            n = numbers[choice % len(numbers)]
+            new_side = side.xreplace({n: n + 1})
+        else:  # y = 1/(C e^x + x): the overall coefficient 1 becomes 2
+            new_side = 2 * side
     if new_side == side:
         return None
     return sympy.Eq(lhs, new_side) if side is rhs else sympy.Eq(new_side, rhs)
@@ -401,3 +402,30 @@ def _oracle_ic_miss(problem, eq: sympy.Eq) -> bool | None:
         if abs(complex((got - ic.value).evalf(30))) > 1e-9:
             return True
     return False
+
+
+@pytest.mark.skipif(not ENGINE_IDS, reason="the engine's generators are not available")
+@pytest.mark.parametrize("method_id", ENGINE_IDS or ["none"])
+def test_every_engine_method_verified_and_a_perturbation_caught(method_id):
+    """Deterministic companion of the property test: it cannot pass vacuously for any method."""
+    caught = None
+    for seed in range(1, 6):
+        try:
+            practice = run_bounded(_generate, method_id, seed, 1, timeout=20)
+        except SymbolicTimeout:
+            continue
+        problem, answer = practice.problem, practice.answer
+        assert check(problem, answer).verdict == "correct"
+        for choice in range(4):
+            perturbed = _perturb(answer.solutions[0], answer.constants, choice)
+            if perturbed is None:
+                continue
+            size = _oracle_residual(problem, perturbed, answer.constants, random.Random(seed))
+            if size is not None and size > 1e-6:
+                caught = check(problem, Answer(solutions=(perturbed,), constants=answer.constants))
+                break
+        if caught is not None:
+            break
+    assert caught is not None, f"no perturbation of a {method_id} answer that the oracle can judge"
+    assert caught.verdict == "wrong", caught.reason
+
