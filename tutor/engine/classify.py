@@ -17,7 +17,11 @@ from dataclasses import dataclass
 
 import sympy
 
+from tutor.engine.timebox import attempt
 from tutor.problem import Problem
+
+#: Seconds one method's ``matches`` may take inside the worker.
+MATCH_SECONDS = 1.0
 
 _ORDINALS = {1: "First", 2: "Second", 3: "Third", 4: "Fourth"}
 
@@ -115,8 +119,11 @@ def matching_methods(problem: Problem) -> tuple[str, ...]:
     found = []
     for method in methods():
         try:
-            if method.applies_to_order(problem) and method.matches(problem):
-                found.append(method.id)
+            # A matcher that cannot decide within a second does not apply (in the worker).
+            if method.applies_to_order(problem):
+                finished, matched = attempt(MATCH_SECONDS, method.matches, problem)
+                if finished and matched:
+                    found.append(method.id)
         except Exception:  # a method that crashes while matching does not apply
             continue
     return tuple(found)

@@ -20,6 +20,11 @@ import sympy
 from sympy.integrals import manualintegrate as mi
 
 from tutor.engine.steps import Check, Step, tex
+from tutor.engine.timebox import attempt
+
+#: Seconds for SymPy's rule-based integration (named rules), then for its full integrator.
+MANUAL_SECONDS = 1.5
+INTEGRATE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -121,13 +126,25 @@ def _real_logs(value: sympy.Expr, t: sympy.Symbol) -> sympy.Expr:
     return value.xreplace(replacements) if replacements else value
 
 
+def _generic_branch(piecewise: sympy.Piecewise) -> sympy.Expr:
+    """The branch for generic parameter values: the first whose condition is not ``a = 0``."""
+    for expr, condition in piecewise.args:
+        if not isinstance(condition, sympy.Equality):
+            return expr
+    return piecewise.args[0].expr
+
+
 def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
     """An antiderivative of ``f`` in ``t`` with the rules used; raises ValueError if none found."""
     f = sympy.sympify(f)
     rules: list[str] = []
     value = None
     target = f
-    numerator, denominator = sympy.fraction(sympy.together(f))
+    # tan, cot, sec, csc as sin/cos first: cot x is then visibly (sin x)'/sin x.
+    sincos = f.replace(sympy.tan, lambda a: sympy.sin(a) / sympy.cos(a)).replace(
+        sympy.cot, lambda a: sympy.cos(a) / sympy.sin(a)).replace(
+        sympy.sec, lambda a: 1 / sympy.cos(a)).replace(sympy.csc, lambda a: 1 / sympy.sin(a))
+    numerator, denominator = sympy.fraction(sympy.together(sincos))
     log_derivative = False
     if denominator.has(t) and sympy.diff(denominator, t) != 0:
         factor = sympy.cancel(numerator / sympy.diff(denominator, t))
@@ -146,18 +163,28 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
         if isinstance(parts, sympy.Add) and len(parts.args) >= 2:
             rules.append(f"partial fractions: ${sympy.latex(f)} = {sympy.latex(parts)}$")
             target = parts
-    try:
+    def manual() -> sympy.Expr | None:
         tree = mi.integral_steps(target, t)
-        if not _has_unknown(tree):
-            _describe(tree, t, rules)
-            value = tree.eval()
+        if _has_unknown(tree):
+            return None
+        _describe(tree, t, rules)
+        return tree.eval()
+
+    try:
+        # integral_steps can spend many seconds exploring rewrites; SymPy's integrator
+        # often answers at once (rules are then not named).
+        finished, value = attempt(MANUAL_SECONDS, manual)
     except Exception:  # manualintegrate raises on some inputs; sympy.integrate may still work
         value = None
     if value is None or value.has(sympy.Integral):
-        value = sympy.integrate(f, t)
+        finished, value = attempt(INTEGRATE_SECONDS, sympy.integrate, f, t)
         rules = ["SymPy's integrator (no textbook rule applies directly)"]
-        if value.has(sympy.Integral):
-            raise ValueError(f"no closed-form antiderivative of {f}")
+        if not finished or value.has(sympy.Integral):
+            raise ValueError(f"no closed-form antiderivative of {f} found in time")
+    if value.has(sympy.Piecewise):
+        # integral_steps splits cases of a parameter (is it zero?); the generic case is the
+        # textbook answer, and the step check differentiates it.
+        value = value.replace(lambda e: isinstance(e, sympy.Piecewise), _generic_branch)
     value = _real_logs(value, t)
     if value.is_polynomial(t) and sympy.count_ops(sympy.expand(value)) <= 2 * sympy.count_ops(value) + 4:
         value = sympy.expand(value)  # x^3 y + x^2 y^2/2, not y (x^3 + x^2 y / 2)

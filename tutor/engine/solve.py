@@ -31,9 +31,12 @@ from tutor.engine.base import CannotDerive, Derivation, Practice
 from tutor.engine.classify import Classification, classify
 from tutor.engine.solution import NO_CLOSED_FORM, SOLVED, TIMEOUT, Solution
 from tutor.engine.steps import Check, Step, check_step, tex
+from tutor.engine.timebox import attempt
 from tutor.problem import Answer, Problem
 
 DSOLVE = "dsolve"
+#: The share of the remaining time one textbook method may spend deriving.
+METHOD_SHARE = 0.6
 #: dsolve hints that only restate the problem as an unevaluated integral, or group others.
 _SKIPPED_HINTS = ("_Integral", "default", "all", "best")
 
@@ -67,7 +70,7 @@ def _dsolve_derivation(problem: Problem) -> Derivation:
 
 
 def _next_derivation(problem: Problem, classification: Classification, method: str | None,
-                     excluded: list[str], failures: list[str]) -> Derivation | None:
+                     excluded: list[str], failures: list[str], deadline: float) -> Derivation | None:
     """The first derivation from a method not yet excluded (textbook order, then dsolve)."""
     from tutor.engine.registry import get
 
@@ -77,7 +80,14 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
             continue
         excluded.append(method_id)
         try:
-            return get(method_id).derive(problem)
+            # One method may use at most part of what is left, so that a hopeless integral
+            # leaves time for the next method, dsolve and the checker.
+            finished, derivation = attempt(max(1.0, METHOD_SHARE * (deadline - time.monotonic())),
+                                           get(method_id).derive, problem)
+            if finished:
+                return derivation
+            failures.append(f"{method_id}: ran out of its share of the time")
+            continue
         except CannotDerive as exc:
             failures.append(f"{method_id}: {exc}")
         except Exception as exc:  # a method bug must not stop the others: record it, go on
@@ -85,7 +95,11 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
     if DSOLVE not in excluded and method is None:
         excluded.append(DSOLVE)
         try:
-            return _dsolve_derivation(problem)
+            finished, derivation = attempt(max(1.0, 0.8 * (deadline - time.monotonic())),
+                                           _dsolve_derivation, problem)
+            if finished:
+                return derivation
+            failures.append(f"{DSOLVE}: ran out of time")
         except CannotDerive as exc:
             failures.append(f"{DSOLVE}: {exc}")
         except Exception as exc:
@@ -118,8 +132,10 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
     excluded: list[str] = []
     attempts: list[str] = []
     while True:
-        derivation = _next_derivation(problem, classification, method, excluded, attempts)
+        derivation = _next_derivation(problem, classification, method, excluded, attempts, deadline)
         if derivation is None:
+            if any("ran out" in a for a in attempts):
+                return _timed_out(problem, classification, time.monotonic() - started, budget, tuple(attempts))
             what = f"the method {method}" if method else "the methods (textbook or SymPy's dsolve)"
             steps = (Step("No closed form found",
                           f"None of {what} produced a solution that passes the check by substitution.",
