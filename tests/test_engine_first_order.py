@@ -301,3 +301,19 @@ def test_check_step_rejects_a_wrong_step():
     assert not check_step(wrong_integral, problem).ok
     assert not check_step(wrong_solution, problem).ok
     assert not check_step(Step("s", "t", check=Check.NOTE, after=sympy.Eq(y, 0)), problem).ok
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_solve_json_and_text(capsys):
+    from tutor.cli import main
+
+    assert main(["solve", "y' = 2y, y(0) = 3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["method"] == "separable" and data["verified"] is True
+    assert data["answer"]["sympy"] == "Eq(y(x), 3*exp(2*x))"
+    assert main(["solve", "y' + y = x y^2"]) == 0
+    text = capsys.readouterr().out
+    assert "Bernoulli" in text and "Final answer" in text and "Verified by substitution: yes" in text
+    assert main(["solve", "y' = = 2"]) == 2

@@ -153,8 +153,11 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
             # c g'/g: the substitution u = g gives c ln|g| directly (integral_steps can wander
             # into u = 1/y and partial fractions of the result).
             g = sympy.factor(denominator)
-            return Integration(f, t, factor * sympy.log(g),
-                               (f"substitution $u = {sympy.latex(g)}$", "$\\int \\frac{du}{u} = \\ln|u|$"))
+            rule = "$\\int \\frac{du}{u} = \\ln|u|$"
+            # u = x or u = x - 1 is not worth naming as a substitution
+            named = (rule,) if sympy.degree(g, t) == 1 and g.is_polynomial(t) else (
+                f"substitution $u = {sympy.latex(g)}$", rule)
+            return Integration(f, t, factor * sympy.log(g), named)
     if f.is_rational_function(t) and sympy.degree(denominator, t) >= 2 and not log_derivative:
         # A textbook integrates a rational function by partial fractions first;
         # integral_steps sometimes prefers a clever substitution instead.  (Not for
