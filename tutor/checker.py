@@ -249,8 +249,47 @@ def _as_answer(answer: Any, problem: Problem) -> Answer:
 _BOXED = re.compile(r"\\boxed\s*\{")
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{4,}")
 # ", where C is a constant", " for x > 0", "\quad\text{for } x \neq 0": a qualification, not the answer
-_QUALIFIER = re.compile(r"(?:[,;]|\\quad|\\qquad|\\,|\s)*(?:\\text\s*\{\s*)?\b(?:where|for|with|when)\b.*$",
+_QUALIFIER = re.compile(r"(?:[,;\s]|\\quad|\\qquad|\\[,;:!])*(?:\\text\s*\{[\s,;]*)?\b(?:where|for|with|when)\b.*$",
                         re.IGNORECASE | re.DOTALL)
+# Words and symbols that describe the constants ("C arbitrary", "C_1, C_2 \in R"), not the answer.
+_NOTE = re.compile(r"\b(?:arbitrary|constants?|const|real)\b|\\in(?![a-z])|∈|\\neq?(?![a-z])|≠", re.IGNORECASE)
+_LONE_NAME = re.compile(r"\s*[A-Za-z](?:_\{?\d+\}?|\d+)?\s*")
+_QUAD = re.compile(r"\\q?quad(?![A-Za-z])")
+
+
+def _strip_constant_note(text: str) -> str:
+    """Drop ", C_1, C_2 \\in \\mathbb{R}", "(C arbitrary)", ", C constant" at the end of an answer."""
+    text = text.rstrip().rstrip(".").rstrip()
+    if text.endswith(")"):  # a final parenthesis that describes the constants
+        depth = 0
+        for i in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0:
+                inner = text[i + 1:-1]
+                if "=" not in inner and _NOTE.search(inner):
+                    text = text[:i].rstrip()
+                break
+    # Separators outside brackets (, ; \quad): drop trailing pieces that describe the constants,
+    # and the bare constant names listed before them ("C_1, C_2 \in R").
+    cuts, depth = [], 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and (ch in ",;" or _QUAD.match(text, i)):
+            cuts.append(i)
+    noted = False
+    for cut in reversed(cuts):
+        tail = _QUAD.sub("", text[cut:].lstrip(",;"))
+        if "=" in tail:
+            break
+        if _NOTE.search(tail):
+            noted = True
+        elif not (noted and (not tail.strip() or _LONE_NAME.fullmatch(tail))):
+            break
+        text = text[:cut].rstrip()
+    return text
 
 
 def _tidy(text: str) -> str:
@@ -266,6 +305,7 @@ def _tidy(text: str) -> str:
                 text = text[start:i]
                 break
     text = _QUALIFIER.sub("", text)
+    text = _strip_constant_note(text)
     return text.rstrip().rstrip(".").rstrip()
 
 
