@@ -248,7 +248,8 @@ def test_unreadable_answers_are_undecided_with_a_reason(answer, fragment):
 def test_prose_and_wrappers_around_the_formula():
     assert check("y' = 2y", r"\boxed{y = C e^{2x}}").ok
     assert check("y' = 2y", "y = Ce^{2x}, where C is an arbitrary constant.").ok
-    for text in [r"y = C_1 e^{x} + C_2 e^{2x}, \quad C_1, C_2 \in \mathbb{R}", "y = C_1 e^x + C_2 e^{2x} (C1, C2 arbitrary)",
+    for text in [r"y = C_1 e^{x} + C_2 e^{2x}, \quad C_1, C_2 \in \mathbb{R}",
+                 "y = C_1 e^x + C_2 e^{2x} (C1, C2 arbitrary)",
                  r"y = C_1 e^{x} + C_2 e^{2x} \text{, where } C_1, C_2 \text{ are constants}"]:
         assert check("y'' - 3y' + 2y = 0", text).ok, text
     assert check("y' = 2y", r"y = C e^{2x} \quad (C \neq 0)").ok

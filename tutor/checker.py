@@ -39,9 +39,9 @@ Choices (documented here because callers depend on them):
   grammar). An unreadable *problem* raises :class:`tutor.ParseError` (there is nothing to
   check against; the CLI exits with code 2).
 * **Answers like "y = C e^{2x}, C = 3"**: an alternative ``constant = number`` assigns it.
-  ``\boxed{...}``, a final full stop and a trailing qualification (", where C is a constant",
-  "for x > 0") are dropped; other words ("The solution is y = ...") make the answer unreadable
-  rather than being read as a product of one-letter constants.
+  ``\\boxed{...}``, a final full stop and trailing notes (", where C is a constant", "for x > 0",
+  "(C arbitrary)", ", C_1, C_2 \\in \\mathbb{R}") are dropped; other words ("The solution is
+  y = ...") make the answer unreadable rather than being read as a product of one-letter constants.
 * **Implicit relations with several branches** (``sin(y - C) = 10x`` is y = C + arcsin(10x) or
   y = C + pi - arcsin(10x)): accepted when the curves solve the ODE on some branch, with a note.
 * **Solutions on an interval**: ``y = (x + C)^2/4`` solves ``y' = sqrt(y)`` only where x > -C; a
@@ -293,7 +293,7 @@ def _strip_constant_note(text: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    """What students and models wrap around an answer: ``\boxed{...}`` and a final full stop."""
+    """What students and models wrap around an answer: ``\\boxed{...}``, notes, a final full stop."""
     if len(text) > MAX_ANSWER_CHARS:
         return text  # the parser refuses it with its own message
     m = _BOXED.search(text)
