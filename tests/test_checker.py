@@ -255,6 +255,9 @@ def test_prose_and_wrappers_around_the_formula():
     assert check("y' = 2y", r"y = C e^{2x} \quad (C \neq 0)").ok
     # an assignment is applied, not dropped as a note: y = 3e^{2x} is a particular solution
     assert check("y' = 2y", "y = C e^{2x}, C = 3").verdict == "incomplete"
+    # a model's sentence with the math in $...$: the equations are read, the words ignored
+    assert check("y' = 2y", "The general solution is $y = C e^{2x}$.").ok
+    assert check("y' = 2y", "The solutions are $y = 0$ and $y = C e^{2x}$, where $C$ is a constant.").ok
     v = check("y' = 2y", "Therefore y = C e^{2x}")
     assert v.verdict == "undecided" and "Therefore" in v.reason
 

@@ -40,8 +40,10 @@ Choices (documented here because callers depend on them):
   check against; the CLI exits with code 2).
 * **Answers like "y = C e^{2x}, C = 3"**: an alternative ``constant = number`` assigns it.
   ``\\boxed{...}``, a final full stop and trailing notes (", where C is a constant", "for x > 0",
-  "(C arbitrary)", ", C_1, C_2 \\in \\mathbb{R}") are dropped; other words ("The solution is
-  y = ...") make the answer unreadable rather than being read as a product of one-letter constants.
+  "(C arbitrary)", ", C_1, C_2 \\in \\mathbb{R}") are dropped; from a sentence with its math in
+  ``$...$`` ("The general solution is $y = C e^{2x}$.") the equations are taken; other words ("The
+  solution is y = ...") make the answer unreadable rather than being read as a product of
+  one-letter constants.
 * **Implicit relations with several branches** (``sin(y - C) = 10x`` is y = C + arcsin(10x) or
   y = C + pi - arcsin(10x)): accepted when the curves solve the ODE on some branch, with a note.
 * **Solutions on an interval**: ``y = (x + C)^2/4`` solves ``y' = sqrt(y)`` only where x > -C; a
@@ -247,6 +249,7 @@ def _as_answer(answer: Any, problem: Problem) -> Answer:
 
 
 _BOXED = re.compile(r"\\boxed\s*\{")
+_MATH = re.compile(r"\$\$?([^$]+?)\$\$?|\\\((.+?)\\\)", re.DOTALL)
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{4,}")
 # ", where C is a constant", " for x > 0", "\quad\text{for } x \neq 0": a qualification, not the answer
 _QUALIFIER = re.compile(r"(?:[,;\s]|\\quad|\\qquad|\\[,;:!])*(?:\\text\s*\{[\s,;]*)?\b(?:where|for|with|when)\b.*$",
@@ -296,6 +299,12 @@ def _tidy(text: str) -> str:
     """What students and models wrap around an answer: ``\\boxed{...}``, notes, a final full stop."""
     if len(text) > MAX_ANSWER_CHARS:
         return text  # the parser refuses it with its own message
+    # "The general solution is $y = C e^{2x}$." (a model's sentence): the math with an '=' in it
+    math = [a or b for a, b in _MATH.findall(text)]
+    outside = _MATH.sub(" ", text)
+    equations = [m for m in math if "=" in m]
+    if equations and _WORD.search(outside):
+        text = r" \text{ or } ".join(equations)
     m = _BOXED.search(text)
     if m:
         depth, start = 1, m.end()
