@@ -280,6 +280,23 @@ def _merge_sign_twins(solutions: list[sympy.Eq], constant: sympy.Symbol) -> list
     return kept
 
 
+def _tidy_explicit(solution: sympy.Eq, problem: Problem) -> sympy.Eq:
+    """The shortest of a few standard forms of ``y = f`` (no change for implicit answers)."""
+    if solution.lhs != problem.unknown or solution.rhs.has(problem.unknown):
+        return solution
+    rhs = solution.rhs
+    forms = [rhs]
+    for tidy in (sympy.cancel, sympy.factor, sympy.simplify):
+        try:
+            finished, value = attempt(0.5, tidy, rhs)
+        except (sympy.PolynomialError, NotImplementedError, ValueError, TypeError):
+            continue  # cancel/factor refuse some trigonometric expressions
+        if finished:
+            forms.append(value)
+    best = min(forms, key=lambda e: (len(str(e)), sympy.count_ops(e)))
+    return solution if len(str(best)) >= len(str(rhs)) else sympy.Eq(solution.lhs, best)
+
+
 def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: list[sympy.Eq] | tuple,
              constants: list[sympy.Symbol] | tuple, lost: tuple[sympy.Eq, ...] = (), hint: str = "",
              tidy: bool = True) -> Derivation:
@@ -330,6 +347,11 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
                       "constant, so it is renamed (for example $e^{C}$ and $\\pm e^{C}$ become $C$)."),
                 latex=tex(tuple(simplified), x), check=Check.SOLVES, after=tuple(simplified)))
             solutions = simplified
+    tidy = [_tidy_explicit(s, problem) for s in solutions]
+    if tidy != solutions:
+        steps.append(Step("Simplify", "Tidy the expression.", latex=tex(tuple(tidy), x), check=Check.SOLVES,
+                          after=tuple(tidy)))
+        solutions = tidy
     if lost:
         steps.append(Step(
             title="Solutions lost on the way",

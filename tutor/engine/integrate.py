@@ -155,7 +155,7 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
             g = sympy.factor(denominator)
             rule = "$\\int \\frac{du}{u} = \\ln|u|$"
             # u = x or u = x - 1 is not worth naming as a substitution
-            named = (rule,) if sympy.degree(g, t) == 1 and g.is_polynomial(t) else (
+            named = (rule,) if g.is_polynomial(t) and sympy.degree(g, t) == 1 else (
                 f"substitution $u = {sympy.latex(g)}$", rule)
             return Integration(f, t, factor * sympy.log(g), named)
     if f.is_rational_function(t) and sympy.degree(denominator, t) >= 2 and not log_derivative:
