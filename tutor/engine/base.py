@@ -183,6 +183,23 @@ def to_function(expr: sympy.Expr, problem: Problem) -> sympy.Expr:
     return expr.subs(y_symbol(problem), problem.unknown)
 
 
+def tidy(expr: sympy.Expr) -> sympy.Expr:
+    """``cancel`` for rational functions (fast, decisive), ``simplify`` otherwise.
+
+    ``simplify`` costs tenths of a second even on ``2*x/x``; classification calls this for
+    every method on every problem.
+    """
+    expr = sympy.sympify(expr)
+    if expr.is_rational_function():
+        return sympy.cancel(expr)
+    return sympy.simplify(expr)
+
+
+def vanishes(expr: sympy.Expr) -> bool:
+    """Symbolic ``expr == 0`` with :func:`tidy`."""
+    return tidy(expr) == 0
+
+
 # --------------------------------------------------------------------------- finishing a derivation
 
 
@@ -286,9 +303,9 @@ def _tidy_explicit(solution: sympy.Eq, problem: Problem) -> sympy.Eq:
         return solution
     rhs = solution.rhs
     forms = [rhs]
-    for tidy in (sympy.cancel, sympy.factor, sympy.simplify):
+    for rewrite in (sympy.cancel, sympy.factor):
         try:
-            finished, value = attempt(0.5, tidy, rhs)
+            finished, value = attempt(0.5, rewrite, rhs)
         except (sympy.PolynomialError, NotImplementedError, ValueError, TypeError):
             continue  # cancel/factor refuse some trigonometric expressions
         if finished:
@@ -304,8 +321,8 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
 
     ``solutions`` are the general solution(s) with ``constants``; the steps added here
     are checkable (``SOLVES`` after renaming, ``CONSTANTS`` for the IVP answer).
-    ``tidy=False`` skips SymPy's ``constantsimp`` (linear methods already write
-    ``C1 y1 + ... + Cn yn + y_p``; constantsimp would only mangle ``y_p``).
+    ``tidy=False`` skips SymPy's ``constantsimp`` and the shortest-form rewrite (linear
+    methods already write ``C1 y1 + ... + Cn yn + y_p``; those would only mangle it).
     """
     from sympy.solvers.ode.ode import constantsimp
 
@@ -332,11 +349,11 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
                 s_absorbed = s
             try:
                 # doit() re-evaluates the unevaluated products constantsimp can leave (1/2*1)
-                tidy = constantsimp(s_absorbed, constants).doit()
+                renamed = constantsimp(s_absorbed, constants).doit()
             except Exception:  # constantsimp is heuristic; keep the unsimplified form
-                tidy = s
-            shorter = sympy.count_ops(tidy) <= sympy.count_ops(s) and len(str(tidy)) <= len(str(s))
-            simplified.append(tidy if shorter else s)
+                renamed = s
+            shorter = sympy.count_ops(renamed) <= sympy.count_ops(s) and len(str(renamed)) <= len(str(s))
+            simplified.append(renamed if shorter else s)
         simplified = list(dict.fromkeys(simplified))  # y = ±sqrt(C)/x both become y = C/x
         if len(constants) == 1:
             simplified = _merge_sign_twins(simplified, constants[0])
@@ -347,11 +364,11 @@ def conclude(problem: Problem, method_id: str, steps: list[Step], solutions: lis
                       "constant, so it is renamed (for example $e^{C}$ and $\\pm e^{C}$ become $C$)."),
                 latex=tex(tuple(simplified), x), check=Check.SOLVES, after=tuple(simplified)))
             solutions = simplified
-    tidy = [_tidy_explicit(s, problem) for s in solutions]
-    if tidy != solutions:
-        steps.append(Step("Simplify", "Tidy the expression.", latex=tex(tuple(tidy), x), check=Check.SOLVES,
-                          after=tuple(tidy)))
-        solutions = tidy
+    tidied = [_tidy_explicit(s, problem) for s in solutions] if tidy else solutions
+    if tidied != solutions:
+        steps.append(Step("Simplify", "Tidy the expression.", latex=tex(tuple(tidied), x), check=Check.SOLVES,
+                          after=tuple(tidied)))
+        solutions = tidied
     if lost:
         steps.append(Step(
             title="Solutions lost on the way",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sympy
 
+from tutor.engine.base import tidy, vanishes
 from tutor.engine.timebox import attempt
 from tutor.problem import Problem
 
@@ -103,11 +104,11 @@ def structure(problem: Problem) -> dict:
     homogeneous = constant = None
     if linear:
         forcing = sympy.expand(numerator).subs({s: 0 for s in syms})
-        homogeneous = sympy.simplify(forcing) == 0
+        homogeneous = vanishes(forcing)
         coefficients = [sympy.diff(numerator, s) for s in syms]
         lead = coefficients[-1]
         constant = all(not sympy.cancel(c / lead).has(problem.variable) for c in coefficients)
-    autonomous = not sympy.simplify(numerator).has(problem.variable)
+    autonomous = not tidy(numerator).has(problem.variable)
     return {"order": problem.order, "degree": degree, "degree_reason": why, "linear": linear,
             "homogeneous": homogeneous, "autonomous": autonomous, "constant_coefficients": constant}
 

@@ -10,8 +10,8 @@ import random
 
 import sympy
 
-from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form,
-                               to_symbol, y_symbol)
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem,
+                               normal_form, tidy, to_symbol, vanishes, y_symbol)
 from tutor.engine.methods.common import C, explicit_step, linear_steps, normal_form_steps, solves_step
 from tutor.engine.steps import Check, Step, tex, ltx
 from tutor.problem import Answer, InitialCondition, Problem
@@ -36,13 +36,13 @@ def bernoulli_form(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr
         else:
             return None
         by_power[power] = by_power.get(power, 0) + coeff
-    powers = [p for p, c in by_power.items() if sympy.simplify(c) != 0]
+    powers = [p for p, c in by_power.items() if not vanishes(c)]
     others = [p for p in powers if p not in (0, 1)]
     if len(others) != 1 or 0 in powers:
         return None
     n = others[0]
-    P = -sympy.simplify(by_power.get(sympy.Integer(1), 0))
-    Q = sympy.simplify(by_power[n])
+    P = -tidy(by_power.get(sympy.Integer(1), 0))
+    Q = tidy(by_power[n])
     return P, Q, n
 
 

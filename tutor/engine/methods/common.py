@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy
 
-from tutor.engine.base import CannotDerive, explicit_solutions, normal_form
+from tutor.engine.base import CannotDerive, explicit_solutions, normal_form, tidy
 from tutor.engine.integrate import antiderivative, integration_step
 from tutor.engine.steps import Check, Step, tex, ltx
 from tutor.problem import Problem
@@ -167,7 +167,7 @@ def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: 
                           latex="\\mu(x) = " + exp_tex(integral_P.value, mu, x),
                           check=Check.IDENTITY, after=sympy.Eq(sympy.exp(integral_P.value), mu, evaluate=False)))
         multiplied = sympy.Eq(mu * du + mu * P * u, mu * Q)
-        product = sympy.Eq(sympy.Derivative(mu * u, x), sympy.simplify(mu * Q))
+        product = sympy.Eq(sympy.Derivative(mu * u, x), tidy(mu * Q))
         steps.append(Step("Multiply by the integrating factor",
                           f"Multiplying by $\\mu$ turns the left side into the derivative of the product $\\mu {name}$.",
                           latex=tex(multiplied, x) + r"\quad\Longleftrightarrow\quad " +
@@ -182,8 +182,9 @@ def linear_steps(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.Symbol, P: 
     steps.append(solves_step("Add the constant", "Integrating the derivative gives back the product, plus a constant C.",
                              implicit, ode, u, x))
     solution = sympy.Eq(u, sympy.expand(integral_Q.value / mu) + C / mu)
-    solution = sympy.Eq(u, solution.rhs if sympy.count_ops(solution.rhs) <= sympy.count_ops(
-        sympy.simplify(solution.rhs)) else sympy.simplify(solution.rhs))
+    shorter = tidy(solution.rhs)
+    if sympy.count_ops(shorter) < sympy.count_ops(solution.rhs):
+        solution = sympy.Eq(u, shorter)
     if mu != 1:
         steps.append(solves_step("Divide by the integrating factor", f"Divide by $\\mu = {tex(mu, x)}$.",
                                  solution, ode, u, x))

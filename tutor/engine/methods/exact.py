@@ -11,8 +11,8 @@ import random
 
 import sympy
 
-from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude,
-                               make_problem, y_symbol)
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem, tidy,
+                               vanishes, y_symbol)
 from tutor.engine.integrate import antiderivative, integration_step
 from tutor.engine.methods.common import C, exp_tex, explicit_solutions, explicit_step, solves_step
 from tutor.engine.steps import Check, Step, ltx
@@ -38,7 +38,7 @@ def _forms(problem: Problem) -> list[tuple[sympy.Expr, sympy.Expr]]:
 
 
 def _is_exact(M: sympy.Expr, N: sympy.Expr, x: sympy.Symbol, Y: sympy.Symbol) -> bool:
-    return sympy.simplify(sympy.diff(M, Y) - sympy.diff(N, x)) == 0
+    return vanishes(sympy.diff(M, Y) - sympy.diff(N, x))
 
 
 def exact_form(problem: Problem) -> tuple[sympy.Expr, sympy.Expr] | None:
@@ -57,7 +57,7 @@ def integrating_factor(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.
             continue
         difference = sympy.diff(M, Y) - sympy.diff(N, x)
         for ratio, var, other in ((difference / N, x, Y), (-difference / M, Y, x)):
-            ratio = sympy.simplify(ratio)
+            ratio = tidy(ratio)
             if ratio.has(other) or ratio == 0:
                 continue
             try:
@@ -77,7 +77,7 @@ def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: symp
     x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
     yname = ltx(Y)
     steps: list[Step] = []
-    My, Nx = sympy.simplify(sympy.diff(M, Y)), sympy.simplify(sympy.diff(N, x))
+    My, Nx = tidy(sympy.diff(M, Y)), tidy(sympy.diff(N, x))
     steps.append(Step("Test for exactness",
                       f"With $M = {ltx(M)}$ and $N = {ltx(N)}$: $M_{yname} = {ltx(My)}$ and "
                       f"$N_x = {ltx(Nx)}$ are equal, so the equation is exact: there is F with "
@@ -93,7 +93,7 @@ def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: symp
     steps[-1] = Step(steps[-1].title, steps[-1].text + f" So $F = {ltx(Fx.value)} + g({yname})$.",
                      latex=steps[-1].latex.replace("+ C", f"+ g({yname})"), check=steps[-1].check,
                      after=steps[-1].after)
-    g_prime = sympy.simplify(N - sympy.diff(Fx.value, Y))
+    g_prime = tidy(N - sympy.diff(Fx.value, Y))
     if g_prime.has(x):
         raise CannotDerive("g'(y) depends on x (not exact after all)")
     steps.append(Step(f"Find g({yname})",

@@ -8,8 +8,8 @@ import random
 
 import sympy
 
-from tutor.engine.base import CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form, \
-    to_symbol, y_symbol
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem,
+                               normal_form, tidy, to_symbol, y_symbol)
 from tutor.engine.methods.common import C, linear_steps, normal_form_steps
 from tutor.problem import Answer, InitialCondition, Problem
 
@@ -19,8 +19,8 @@ def linear_coefficients(f: sympy.Expr, Y: sympy.Symbol) -> tuple[sympy.Expr, sym
     slope = sympy.diff(f, Y)
     if slope.has(Y):
         return None
-    P = sympy.simplify(-slope)
-    Q = sympy.simplify(f.subs(Y, 0))
+    P = tidy(-slope)
+    Q = tidy(f.subs(Y, 0))
     return P, Q
 
 

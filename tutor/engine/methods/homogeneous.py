@@ -9,8 +9,8 @@ import random
 
 import sympy
 
-from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form,
-                               to_symbol, y_symbol)
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem,
+                               normal_form, to_symbol, vanishes, y_symbol)
 from tutor.engine.methods.common import C, explicit_step, normal_form_steps, separate_and_integrate, solves_step
 from tutor.engine.steps import Check, Step, tex
 from tutor.problem import Answer, InitialCondition, Problem
@@ -50,7 +50,7 @@ class Homogeneous(Method):
 
     def matches(self, problem: Problem) -> bool:
         F = ratio_form(problem)
-        return F is not None and sympy.simplify(F - V) != 0
+        return F is not None and not vanishes(F - V)
 
     def hint(self, problem: Problem) -> str:
         return ("The equation is homogeneous of degree 0, $y' = F(y/x)$: substitute $v = y/x$, so "

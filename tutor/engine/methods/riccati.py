@@ -11,8 +11,8 @@ import random
 
 import sympy
 
-from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form,
-                               to_symbol, y_symbol)
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem,
+                               normal_form, tidy, to_symbol, vanishes, y_symbol)
 from tutor.engine.methods.common import C, linear_steps, normal_form_steps, solves_step
 from tutor.engine.steps import Check, Step, tex
 from tutor.problem import Answer, Problem
@@ -31,7 +31,7 @@ def riccati_coefficients(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, symp
         return None
     if poly.degree() != 2:
         return None
-    q2, q1, q0 = (sympy.simplify(c) for c in poly.all_coeffs())
+    q2, q1, q0 = (tidy(c) for c in poly.all_coeffs())
     if q0 == 0 or any(c.has(Y) for c in (q0, q1, q2)):
         return None
     return q0, q1, q2
@@ -64,8 +64,8 @@ def particular_solution(q0: sympy.Expr, q1: sympy.Expr, q2: sympy.Expr, x: sympy
         for values in solutions:
             if set(values) != set(unknowns) or any(v.has(sympy.I) for v in values.values()):
                 continue
-            y1 = sympy.simplify(guess.subs(values))
-            if sympy.simplify(sympy.diff(y1, x) - q0 - q1 * y1 - q2 * y1 ** 2) == 0:
+            y1 = tidy(guess.subs(values))
+            if vanishes(sympy.diff(y1, x) - q0 - q1 * y1 - q2 * y1 ** 2):
                 found.append(y1)
         if found:
             # the tidiest guess: rational coefficients first, then the shortest, then positive
@@ -108,7 +108,7 @@ class Riccati(Method):
                                  f"Trying simple forms (constants, polynomials, $a/x$) gives $y_1 = {tex(y1, x)}$; "
                                  "substituting confirms it.",
                                  sympy.Eq(y, y1), problem.equation, y, x))
-        P = sympy.simplify(q1 + 2 * q2 * y1)
+        P = tidy(q1 + 2 * q2 * y1)
         linear = sympy.Eq(sympy.Derivative(v, x) + P * v, -q2)
         steps.append(Step("Substitute y = y1 + 1/v",
                           f"With $y = {tex(y1, x)} + \\frac{{1}}{{v}}$ the $y_1$ terms cancel and, multiplying by "
@@ -122,9 +122,9 @@ class Riccati(Method):
         if len(str(combined)) <= len(str(reciprocal)):
             reciprocal = combined  # 1/(C/x^2 - x/3) is 3x^2/(3C - x^3)
         solution = sympy.Eq(y, y1 + reciprocal)
-        tidy = sympy.Eq(y, sympy.simplify(solution.rhs))
-        if sympy.count_ops(tidy.rhs) < sympy.count_ops(solution.rhs):
-            solution = tidy
+        shorter = sympy.Eq(y, tidy(solution.rhs))
+        if sympy.count_ops(shorter.rhs) < sympy.count_ops(solution.rhs):
+            solution = shorter
         steps.append(solves_step("Back-substitute",
                                  f"$y = y_1 + 1/v$. (The particular solution $y = {tex(y1, x)}$ itself is the "
                                  "limit $C \\to \\infty$.)", solution, problem.equation, y, x))

@@ -10,8 +10,8 @@ import random
 
 import sympy
 
-from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form,
-                               to_symbol, y_symbol)
+from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem,
+                               normal_form, to_symbol, y_symbol)
 from tutor.engine.methods.common import C, explicit_step, normal_form_steps, separate_and_integrate
 from tutor.problem import Answer, InitialCondition, Problem
 
