@@ -153,3 +153,26 @@ def test_solve_picks_the_textbook_method():
     solution = solve("y'' + 4y = cos(2x), y(0) = 1, y'(0) = 0", timeout=30)
     assert solution.verified and solution.method == "undetermined_coefficients"
     assert solution.classification.types[:2] == ("undetermined_coefficients", "variation_of_parameters")
+
+
+@pytest.mark.parametrize("text, method_id", [
+    ("(x + 1) y''' + 3y'' = 0", "reduction_of_order"),      # p = y'': integrate twice
+    ("y'' = (y')^3", "reduction_of_order"),                 # two branches for p
+    ("y'' + y = x^4 sin(x - 1)", "undetermined_coefficients"),  # a phase: sin(x - 1) = sin x cos 1 - ...
+    ("y'''' - a^2 y = 0", "constant_coefficients"),         # a parameter in the roots
+    ("y'' - 2k y' - 2y = 0", "constant_coefficients"),
+    ("2x^2 y'' + y = -sin(ln(2x)/2)", "cauchy_euler"),      # x = e^t with a phase in t
+])
+def test_harder_members_of_the_families(text, method_id):
+    problem = parse(text)
+    derivation = get(method_id).derive(problem)
+    for step in derivation.steps:
+        assert check_step(step, problem).ok, step.title
+    assert check(problem, derivation.answer(), timeout=30).verdict == "correct"
+
+
+def test_roots_without_readable_radicals_decline_honestly():
+    from tutor.engine.base import CannotDerive
+
+    with pytest.raises(CannotDerive):
+        get("constant_coefficients").derive(parse("y'''' - y' + y = 0"))  # quartic: Ferrari only

@@ -161,26 +161,62 @@ class Root:
         return self.imag != 0
 
 
+#: Cardano/Ferrari radicals longer than this are unreadable (and slow to verify): use CRootOf.
+_MAX_RADICAL_OPS = 40
+
+
+def _all_roots(p: sympy.Poly) -> dict[sympy.Expr, int] | None:
+    """Every root with its multiplicity, in radicals of readable size; None otherwise.
+
+    A polynomial whose full radical formula is huge (Cardano, Ferrari) is factored
+    first, so ``(r - 1)(r^2 + r + 5)`` still gets short roots.
+    """
+    found = sympy.roots(p, multiple=False)
+    complete = sum(found.values()) == p.degree()
+    if complete and all(sympy.count_ops(v) <= _MAX_RADICAL_OPS for v in found):
+        return found
+    if p.free_symbols - set(p.gens):
+        return found if complete else None  # parameters: no indexed roots
+    found = {}
+    for factor, mult in sympy.factor_list(p)[1]:
+        exact = sympy.roots(factor, multiple=False)
+        if sum(exact.values()) == factor.degree() and all(sympy.count_ops(v) <= _MAX_RADICAL_OPS for v in exact):
+            pairs = exact.items()
+        else:
+            # Only CRootOf would do: exact but slow to verify and no textbook form, so the
+            # textbook method declines and the engine falls back honestly.
+            return None
+        for value, m in pairs:
+            found[value] = found.get(value, 0) + m * mult
+    return found if sum(found.values()) == p.degree() else None
+
+
 def characteristic_roots(poly: sympy.Expr, r: sympy.Symbol) -> list[Root] | None:
     """Roots of ``poly`` in ``r`` with multiplicities, each complex pair once (``imag > 0``).
 
-    Returns None when SymPy cannot find every root in closed form (the textbook
-    method then has nothing exact to show).  Order: real roots ascending, then the
-    complex pairs.
+    Returns None when SymPy cannot find every root (with parameters and no radical
+    formula).  Order: real roots ascending, then the complex pairs.
     """
     p = sympy.Poly(sympy.expand(poly), r)
-    found = sympy.roots(p, multiple=False)
-    if sum(found.values()) != p.degree():
+    found = _all_roots(p)
+    if found is None:
         return None
     out: list[Root] = []
     for value, mult in found.items():
+        if value.has(sympy.CRootOf):
+            z = complex(value.evalf(30))
+            if abs(z.imag) < 1e-20:
+                out.append(Root(value, mult, value, sympy.S.Zero))
+            elif z.imag > 0:
+                out.append(Root(value, mult, sympy.re(value), sympy.im(value)))
+            continue
         re, im = _real_imag(value)
         if im != 0 and (im.is_negative or (im.could_extract_minus_sign() and not im.is_positive)):
             continue  # the conjugate carries the pair
         out.append(Root(value, mult, re, im))
 
     def key(root: Root):
-        num = root.real.evalf() if not root.real.free_symbols else 0
+        num = root.real.evalf() if not root.real.free_symbols else sympy.S.Zero
         return (root.is_complex, float(num) if num.is_real else 0.0, sympy.default_sort_key(root.value))
 
     return sorted(out, key=key)
@@ -274,7 +310,19 @@ def prepare_forcing(g: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
     g = sympy.expand(g)
     if g.has(sympy.sin, sympy.cos):
         g = sympy.expand(TR8(g))
+        g = sympy.expand(g.replace(lambda e: isinstance(e, (sympy.sin, sympy.cos)), lambda e: _split_phase(e, x)))
     return sympy.expand(sympy.powsimp(g))
+
+
+def _split_phase(e: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
+    """``sin(ax + c) -> sin(ax) cos c + cos(ax) sin c`` (and cos) for a constant phase c != 0."""
+    arg = sympy.expand(e.args[0])
+    phase, moving = arg.as_independent(x, as_Add=True)
+    if phase == 0 or moving == 0:
+        return e
+    if isinstance(e, sympy.sin):
+        return sympy.sin(moving) * sympy.cos(phase) + sympy.cos(moving) * sympy.sin(phase)
+    return sympy.cos(moving) * sympy.cos(phase) - sympy.sin(moving) * sympy.sin(phase)
 
 
 def forcing_terms(g: sympy.Expr, x: sympy.Symbol) -> list[ForcingTerm] | None:

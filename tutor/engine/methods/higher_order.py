@@ -73,6 +73,9 @@ def _roots_text(roots: list[Root], name: str) -> str:
                 value = value.replace("\\pm 1i", "\\pm i")
         else:
             value = _latex(root.value)
+        if root.value.has(sympy.CRootOf):
+            # No formula in radicals (Abel-Ruffini): an indexed exact root, shown with its value.
+            value = f"{_latex(root.value)} \\approx {_latex(sympy.N(root.value, 6))}"
         parts.append(f"{sub} = {value}{mult}")
     return r",\quad ".join(parts)
 
@@ -155,14 +158,16 @@ def _finish(method: Method, problem: Problem, steps: list[Step], general: sympy.
             constants: tuple[sympy.Symbol, ...]) -> Derivation:
     """Close a linear method: the general solution, or the IVP constants solved and shown.
 
-    The lead's ``conclude`` simplifies the IVP answer (``cos 3x + sin 3x`` would become
+    ``base.conclude`` simplifies the answer (``cos 3x + sin 3x`` would become
     ``\\sqrt2 \\sin(3x + \\pi/4)``); a linear answer reads best as the general solution
     with the constants put in, so the IVP is solved here.
     """
     y = problem.unknown
     if not problem.ics:
-        return conclude(problem, method.id, steps, [sympy.Eq(y, general)], constants,
-                        hint=method.hint(problem), tidy=False)
+        # Already textbook form (C1 y1 + ... + Cn yn + y_p, constants named C1..Cn): no
+        # renaming or re-simplifying (that would factor e^{-x} out of the combination).
+        return Derivation(method.id, tuple(steps), (sympy.Eq(y, general),), constants, (True,),
+                          hint=method.hint(problem))
     more, particular = _ivp_steps(problem, general, constants)
     return Derivation(method.id, tuple(steps + more), (sympy.Eq(y, particular),), (), (True,),
                       hint=method.hint(problem))
@@ -345,9 +350,14 @@ def _textbook_antiderivative(f: sympy.Expr, x: sympy.Symbol):
     forms = list(dict.fromkeys([f, sympy.expand(f), TR2(TR1(f)), sympy.cancel(TR2(TR1(f)))]))
     for form in forms:
         try:
-            candidates.append(dataclasses.replace(_generic_integration(antiderivative(form, x)), integrand=f))
+            found = dataclasses.replace(_generic_integration(antiderivative(form, x)), integrand=f)
         except ValueError:
             continue
+        candidates.append(found)
+        # Each try costs an integral_steps run: stop at the first result of textbook size.
+        if not found.value.has(sympy.Integral) and \
+                sympy.count_ops(found.value) <= 3 * sympy.count_ops(f) + 6:
+            break
     if not candidates or all(c.value.has(sympy.Integral) for c in candidates):
         try:
             # No heurisch/meijerg: they can run for minutes; risch either answers or gives up fast.
@@ -748,11 +758,21 @@ class ReductionOfOrder(Method):
     name = "Reduction of order"
 
     @staticmethod
-    def _missing_y(problem: Problem) -> bool:
+    def _lowest_derivative(problem: Problem) -> int | None:
+        """k >= 1 when y, y', ..., y^(k-1) are all absent and y^(k) appears, else None."""
         y = problem.unknown
+        orders = [d.derivative_count for d in problem.expr.atoms(sympy.Derivative) if d.expr == y]
         stripped = problem.expr.replace(lambda e: isinstance(e, sympy.Derivative) and e.expr == y,
                                         lambda e: sympy.Dummy())
-        return not stripped.has(y) and problem.expr.has(sympy.Derivative(y, problem.variable))
+        if stripped.has(y) or not orders:
+            return None
+        return min(orders)
+
+    @classmethod
+    def _missing_y(cls, problem: Problem) -> bool:
+        """y (and its derivatives below the highest but one) absent: first order in p = y^(n-1)."""
+        k = cls._lowest_derivative(problem)
+        return k is not None and problem.order - k == 1
 
     @staticmethod
     def _missing_x(problem: Problem) -> bool:
@@ -761,10 +781,12 @@ class ReductionOfOrder(Method):
         return not frozen.subs(y, sympy.Dummy()).has(x) and problem.expr.has(y)
 
     def matches(self, problem: Problem) -> bool:
-        if problem.order != 2:
+        if problem.order < 2:
             return False
         if self._missing_y(problem):
             return True
+        if problem.order != 2:
+            return False
         # Missing x: only for nonlinear equations (linear autonomous ones have constant
         # coefficients, done better by the characteristic equation) whose equation for
         # p(y) separates, which is what derive() can carry out.
@@ -786,58 +808,62 @@ class ReductionOfOrder(Method):
 
     def hint(self, problem: Problem) -> str:
         if self._missing_y(problem):
-            return ("The unknown $y$ itself does not appear: set $p = y'$, so $y'' = p'$, solve the "
-                    "first-order equation for $p$, then integrate once more.")
+            k = self._lowest_derivative(problem)
+            if k == 1:
+                return ("The unknown $y$ itself does not appear: set $p = y'$, so $y'' = p'$, solve the "
+                        "first-order equation for $p$, then integrate once more.")
+            return (f"Only derivatives of order {k} and {k + 1} appear: set $p = y^{{({k})}}$, solve the "
+                    f"first-order equation for $p$, then integrate {k} times.")
         return ("The variable $x$ does not appear: set $p = y'$ and, by the chain rule, $y'' = p\\,\\frac{dp}{dy}$; "
                 "solve the first-order equation for $p(y)$, then separate $\\frac{dy}{dx} = p$.")
 
     def derive(self, problem: Problem) -> Derivation:
-        if problem.order != 2:
-            raise CannotDerive("reduction of order handles second-order equations")
-        if self._missing_y(problem):
-            steps, general, constants = self._derive_missing_y(problem)
-            solution = sympy.Eq(problem.unknown, general)
-        elif self._missing_x(problem) and self._p_equation(problem) is not None:
-            steps, solution, constants = self._derive_missing_x(problem)
-        else:
+        if not self.matches(problem):
             raise CannotDerive("neither y nor x is missing")
+        if self._missing_y(problem):
+            steps, solutions, constants = self._derive_missing_y(problem)
+        else:
+            steps, solution, constants = self._derive_missing_x(problem)
+            solutions = [solution]
         # constantsimp tidies e^{C1} and C1/2 into C1 here (nonlinear: no y_p to mangle).
-        return conclude(problem, self.id, steps, [solution], constants, hint=self.hint(problem))
+        return conclude(problem, self.id, steps, solutions, constants, hint=self.hint(problem))
 
-    def _derive_missing_y(self, problem: Problem) -> tuple[list[Step], sympy.Expr, tuple]:
+    def _derive_missing_y(self, problem: Problem) -> tuple[list[Step], list[sympy.Eq], tuple]:
         from tutor.engine import registry  # here: the registry imports this module
 
         x, y = problem.variable, problem.unknown
+        n, k = problem.order, self._lowest_derivative(problem)
         p = sympy.Function("p")
-        substitution = {sympy.Derivative(y, (x, 2)): sympy.Derivative(p(x), x), sympy.Derivative(y, x): p(x)}
+        primes = "'" * k if k <= 3 else f"^{{({k})}}"
+        substitution = {sympy.Derivative(y, (x, n)): sympy.Derivative(p(x), x), sympy.Derivative(y, (x, k)): p(x)}
         reduced = sympy.Eq(problem.expr.subs(substitution), 0)
-        steps = [Step("Substitute p = y'",
-                      "$y$ does not appear, only its derivatives: with $p = y'$ and $y'' = p'$ the equation "
-                      "becomes first order in $p(x)$.",
+        lower = "$y$ does not appear" if k == 1 else f"$y, \\dots, y^{{({k - 1})}}$ do not appear"
+        steps = [Step(f"Substitute p = y{primes}",
+                      f"{lower}, only higher derivatives: with $p = y{primes}$ and $y^{{({n})}} = p'$ the "
+                      "equation becomes first order in $p(x)$.",
                       tex(reduced, x), Check.SUBSTITUTION, before=problem.equation, after=reduced,
                       substitution=substitution)]
         sub_problem = make_problem(reduced, p, x)
-        derivation = None
+        derivation, used = None, None
         for method in registry.methods():
-            if method.id == self.id or method.orders not in (None,) and 1 not in method.orders:
+            if method.id == self.id or (method.orders is not None and 1 not in method.orders):
                 continue
             try:
-                if sub_problem.order == 1 and method.matches(sub_problem):
-                    derivation = method.derive(sub_problem)
+                if method.matches(sub_problem):
+                    derivation, used = method.derive(sub_problem), method
                     break
             except CannotDerive:
                 continue
         if derivation is None:
             raise CannotDerive("no first-order method solves the reduced equation for p")
         explicit = [s for s in derivation.solutions if s.lhs == p(x) and not s.rhs.has(p)]
-        if len(explicit) != 1:
-            raise CannotDerive("the reduced equation has no single explicit solution for p")
+        if not explicit or len(explicit) > 2 or len(explicit) != len(derivation.solutions):
+            raise CannotDerive("the reduced equation has no explicit solution for p")
         # The first-order method's constant becomes C1.
         c1 = sympy.Symbol("C1")
         renames = {c: c1 for c in derivation.constants}
-        p_solution = explicit[0].rhs.subs(renames)
         steps.append(Step("Solve for p",
-                          f"The equation for $p$ is first order; solve it by the method \"{method.name}\" "
+                          f"The equation for $p$ is first order; solve it by the method \"{used.name}\" "
                           "(the steps below are in $p$).", "", Check.NOTE))
         for step in derivation.steps:
             # Checks refer to the reduced equation and its unknown p(x), not to y.
@@ -849,20 +875,27 @@ class ReductionOfOrder(Method):
                 check=Check.SOLVES if step.check == Check.CONSTANTS else step.check))
         for lost in derivation.lost:
             steps.append(Step("A solution lost on the way",
-                              f"The first-order method set aside ${tex(lost, x)}$; it gives $y$ = constant, "
-                              "which the general solution below contains.", "", Check.NOTE))
-        steps.append(Step("p found", "", tex(sympy.Eq(p(x), p_solution), x), Check.SOLVES,
-                          after=sympy.Eq(p(x), p_solution), ode=reduced, unknown=p(x)))
-        try:
-            result = _generic_integration(antiderivative(p_solution, x))
-        except ValueError as exc:
-            raise CannotDerive(str(exc)) from exc
-        steps.append(integration_step(result, x, title="Integrate y' = p"))
-        c2 = sympy.Symbol("C2")
-        general = result.value + c2
-        steps.append(Step("General solution", "Add the second constant of integration.",
-                          tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general)))
-        return steps, general, (c1, c2)
+                              f"The first-order method set aside ${tex(lost, x)}$; it makes $y$ a polynomial "
+                              f"of degree below {k}, contained in the general solution below.", "", Check.NOTE))
+        constants = [c1] + [sympy.Symbol(f"C{i}") for i in range(2, k + 2)]
+        solutions = []
+        for branch, found in enumerate(explicit):
+            value = found.rhs.subs(renames)
+            steps.append(Step("p found", "Two branches; each is integrated." if len(explicit) > 1 and not branch else "",
+                              tex(sympy.Eq(p(x), value), x), Check.SOLVES,
+                              after=sympy.Eq(p(x), value), ode=reduced, unknown=p(x)))
+            for j in range(k):
+                try:
+                    result = _generic_integration(antiderivative(value, x))
+                except ValueError as exc:
+                    raise CannotDerive(str(exc)) from exc
+                target = "y" + "'" * (k - j - 1)
+                steps.append(integration_step(result, x, title=f"Integrate to get {target}"))
+                value = result.value + constants[j + 1]
+            solutions.append(sympy.Eq(y, value))
+        steps.append(Step("General solution", f"With the {k + 1} constants of integration:",
+                          tex(tuple(solutions), x), Check.SOLVES, after=tuple(solutions)))
+        return steps, solutions, tuple(constants)
 
     def _derive_missing_x(self, problem: Problem) -> tuple[list[Step], sympy.Expr, tuple]:
         x, y = problem.variable, problem.unknown
