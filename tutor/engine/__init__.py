@@ -21,6 +21,11 @@ How the pieces fit (write a new method by following these rules)
   every method ends its ``derive`` with ``return conclude(...)``),
   :func:`solve_for_unknown` (explicit ``y = f`` when tidy), :func:`make_problem`
   (generators build problems from SymPy objects).
+* Speed and bounds: use :func:`tutor.engine.base.tidy` / :func:`~tutor.engine.base.vanishes`
+  (``cancel`` for rational expressions, ``simplify`` only otherwise) in matchers; wrap
+  anything that can run long in :func:`tutor.engine.timebox.attempt` (an interval timer,
+  active only inside the worker) — matchers get 1 s each, one method at most 60% of what
+  is left, so the next method, ``dsolve`` and the checker still get their turn.
 * :mod:`tutor.engine.integrate` — :func:`antiderivative` names the rule used
   (substitution, parts, partial fractions) from ``integral_steps``;
   :func:`integration_step` makes it a checked step.
