@@ -37,7 +37,7 @@ from tutor.engine.linear_ode import (
     prepare_forcing, solve_trial, trial_solution, variation_of_parameters, wronskian_matrix,
 )
 from tutor.engine.steps import Check, Step, tex
-from tutor.problem import Answer, InitialCondition, Problem
+from tutor.problem import Answer, InitialCondition, Problem, textbook_latex
 
 #: LaTeX with ``\\ln`` for the natural logarithm, as textbooks write it.
 _latex = partial(sympy.latex, ln_notation=True)
@@ -124,7 +124,7 @@ def _characteristic_steps(problem: Problem, equation: LinearODE
         Step("Characteristic equation",
              "Try $y = e^{rx}$: each derivative brings down a factor $r$, so the left side becomes "
              "$e^{rx}$ times a polynomial in $r$. Since $e^{rx} \\neq 0$, that polynomial must vanish.",
-             tex(homogeneous, x) + r"\ \Longrightarrow\ " + _latex(sympy.Eq(poly, 0)),
+             textbook_latex(homogeneous, problem.function, x) + r"\ \Longrightarrow\ " + _latex(sympy.Eq(poly, 0)),
              Check.IDENTITY, after=sympy.Eq(substituted, trial * poly, evaluate=False)),
     ]
     factored = sympy.factor(poly)
@@ -283,9 +283,10 @@ def _vop_steps(problem: Problem, basis: list[sympy.Expr], g: sympy.Expr, x: symp
     else:
         formula = r"u_i' = \frac{W_i\,g}{W},\quad g = " + _latex(g) + r" \\ "
     steps.append(Step("Formulas for u_i'",
-                      f"Look for $y_p = {' + '.join(f'u_{i}y_{i}' for i in range(1, n + 1))}$ with "
-                      f"{'the condition' if n == 2 else 'the conditions'} that keep only the last "
-                      "derivative of the $u_i$; Cramer's rule gives each $u_i'$ "
+                      f"Look for $y_p = {' + '.join(f'u_{i}y_{i}' for i in range(1, n + 1))}$"
+                      + (" with the condition $u_1'y_1 + u_2'y_2 = 0$" if n == 2 else
+                         f" with the conditions $\\sum_i u_i' y_i^{{(k)}} = 0$ for $k < {n - 1}$")
+                      + ", so that only the last equation involves $g$; Cramer's rule gives each $u_i'$ "
                       "($W_i$ is $W$ with column $i$ replaced by $(0, \\dots, 0, 1)$). "
                       "Here $g$ is the right-hand side once the equation is divided by its leading coefficient.",
                       formula.removesuffix(r" \\ "), Check.NOTE))
@@ -646,7 +647,7 @@ class CauchyEuler(Method):
         steps = [Step("Indicial equation",
                       "Try $y = x^m$: then $x^k y^{(k)} = m(m-1)\\cdots(m-k+1)\\,x^m$, so every term is a "
                       "multiple of $x^m \\neq 0$ and the coefficient must vanish.",
-                      tex(homogeneous, x) + r"\ \Longrightarrow\ "
+                      textbook_latex(homogeneous, problem.function, x) + r"\ \Longrightarrow\ "
                       + _latex(sympy.Eq(sympy.Add(*[c * sympy.ff(M, k) for k, c in enumerate(b)]), 0))
                       + r"\ \Longrightarrow\ " + _latex(sympy.Eq(poly, 0)),
                       Check.IDENTITY, after=sympy.Eq(substituted, x ** M * poly, evaluate=False))]
@@ -711,7 +712,7 @@ class CauchyEuler(Method):
         steps = [Step("Substitute x = e^t",
                       "With $x = e^t$ and $D = d/dt$, $x^k y^{(k)} = D(D-1)\\cdots(D-k+1)y$: the equation gets "
                       "constant coefficients in $t$, with the indicial polynomial as its characteristic polynomial.",
-                      tex(shown, T), Check.NOTE)]
+                      textbook_latex(shown, Y, T), Check.NOTE)]
         more, particular_t = _uc_steps(problem, t_equation, roots, T, name="Y_p")
         steps.extend(more)
         particular = sympy.expand(sympy.powsimp(particular_t.subs(T, sympy.log(x))))
