@@ -11,9 +11,10 @@
 * :class:`CauchyEuler` (``cauchy_euler``) — ``sum b_k x^k y^(k) = g``: indicial equation;
   the non-homogeneous case through ``x = e^t`` (undetermined coefficients in t) when
   ``g(e^t)`` has that form, otherwise by variation of parameters.
-* :class:`ReductionOfOrder` (``reduction_of_order``) — y missing (``p = y'``, a first-order
-  equation in ``p(x)`` solved by the first-order methods, then integrated) or x missing
-  (``p = y'``, ``y'' = p\\,dp/dy``, separable in ``p(y)``).
+* :class:`ReductionOfOrder` (``reduction_of_order``) — y missing (``p = y'``, or
+  ``p = y^(k)`` when only ``y^(k)`` and ``y^(k+1)`` appear: a first-order equation in
+  ``p(x)`` solved by the first-order methods, then integrated k times) or, for second
+  order, x missing (``p = y'``, ``y'' = p\\,dp/dy``, separable in ``p(y)``).
 
 The algebra lives in :mod:`tutor.engine.linear_ode`; this module turns it into steps
 (title, words, LaTeX, and the SymPy relation the step checker verifies).  Every
@@ -37,7 +38,7 @@ from tutor.engine.linear_ode import (
     prepare_forcing, solve_trial, trial_solution, variation_of_parameters, wronskian_matrix,
 )
 from tutor.engine.steps import Check, Step, tex
-from tutor.problem import Answer, InitialCondition, Problem, textbook_latex
+from tutor.problem import InitialCondition, Problem, textbook_latex
 
 #: LaTeX with ``\\ln`` for the natural logarithm, as textbooks write it.
 _latex = partial(sympy.latex, ln_notation=True)
@@ -753,7 +754,7 @@ class CauchyEuler(Method):
 
 
 class ReductionOfOrder(Method):
-    """Second-order equations missing y (``p = y'``) or missing x (``p = y'``, ``y'' = p dp/dy``)."""
+    """Missing y (``p = y^{(n-1)}``, the rest first order in p) or, for second order, missing x (``y'' = p dp/dy``)."""
 
     id = "reduction_of_order"
     name = "Reduction of order"
