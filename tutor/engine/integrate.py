@@ -14,6 +14,7 @@ Usage::
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy
@@ -135,7 +136,33 @@ def _generic_branch(piecewise: sympy.Piecewise) -> sympy.Expr:
 
 
 def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
-    """An antiderivative of ``f`` in ``t`` with the rules used; raises ValueError if none found."""
+    """An antiderivative of ``f`` in ``t`` with the rules used; raises ValueError if none found.
+
+    Results and failures are remembered (per worker process): when separable, linear and
+    exact all need the same hopeless integral, only the first pays for finding that out.
+    """
+    result = _antiderivative_cached(sympy.sympify(f), t)
+    if isinstance(result, str):
+        raise ValueError(result)
+    return result
+
+
+class IntegrationTimeout(ValueError):
+    """SymPy did not finish the integral within its time box (may work on a quieter machine)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _antiderivative_cached(f: sympy.Expr, t: sympy.Symbol) -> Integration | str:
+    # Definite failures are remembered; running out of time is not (raised, not cached).
+    try:
+        return _antiderivative(f, t)
+    except IntegrationTimeout:
+        raise
+    except ValueError as exc:
+        return str(exc)
+
+
+def _antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
     f = sympy.sympify(f)
     rules: list[str] = []
     value = None
@@ -182,8 +209,10 @@ def antiderivative(f: sympy.Expr, t: sympy.Symbol) -> Integration:
     if value is None or value.has(sympy.Integral):
         finished, value = attempt(INTEGRATE_SECONDS, sympy.integrate, f, t)
         rules = ["SymPy's integrator (no textbook rule applies directly)"]
-        if not finished or value.has(sympy.Integral):
-            raise ValueError(f"no closed-form antiderivative of {f} found in time")
+        if not finished:
+            raise IntegrationTimeout(f"no antiderivative of {f} found in time")
+        if value.has(sympy.Integral):
+            raise ValueError(f"no closed-form antiderivative of {f}")
     if value.has(sympy.Piecewise):
         # integral_steps splits cases of a parameter (is it zero?); the generic case is the
         # textbook answer, and the step check differentiates it.

@@ -41,14 +41,24 @@ METHOD_SHARE = 0.6
 _SKIPPED_HINTS = ("_Integral", "default", "all", "best")
 
 
-def _dsolve_derivation(problem: Problem) -> Derivation:
-    """SymPy's dsolve, hint by hint in SymPy's order; the steps say which hint worked."""
+def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Derivation:
+    """SymPy's dsolve: its default hint first (what ``dsolve`` itself does), then its other
+    hints in SymPy's order, each time-boxed; the steps say which hint worked."""
     eq, y = problem.equation, problem.unknown
-    hints = [h for h in sympy.classify_ode(eq, y) if not h.endswith(_SKIPPED_HINTS)]
+    info = sympy.classify_ode(eq, y, dict=True)
+    ordered = [info["default"]] if info.get("default") else []
+    ordered += [h for h in info.get("ordered_hints", ()) if h not in ordered]
+    hints = [h for h in ordered if not h.endswith(_SKIPPED_HINTS)]
     for hint in hints:
+        left = (deadline - time.monotonic()) if deadline is not None else 10.0
+        if left <= 0.2:
+            break
         try:
-            result = sympy.dsolve(eq, y, hint=hint, ics=problem.ics_dict or None)
+            finished, result = attempt(max(0.5, 0.6 * left), sympy.dsolve, eq, y, hint=hint,
+                                       ics=problem.ics_dict or None)
         except Exception:  # a hint that fails on this equation: try SymPy's next one
+            continue
+        if not finished:
             continue
         results = tuple(result) if isinstance(result, (list, tuple)) else (result,)
         if any(r.has(sympy.Integral) for r in results):
@@ -95,8 +105,9 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
     if DSOLVE not in excluded and method is None:
         excluded.append(DSOLVE)
         try:
-            finished, derivation = attempt(max(1.0, 0.8 * (deadline - time.monotonic())),
-                                           _dsolve_derivation, problem)
+            dsolve_deadline = time.monotonic() + max(1.0, 0.8 * (deadline - time.monotonic()))
+            finished, derivation = attempt(dsolve_deadline - time.monotonic(), _dsolve_derivation, problem,
+                                           dsolve_deadline)
             if finished:
                 return derivation
             failures.append(f"{DSOLVE}: ran out of time")
