@@ -49,9 +49,11 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
     ordered = [info["default"]] if info.get("default") else []
     ordered += [h for h in info.get("ordered_hints", ()) if h not in ordered]
     hints = [h for h in ordered if not h.endswith(_SKIPPED_HINTS)]
+    out_of_time = False
     for hint in hints:
         left = (deadline - time.monotonic()) if deadline is not None else 10.0
         if left <= 0.2:
+            out_of_time = True
             break
         try:
             finished, result = attempt(max(0.5, 0.6 * left), sympy.dsolve, eq, y, hint=hint,
@@ -59,6 +61,7 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
         except Exception:  # a hint that fails on this equation: try SymPy's next one
             continue
         if not finished:
+            out_of_time = True
             continue
         results = tuple(result) if isinstance(result, (list, tuple)) else (result,)
         if any(r.has(sympy.Integral) for r in results):
@@ -76,7 +79,8 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
         ]
         # dsolve applied the initial conditions itself; its C1, C2 are already textbook names.
         return Derivation(DSOLVE, tuple(steps), results, tuple(constants))
-    raise CannotDerive("dsolve found no closed form")
+    # "ran out" tells solve() to answer "could not finish in time", not "no closed form"
+    raise CannotDerive("dsolve ran out of time" if out_of_time else "dsolve found no closed form")
 
 
 def _next_derivation(problem: Problem, classification: Classification, method: str | None,
