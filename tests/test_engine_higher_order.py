@@ -103,6 +103,8 @@ def test_variation_of_parameters_shows_wronskian_and_named_integrals():
 def test_cauchy_euler_nonhomogeneous_uses_x_equals_e_t_or_variation():
     _, d = _derive("x^2 y'' + x y' - y = x^2", "cauchy_euler")
     assert any(s.title == "Substitute x = e^t" for s in d.steps)
+    _, d = _derive("2x^2 y'' + y = -sqrt(2) sqrt(x) sin(ln(2x)/2)", "cauchy_euler")
+    assert any(s.title == "Substitute x = e^t" for s in d.steps)
     _, d = _derive("x^2 y'' - 2y = x^2 / (1 + x^2)", "cauchy_euler")  # g(e^t) not of UC form
     assert any(s.title == "Wronskian" for s in d.steps)
 
@@ -162,6 +164,7 @@ def test_solve_picks_the_textbook_method():
     ("y'''' - a^2 y = 0", "constant_coefficients"),         # a parameter in the roots
     ("y'' - 2k y' - 2y = 0", "constant_coefficients"),
     ("2x^2 y'' + y = -sin(ln(2x)/2)", "cauchy_euler"),      # x = e^t with a phase in t
+    ("2x^2 y'' + y = -sqrt(2) sqrt(x) sin(ln(2x)/2)", "cauchy_euler"),  # sqrt(e^t) = e^{t/2}: resonance
 ])
 def test_harder_members_of_the_families(text, method_id):
     problem = parse(text)

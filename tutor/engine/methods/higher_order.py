@@ -687,7 +687,9 @@ class CauchyEuler(Method):
                           ode=_homogeneous_equation(problem, normalized)))
         # x^n times the monic right-hand side is what the x = e^t equation has on its right.
         n = equation.order
-        g_t = sympy.simplify(sympy.expand_log((normalized.rhs * x ** n).subs(x, sympy.exp(T)), force=True))
+        # force: t is real here (x = e^t > 0), so ln(2e^t) = t + ln 2 and sqrt(e^t) = e^{t/2}.
+        g_t = sympy.expand_log((normalized.rhs * x ** n).subs(x, sympy.exp(T)), force=True)
+        g_t = sympy.simplify(sympy.powdenest(g_t, force=True))
         if forcing_terms(g_t, T) is not None:
             more, particular = self._via_exponential(problem, b, roots, g_t)
         else:
