@@ -64,6 +64,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("homogeneous", "x y' = y + sqrt(x^2 + y^2)", "y + sqrt(x^2 + y^2) = C x^2"),
     ("homogeneous", "y' = (y^2 + 2xy)/x^2", "y = C x^2/(1 - C x)"),
     ("homogeneous", "dy/dx = (x - y)/(x + y)", "y^2 + 2xy - x^2 = C"),
+    ("homogeneous", "(1 + 2e^(x/y)) dx + 2e^(x/y)(1 - x/y) dy = 0", "x + 2y e^{x/y} = C"),
     ("bernoulli", "y' + y = x y^2", "y = 1/(x + 1 + C e^x)"),
     ("bernoulli", "y' - y/x = -y^2/x", "y = x/(x + C)"),
     ("bernoulli", "x y' + y = x^2 y^2", "y = 1/(C x - x^2)"),
@@ -194,6 +195,24 @@ def test_default_method_choice_follows_textbook_order():
     solution = solve("y' = 2y")
     assert solution.method == "separable"
     assert solution.classification.types[:2] == ("separable", "first_order_linear")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("(1 + 2e^(x/y)) dx + 2e^(x/y)(1 - x/y) dy = 0", "Eq(x + 2*y(x)*exp(x/y(x)), C)"),
+    ("y' = (x + y)/x", "Eq(y(x), x*(C + log(x)))"),
+])
+def test_homogeneous_by_x_equals_u_y(text, expected):
+    """The second substitution (x = u y, used when the v = y/x integral has no closed form)."""
+    from tutor.engine.methods.common import normal_form_steps
+    from tutor.engine.methods.homogeneous import Homogeneous, ratio_form
+
+    problem = parse(text)
+    _, steps, _ = normal_form_steps(problem)
+    derivation = Homogeneous()._by_u(problem, ratio_form(problem), steps, "for the test")
+    assert str(derivation.solutions[0]) == expected
+    assert all(check_step(step, problem).ok for step in derivation.steps)
+    assert any(step.title == "Substitute x = u y" for step in derivation.steps)
+    assert check(problem, derivation.answer(), timeout=30).verdict == "correct"
 
 
 # --------------------------------------------------------------------------- fallback, honesty, timeout

@@ -233,7 +233,8 @@ def explicit_solutions(relation: sympy.Eq, unknown: sympy.Expr, U: sympy.Symbol,
                 argument = sympy.together(log_term.args[0])
                 rel = sympy.numer(argument) - sympy.denom(argument) * sympy.exp(-rest / coeff)
         try:
-            if sympy.Poly(rel, U).degree() > 2:
+            # y/(x^2 + x y) = C is linear in y once the denominator is cleared
+            if sympy.Poly(sympy.numer(sympy.together(rel)), U).degree() > 2:
                 return None
         except sympy.PolynomialError:
             return None

@@ -76,6 +76,8 @@ class Step:
     ode: sympy.Eq | None = None
     #: The unknown of ``ode`` when it is not the problem's (``v(x)`` after ``y = v x``).
     unknown: sympy.Expr | None = None
+    #: The independent variable of ``ode`` when it is not the problem's (``u(y)`` after ``x = u y``).
+    variable: sympy.Symbol | None = None
 
     def to_dict(self) -> dict:
         return {"title": self.title, "text": self.text, "latex": self.latex}
@@ -277,7 +279,8 @@ def _check_solves(step: Step, problem: Problem, with_ics: bool) -> StepCheck:
     ode = step.ode if step.ode is not None else problem.equation
     unknown = step.unknown if step.unknown is not None else problem.unknown
     for sol in _solutions_of(step.after):
-        residual = solution_residual(ode, sol, unknown, problem.variable, _constants_in(sol, problem))
+        variable = step.variable if step.variable is not None else problem.variable
+        residual = solution_residual(ode, sol, unknown, variable, _constants_in(sol, problem))
         if residual is None:
             return StepCheck(False, f"cannot substitute {sol} into the ODE")
         if is_zero(residual) is not True:
@@ -326,8 +329,9 @@ def check_step(step: Step, problem: Problem) -> StepCheck:
             return equivalent(substituted, step.after)
         if kind is Check.INTEGRATED:
             unknown = step.unknown if step.unknown is not None else problem.unknown
-            lhs = _derivative_of_integral_side(step.after.lhs, problem.variable, unknown)
-            rhs = _derivative_of_integral_side(step.after.rhs, problem.variable, unknown)
+            variable = step.variable if step.variable is not None else problem.variable
+            lhs = _derivative_of_integral_side(step.after.lhs, variable, unknown)
+            rhs = _derivative_of_integral_side(step.after.rhs, variable, unknown)
             return equivalent(step.before, sympy.Eq(lhs, rhs))
         if kind is Check.ANTIDERIVATIVE:
             integral, result = step.after.lhs, step.after.rhs

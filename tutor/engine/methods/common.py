@@ -39,8 +39,9 @@ def normal_form_steps(problem: Problem) -> tuple[sympy.Expr, list[Step], sympy.E
 
 def solves_step(title: str, text: str, relation, ode: sympy.Eq, unknown: sympy.Expr,
                 variable: sympy.Symbol, latex: str | None = None) -> Step:
+    """A SOLVES step that names its ODE, unknown and variable (checkable inside any derivation)."""
     return Step(title, text, latex=latex if latex is not None else tex(relation, variable), check=Check.SOLVES,
-                after=relation, ode=ode, unknown=unknown)
+                after=relation, ode=ode, unknown=unknown, variable=variable)
 
 
 def _is_log_integral(value: sympy.Expr) -> bool:
@@ -87,7 +88,7 @@ def separate_and_integrate(ode: sympy.Eq, unknown: sympy.Expr, variable: sympy.S
     integrated = sympy.Eq(sympy.Integral(integrand, U), sympy.Integral(g, x))
     steps.append(Step("Integrate both sides", "Integrate each side with respect to its own variable.",
                       latex=tex(integrated, x), check=Check.INTEGRATED, before=before, after=integrated,
-                      unknown=u))
+                      unknown=u, variable=x))
     try:
         left = antiderivative(integrand, U)
         right = antiderivative(g, x)

@@ -13,6 +13,7 @@ from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, concl
                                normal_form, to_symbol, vanishes, y_symbol)
 from tutor.engine.methods.common import C, explicit_step, normal_form_steps, separate_and_integrate, solves_step
 from tutor.engine.steps import Check, Step, tex
+from tutor.engine.timebox import attempt
 from tutor.problem import Answer, InitialCondition, Problem
 
 V = sympy.Symbol("v")
@@ -37,10 +38,41 @@ def ratio_form(problem: Problem) -> sympy.Expr | None:
     return sympy.factor(sympy.cancel(F)) if F.is_rational_function(V) else F
 
 
+def _first_integral(relation: sympy.Eq, problem: Problem) -> sympy.Eq:
+    """``L(x, y) = C + g(x)`` -> ``Phi(x, y) = C``, simplified for x, y > 0 when that is shorter."""
+    if not relation.rhs.has(C) or (relation.rhs - C).has(C):
+        return relation
+    x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+    xp, yp = sympy.Symbol(x.name, positive=True), sympy.Symbol(Y.name, positive=True)
+    phi = (relation.lhs - relation.rhs + C).subs(y, yp).subs(x, xp)
+    finished, simpler = attempt(1.0, lambda e: sympy.simplify(sympy.expand_log(e, force=True)), phi)
+    if not finished:
+        return relation
+    simpler = simpler.subs({xp: x, yp: y})
+    # additive numbers (even i*pi/2 from the log of a negative) join the constant C
+    simpler = simpler.as_independent(x, y, as_Add=True)[1]
+    numerator, denominator = sympy.fraction(sympy.together(simpler))
+    if numerator.is_number and denominator.has(x, y):
+        simpler = denominator  # 2/(x + 2y e^{x/y}) = C  is  x + 2y e^{x/y} = C
+    coefficient, rest = simpler.as_coeff_Mul()
+    if isinstance(rest, sympy.log):
+        simpler = sympy.expand(rest.args[0])  # a ln B = C  is  B = e^{C/a}, a new constant
+    candidate = sympy.Eq(simpler, C)
+    return candidate if len(str(candidate)) < len(str(relation)) else relation
+
+
 def _tidy(expr: sympy.Expr) -> sympy.Expr:
     """Combine fractions inside logs and roots after putting v = y/x back."""
     return expr.replace(lambda e: isinstance(e, (sympy.log, sympy.Pow)) and e.args[0].has(sympy.Add),
                         lambda e: e.func(sympy.factor(sympy.together(e.args[0])), *e.args[1:]))
+
+
+def _tidy_positive(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
+    """Simplify taking ``var > 0`` (as textbooks do for v = y/x): sqrt(1/u^2) is 1/u."""
+    if expr.is_rational_function(var):
+        return sympy.factor(sympy.cancel(expr))
+    positive = sympy.Symbol(var.name, positive=True)
+    return sympy.simplify(expr.subs(var, positive)).subs(positive, var)
 
 
 class Homogeneous(Method):
@@ -60,9 +92,7 @@ class Homogeneous(Method):
         F = ratio_form(problem)
         if F is None:
             raise CannotDerive("not homogeneous of degree 0")
-        x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
-        vf = sympy.Function("v")
-        v = vf(x)
+        x, Y = problem.variable, y_symbol(problem)
         f, steps, ode = normal_form_steps(problem)
         t = sympy.Symbol("t", positive=True)
         fy = to_symbol(f, problem)
@@ -71,13 +101,26 @@ class Homogeneous(Method):
                           latex=f"f(tx, ty) = f(x, y) = {tex(F, x)},\\quad v = \\frac{{y}}{{x}}",
                           check=Check.IDENTITY,
                           after=sympy.Eq(fy.subs({x: t * x, Y: t * Y}, simultaneous=True), fy, evaluate=False)))
+        try:
+            return self._by_v(problem, F, steps, ode)
+        except CannotDerive as first:
+            # The v-integral has no closed form: the other substitution, x = u y, sometimes does.
+            try:
+                return self._by_u(problem, F, steps, str(first))
+            except CannotDerive:
+                raise first from None
+
+    def _by_v(self, problem: Problem, F: sympy.Expr, steps: list[Step], ode: sympy.Eq) -> Derivation:
+        """y = v x: x v' = F(v) - v separates in v and x."""
+        x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+        v = sympy.Function("v")(x)
+        steps = list(steps)
         v_ode = sympy.Eq(v + x * sympy.Derivative(v, x), F.subs(V, v))
         steps.append(Step("Substitute v = y/x",
                           "With $y = v x$, the product rule gives $y' = v + x v'$.",
                           latex=tex(v_ode, x), check=Check.SUBSTITUTION, before=ode, after=v_ode,
                           substitution={y: x * v}))
-        G = F - V
-        G = sympy.factor(sympy.cancel(G)) if G.is_rational_function(V) else sympy.simplify(G)
+        G = _tidy_positive(F - V, V)
         if G == 0:
             raise CannotDerive("F(v) = v: the equation is y' = y/x, separable")
         separable = sympy.Eq(sympy.Derivative(v, x), G.subs(V, v) / x)
@@ -86,11 +129,45 @@ class Homogeneous(Method):
         more, implicit_v, lost_v = separate_and_integrate(separable, v, x, 1 / x, G, V)
         steps += more
         implicit = sympy.Eq(_tidy(implicit_v.lhs.subs(v, y / x)), _tidy(implicit_v.rhs.subs(v, y / x)))
+        implicit = _first_integral(implicit, problem)
         steps.append(solves_step("Back-substitute", "Put $v = y/x$ back.", implicit, problem.equation, y, x))
         lost = tuple(sympy.Eq(y, eq.rhs * x) for eq in lost_v)
         explicit_steps, solutions, _ = explicit_step(implicit, problem.equation, y, x, Y)
         steps += explicit_steps
         return conclude(problem, self.id, steps, solutions, [C], lost=lost, hint=self.hint(problem))
+
+    def _by_u(self, problem: Problem, F: sympy.Expr, steps: list[Step], why: str) -> Derivation:
+        """x = u y with x as the unknown of y: y u' = 1/F(1/u) - u separates in u and y."""
+        x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+        U = sympy.Symbol("u")
+        u = sympy.Function("u")(Y)
+        X = sympy.Function(x.name)(Y)
+        steps = list(steps)
+        slope = F.subs(V, 1 / U)  # y' = F(y/x) = F(1/u)
+        inverted = sympy.Eq(sympy.Derivative(X, Y), 1 / slope.subs(U, X / Y))
+        steps.append(Step("Swap the roles of x and y",
+                          f"With $v = y/x$ the $v$-integral has no closed form ({why}). Treat x as the unknown "
+                          f"instead: $\frac{{dx}}{{dy}} = 1/f$, and put $x = u y$.",
+                          latex=tex(inverted, Y), check=Check.NOTE))
+        u_ode = sympy.Eq(u + Y * sympy.Derivative(u, Y), (1 / slope).subs(U, u))
+        steps.append(Step("Substitute x = u y", "With $x = u y$, the product rule gives $x' = u + y u'$.",
+                          latex=tex(u_ode, Y), check=Check.SUBSTITUTION, before=inverted, after=u_ode,
+                          substitution={X: u * Y}))
+        H = _tidy_positive(1 / slope - U, U)
+        if H == 0:
+            raise CannotDerive("u' = 0 after x = u y")
+        separable = sympy.Eq(sympy.Derivative(u, Y), H.subs(U, u) / Y)
+        steps.append(Step("Isolate u'", "Subtract u and divide by y.", latex=tex(separable, Y),
+                          check=Check.EQUIVALENT, before=u_ode, after=separable))
+        more, implicit_u, _ = separate_and_integrate(separable, u, Y, 1 / Y, H, U)
+        steps += more
+        back = {u: x / Y}
+        implicit = sympy.Eq(_tidy(implicit_u.lhs.subs(back).subs(Y, y)), _tidy(implicit_u.rhs.subs(back).subs(Y, y)))
+        implicit = _first_integral(implicit, problem)
+        steps.append(solves_step("Back-substitute", "Put $u = x/y$ back.", implicit, problem.equation, y, x))
+        explicit_steps, solutions, _ = explicit_step(implicit, problem.equation, y, x, Y)
+        steps += explicit_steps
+        return conclude(problem, self.id, steps, solutions, [C], hint=self.hint(problem))
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
         x, Y = sympy.symbols("x y")
