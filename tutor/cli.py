@@ -22,15 +22,20 @@ from tutor.errors import ParseError
 from tutor.parser import parse
 
 
+def _report_parse_error(exc: ParseError, as_json: bool, prefix: str = "error") -> int:
+    """Every subcommand reports an unreadable problem the same way: exit code 2."""
+    if as_json:
+        print(json.dumps({"ok": False, **exc.to_dict()}, ensure_ascii=False))
+    else:
+        print(f"{prefix}: {exc}", file=sys.stderr)
+    return 2
+
+
 def _cmd_parse(args: argparse.Namespace) -> int:
     try:
         problem = parse(args.text)
     except ParseError as exc:
-        if args.json:
-            print(json.dumps({"ok": False, **exc.to_dict()}, ensure_ascii=False))
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _report_parse_error(exc, args.json)
     data = problem.to_dict()
     if args.json:
         print(json.dumps({"ok": True, **data}, ensure_ascii=False))
@@ -51,11 +56,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     try:
         verdict = check(args.problem, args.answer, timeout=args.timeout)
     except ParseError as exc:  # the problem itself is unreadable: nothing to check against
-        if args.json:
-            print(json.dumps({"ok": False, **exc.to_dict()}, ensure_ascii=False))
-        else:
-            print(f"error in the problem: {exc}", file=sys.stderr)
-        return 2
+        return _report_parse_error(exc, args.json, "error in the problem")
     if args.json:
         print(json.dumps(verdict.to_dict(), ensure_ascii=False))
     else:
@@ -72,11 +73,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     try:
         solution = solve(args.text, timeout=args.timeout, method=args.method)
     except ParseError as exc:
-        if args.json:
-            print(json.dumps({"ok": False, **exc.to_dict()}, ensure_ascii=False))
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _report_parse_error(exc, args.json)
     if args.json:
         print(json.dumps({**solution.to_dict(), **engine_json_keys(solution)}, ensure_ascii=False, default=str))
     else:
