@@ -371,7 +371,13 @@ def _textbook_antiderivative(f: sympy.Expr, x: sympy.Symbol):
     candidates = [c for c in candidates if not c.value.has(sympy.Integral)]
     if not candidates:
         raise CannotDerive(f"no closed-form antiderivative of {f}")
-    tidied = [dataclasses.replace(c, value=_real_logs(c.value, x)) for c in candidates]
+    # ln(cos^2 x) - ... -> 2 ln(cos x) - ...: logs of powers split and like terms merged (the
+    # result is still an antiderivative: it differs by a constant at most, and the step checks it).
+    tidied = []
+    for c in candidates:
+        value = _real_logs(c.value, x)
+        merged = sympy.expand(sympy.expand_log(value, force=True))
+        tidied.append(dataclasses.replace(c, value=min((value, merged), key=sympy.count_ops)))
     return min(tidied, key=lambda c: sympy.count_ops(c.value))
 
 
