@@ -5,7 +5,7 @@ randomly initialized Llama-architecture model on the tutor-format data of :mod:`
 with a byte-level BPE tokenizer trained on the same data (:func:`training.tiny_model.build_tokenizer`,
 the tutor chat template with ``{% generation %}`` markers, so the loss is on the reply only).
 The trainer is trl's ``SFTTrainer`` configured by a YAML recipe read with ``TrlParser``
-(``training/recipes/sft/demo-cpu.yaml``: the same three dataclasses as :mod:`training.sft`,
+(``training/recipes/pretrain/demo-cpu.yaml``: the same three dataclasses as :mod:`training.sft`,
 with ``use_peft: false`` and ``load_in_4bit: false``); what :mod:`training.sft` lacks here is
 resuming (a background run on a shared machine dies with its session) and a wall-clock budget.
 
@@ -14,13 +14,13 @@ Steps (each one a subcommand; ``all`` runs them in order)::
     # 1. merge per-family data folders (python -m training.data --families F ...) into one
     python -m training.demo_cpu merge --parts runs/demo-cpu/data/parts --out runs/demo-cpu/data/merged
     # 2. tokenizer (train split only) + randomly initialized model of the recipe's size
-    python -m training.demo_cpu init --config training/recipes/sft/demo-cpu.yaml
+    python -m training.demo_cpu init --config training/recipes/pretrain/demo-cpu.yaml
     # 3. train; resumes from the newest checkpoint in output_dir; stops at --max_minutes
-    python -m training.demo_cpu train --config training/recipes/sft/demo-cpu.yaml
+    python -m training.demo_cpu train --config training/recipes/pretrain/demo-cpu.yaml
     # 4. the best checkpoint (lowest validation loss) -> assets/models/demo-cpu
-    python -m training.demo_cpu export --config training/recipes/sft/demo-cpu.yaml
+    python -m training.demo_cpu export --config training/recipes/pretrain/demo-cpu.yaml
     # 5. after python -m training.evaluate --profile demo-cpu --out DIR: the model card
-    python -m training.demo_cpu card --config training/recipes/sft/demo-cpu.yaml --eval DIR
+    python -m training.demo_cpu card --config training/recipes/pretrain/demo-cpu.yaml --eval DIR
 
 Model size was chosen by measurement (``measure``: optimizer steps on random tokens, batch
 8 x 384, per size and thread count); the numbers are in the model card.
@@ -383,7 +383,7 @@ Generation took {data_stats['generation_seconds'] / 60:.0f} CPU-minutes. Train t
 
 ## Training
 
-`training/recipes/sft/demo-cpu.yaml` through `python -m training.demo_cpu` (trl `SFTTrainer`,
+`training/recipes/pretrain/demo-cpu.yaml` through `python -m training.demo_cpu` (trl `SFTTrainer`,
 full-parameter, fp32): AdamW, lr {training_args.learning_rate} cosine, warmup {training_args.warmup_steps},
 batch {training_args.per_device_train_batch_size}, length-grouped batches, loss on the assistant reply only,
 validation loss every {training_args.eval_steps} steps, best checkpoint kept.
@@ -404,9 +404,9 @@ validation loss every {training_args.eval_steps} steps, best checkpoint kept.
 python -m training.data --out runs/demo-cpu/data/parts/<family> --families <family> --per-family 45 --heldout-family ''
 python -m training.data --out runs/demo-cpu/data/parts/bernoulli --families bernoulli --per-family 20 --heldout-family bernoulli
 python -m training.demo_cpu merge --parts runs/demo-cpu/data/parts --out runs/demo-cpu/data/merged
-python -m training.demo_cpu init   --config training/recipes/sft/demo-cpu.yaml
-python -m training.demo_cpu train  --config training/recipes/sft/demo-cpu.yaml   # resumes from the last checkpoint
-python -m training.demo_cpu export --config training/recipes/sft/demo-cpu.yaml
+python -m training.demo_cpu init   --config training/recipes/pretrain/demo-cpu.yaml
+python -m training.demo_cpu train  --config training/recipes/pretrain/demo-cpu.yaml   # resumes from the last checkpoint
+python -m training.demo_cpu export --config training/recipes/pretrain/demo-cpu.yaml
 python -m training.evaluate --profile demo-cpu --data runs/demo-cpu/data/merged --out runs/eval/demo-cpu --torch-threads 1
 ```
 
