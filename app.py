@@ -9,7 +9,8 @@ piece of Markdown shown (:mod:`tutor.render`).  No mathematics happens here.
 Configuration (environment variables; all optional):
 
 * ``TUTOR_PROFILE`` — the profile to start with (default: a local model whose weights are
-  present, else ``symbolic``); profile settings as in ``tutor/profiles.yaml``.
+  present, the embedded ``demo-cpu`` model last, else ``symbolic``); profile settings as in
+  ``tutor/profiles.yaml``.  The engine (``symbolic``) is always one choice away in the selector.
 * ``TUTOR_TIMEOUT`` (10) — seconds for one symbolic solve; ``TUTOR_CHECK_TIMEOUT`` (10) — for one
   check; ``TUTOR_SOLVE_TIME_LIMIT`` (180) — for a whole streamed reply, model included.
 * ``TUTOR_MAX_INPUT_CHARS`` (2000) — longest problem or answer accepted.

@@ -275,7 +275,8 @@ def combine(eval_dirs: list[str], out: str | Path) -> Path:
     known = {f.name for f in fields(Record)}
     records = [Record(**{k: v for k, v in r.items() if k in known}) for run in runs for r in run["records"]]
     info = dict(runs[0]["info"])
-    info["splits"] = [s for run in runs for s in run["info"]["splits"]]
+    info["splits"] = list(dict.fromkeys(s for run in runs for s in run["info"]["splits"]))
+    info["data"] = ", ".join(dict.fromkeys(run["info"]["data"] for run in runs))
     summary = summarize(records)
     config = dict(runs[0]["config"], splits=info["splits"], out=str(out))
     out = Path(out)

@@ -9,8 +9,9 @@ A profile is *runnable* when everything it needs is here without a download:
 * ``remote`` — a server address is configured (whether it answers is found out on use).
 
 The default (:func:`default_profile`): ``TUTOR_PROFILE`` when it is runnable; else the
-profile file's ``default`` when it is a runnable model; else the first runnable local model
-(an embedded or downloaded checkpoint); else ``symbolic``.  So the app starts with a model as
+profile file's ``default`` when it is a runnable model; else the first runnable local model,
+a configured or downloaded one before the one embedded in the project (``demo-cpu``, under
+``assets/models/``); else ``symbolic``.  So the app starts with a model as
 soon as one is present, and the symbolic engine otherwise.
 
 Usage::
@@ -22,8 +23,10 @@ Usage::
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from tutor.profiles import ModelUnavailable, Profile, ProfileError, load_profile, looks_local, read_profiles
+from tutor.profiles import (PROJECT_ROOT, ModelUnavailable, Profile, ProfileError, load_profile, looks_local,
+                            read_profiles)
 
 
 def _in_hub_cache(repo_id: str, filename: str) -> bool:
@@ -78,7 +81,15 @@ def default_profile(runnable: list[str] | None = None) -> str:
     profiles, file_default = read_profiles()
     if file_default in names and file_default != "symbolic":
         return file_default
-    for name in names:
-        if profiles[name].backend == "local":
-            return name
-    return "symbolic"
+    local = [name for name in names if profiles[name].backend == "local"]
+    # A model configured or downloaded here wins over the one embedded in the project (assets/).
+    local.sort(key=lambda name: _embedded(profiles[name]))
+    return local[0] if local else "symbolic"
+
+
+def _embedded(profile: Profile) -> bool:
+    """Whether the profile's model ships inside the project (``assets/models/...``)."""
+    base = profile.base_model
+    if not base or not looks_local(base):
+        return False
+    return Path(base).expanduser().resolve().is_relative_to((PROJECT_ROOT / "assets").resolve())

@@ -33,6 +33,7 @@ import yaml
 from tutor.format import FORMATS, PromptFormat
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+PROJECT_ROOT = PROFILES_FILE.parent.parent
 BACKENDS = ("local", "remote", "symbolic")
 QUANTIZATIONS = ("nf4", "none")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -243,8 +244,19 @@ def read_profiles(path: str | Path | None = None) -> tuple[dict[str, Profile], s
             raise ProfileError(f"{file} is not valid YAML: {exc}") from exc
         default = data.get("default", default)
         for name, spec in (data.get("profiles") or {}).items():
-            profiles[str(name)] = _profile_from_dict(str(name), spec or {})
+            profile = _profile_from_dict(str(name), spec or {})
+            if Path(file) == PROFILES_FILE:
+                profile = _in_project(profile)
+            profiles[str(name)] = profile
     return profiles, default
+
+
+def _in_project(profile: Profile) -> Profile:
+    """A built-in profile's relative model path (``assets/models/...``) read from the project root."""
+    base = profile.base_model
+    if base and looks_local(base) and not Path(base).expanduser().is_absolute():
+        return replace(profile, base_model=str(PROJECT_ROOT / base))
+    return profile
 
 
 def profile_names() -> list[str]:
