@@ -23,14 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from serving import transformers_serve  # noqa: E402  (test support: start a local server)
 
 logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 logging.getLogger("transformers").setLevel(logging.ERROR)
@@ -129,12 +129,6 @@ def torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def bench_remote(model_dir: Path, tokens: int, runs: int) -> dict:
     import httpx
 
@@ -142,67 +136,43 @@ def bench_remote(model_dir: Path, tokens: int, runs: int) -> dict:
     from tutor.profiles import Generation, load_profile
     from tutor.session import LiveSections
 
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": cache,
-               "OMP_NUM_THREADS": str(torch_threads())}
-        cli = Path(sys.executable).with_name("transformers")
-        proc = subprocess.Popen([str(cli), "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port),
-                                 "--device", "cpu"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(url + "/v1/models", timeout=2).status_code < 500:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("transformers serve did not start")
-                time.sleep(0.5)
-            profile = load_profile("remote", generation=Generation(max_new_tokens=tokens))
-            from dataclasses import replace
+    with transformers_serve(model_dir, threads=torch_threads(), timeout=120) as url:
+        profile = load_profile("remote", generation=Generation(max_new_tokens=tokens))
+        from dataclasses import replace
 
-            profile = replace(profile, base_url=url)
-            backend = RemoteBackend(profile)
-            body = backend.request_body(PROBLEM)
+        profile = replace(profile, base_url=url)
+        backend = RemoteBackend(profile)
+        body = backend.request_body(PROBLEM)
 
-            # Wall time includes the server's generation (noisy on a shared CPU); the client's
-            # CPU time is what the backend itself adds on top of a bare request.
-            def direct() -> tuple[float, float, int, float]:
-                started, cpu = time.perf_counter(), time.process_time()
-                first, pieces = None, 0
-                with httpx.Client(timeout=120) as client:
-                    with client.stream("POST", chat_url(url), json=body) as response:
-                        for piece in parse_sse_lines(response.iter_lines()):
-                            first = first or time.perf_counter() - started
-                            pieces += 1
-                return (time.perf_counter() - started, first or float("nan"), pieces,
-                        time.process_time() - cpu)
+        # Wall time includes the server's generation (noisy on a shared CPU); the client's
+        # CPU time is what the backend itself adds on top of a bare request.
+        def direct() -> tuple[float, float, int, float]:
+            started, cpu = time.perf_counter(), time.process_time()
+            first, pieces = None, 0
+            with httpx.Client(timeout=120) as client:
+                with client.stream("POST", chat_url(url), json=body) as response:
+                    for piece in parse_sse_lines(response.iter_lines()):
+                        first = first or time.perf_counter() - started
+                        pieces += 1
+            return (time.perf_counter() - started, first or float("nan"), pieces,
+                    time.process_time() - cpu)
 
-            def via_backend() -> tuple[float, float, int, float]:
-                live = LiveSections(profile.format)
-                started, cpu = time.perf_counter(), time.process_time()
-                first, pieces = None, 0
-                for piece in backend.stream(PROBLEM):
-                    first = first or time.perf_counter() - started
-                    live.feed(piece)
-                    pieces += 1
-                return (time.perf_counter() - started, first or float("nan"), pieces,
-                        time.process_time() - cpu)
+        def via_backend() -> tuple[float, float, int, float]:
+            live = LiveSections(profile.format)
+            started, cpu = time.perf_counter(), time.process_time()
+            first, pieces = None, 0
+            for piece in backend.stream(PROBLEM):
+                first = first or time.perf_counter() - started
+                live.feed(piece)
+                pieces += 1
+            return (time.perf_counter() - started, first or float("nan"), pieces,
+                    time.process_time() - cpu)
 
-            direct()  # warm-up: the server loads the model on the first request
-            d, b = [], []
-            for _ in range(runs):  # interleaved, as above
-                d.append(direct())
-                b.append(via_backend())
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        direct()  # warm-up: the server loads the model on the first request
+        d, b = [], []
+        for _ in range(runs):  # interleaved, as above
+            d.append(direct())
+            b.append(via_backend())
     d_total, b_total = median([x[0] for x in d]), median([x[0] for x in b])
     return {
         "pieces": d[0][2],

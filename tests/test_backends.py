@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
+from serving import free_port, transformers_serve
 from tiny_models import local_profile, one_torch_thread, tiny_model_dir  # noqa: F401 (autouse fixture)
 from tutor.backends import BackendError, get_backend
 from tutor.backends.local import LocalBackend, StreamStats
@@ -231,17 +230,11 @@ def test_sse_parsing() -> None:
     assert chat_url("http://h:1") == chat_url("http://h:1/v1/") == "http://h:1/v1/chat/completions"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_server_is_reported_quickly() -> None:
     profile = load_profile("remote")
     from dataclasses import replace
 
-    profile = replace(profile, base_url=f"http://127.0.0.1:{_free_port()}", connect_timeout=2)
+    profile = replace(profile, base_url=f"http://127.0.0.1:{free_port()}", connect_timeout=2)
     started = time.monotonic()
     with pytest.raises(ModelUnavailable, match="could not be reached"):
         list(RemoteBackend(profile).stream(PROBLEM))
@@ -251,34 +244,9 @@ def test_unreachable_server_is_reported_quickly() -> None:
 @pytest.fixture(scope="module")
 def served(taught, tmp_path_factory):
     """``transformers serve`` on a free local port with the tiny model; stopped afterwards."""
-    port = _free_port()
-    cache = tmp_path_factory.mktemp("hf-cache")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
-    cli = Path(sys.executable).with_name("transformers")
-    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
-    proc = subprocess.Popen([str(cli), "serve", str(taught), "--host", "127.0.0.1", "--port", str(port),
-                             "--device", "cpu"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(url + "/v1/models", timeout=2).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"transformers serve did not start (exit {proc.poll()}); see {log.name}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with (tmp_path_factory.mktemp("serve") / "serve.log").open("w") as log:
+        with transformers_serve(taught, threads=1, log=log) as url:
+            yield url
 
 
 @pytest.mark.slow
