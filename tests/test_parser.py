@@ -235,6 +235,7 @@ REJECTED: list[tuple[str, str]] = [
     ("y' = 10^10^10", "too large"),
     (r"y' = \int x dx", "not supported"),
     (r"y' = \text{hello}", "not supported"),
+    (r"\frac{dy}{dx} = \Upsilon_{0}", "not supported"),  # the adapter's own marker name is not user input
     ("d^2y/dx^3 = y", "do not match"),
     ("y' = y'", "same"),
     ("y(0) = 1", "equation is missing"),

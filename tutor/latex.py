@@ -36,7 +36,7 @@ _MARKER_NAME = re.compile(r"Upsilon_\{?(\d+)\}?")
 _ALLOWED_COMMANDS = {
     "frac", "sqrt", "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan",
     "arcsec", "arccsc", "arccot", "sinh", "cosh", "tanh", "sech", "csch", "coth", "exp", "ln",
-    "left", "right", "cdot", "times", "div", "pi", "operatorname", "Upsilon", "mathrm", "mathit",
+    "left", "right", "cdot", "times", "div", "pi", "operatorname", "mathrm", "mathit",
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "theta", "vartheta", "kappa",
     "lambda", "mu", "sigma", "tau", "phi", "varphi", "psi", "rho", "omega", "Omega", "quad",
     "qquad", "cosec", "arcsinh", "arccosh", "arctanh", "pm", "mp",
