@@ -21,7 +21,6 @@ alphabetically first letter.
 from __future__ import annotations
 
 import re
-from typing import Callable
 
 import sympy
 
@@ -37,12 +36,10 @@ _X_FIRST = {"y", "u", "v", "w", "z", "f", "g"}
 
 
 class _Reader:
-    """Parses the sides of one equation with a fixed unknown, variable and marker table."""
+    """Parses the sides of one equation (or answer) for a fixed unknown; collects marker placeholders."""
 
-    def __init__(self, marked: Marked, function: str | None, variable: str | None, is_latex: bool):
-        self.marked = marked
+    def __init__(self, function: str, is_latex: bool):
         self.function = function
-        self.variable = variable
         self.is_latex = is_latex
         self.placeholders = {}
         self.seen_applied: set[str] = set()
@@ -149,7 +146,7 @@ def _read_equation(text: str, offset: int, is_latex: bool) -> tuple[sympy.Eq, st
     if diff_var:
         explicit.add(diff_var)
 
-    reader = _Reader(marked, function, None, is_latex)
+    reader = _Reader(function, is_latex)
     (lhs_text, lhs_off), rhs = _split_equals(marked.text, offset)
     if not lhs_text.strip():
         raise ParseError("the left-hand side of '=' is empty", offset)
@@ -204,7 +201,7 @@ def _differential_form(expr, differentials, function, variable, unknown, V, offs
 
 def _read_value(text: str, offset: int, function: str, variable: str, what: str) -> sympy.Expr:
     is_latex = "\\" in text
-    reader = _Reader(Marked(text), function, variable, is_latex)
+    reader = _Reader(function, is_latex)
     notation.check_brackets(text, offset)
     value = reader.side(text, offset)
     if reader.placeholders:
@@ -310,7 +307,7 @@ def parse_answer(text: str, problem: Problem) -> Answer:
             if marked.markers:
                 raise ParseError("an answer must not contain derivatives; write the solution itself",
                                  marked.markers[0].start, suggestion=f"e.g. {function} = C e^{{2{variable}}}")
-            reader = _Reader(marked, function, variable, is_latex or "\\" in variant)
+            reader = _Reader(function, is_latex or "\\" in variant)
             (lhs_text, lhs_off), rhs = _split_equals(marked.text, offset)
             if rhs is None:
                 raise ParseError(f"an answer needs '=': write {function} = ... or F({variable}, {function}) = C",
