@@ -136,3 +136,20 @@ def test_summary_numbers_are_the_record_means():
     assert s["splits"]["heldout"]["pass1"] == 0.0 and s["families"]["separable"]["hint_ok"] == 1.0
     assert s["overall"]["classification_all"] == 0.5
     assert s["speed"]["tokens_per_second"] == 10.0 and s["checker_calls"] == 4
+
+
+def test_evaluation_subset_caps_per_family_then_shards():
+    from training.evaluate import EvalConfig, parse_args, select_rows
+
+    def rows(split, families):
+        return [{"id": f"{split}-{f}-{i}", "family": f} for f in families for i in range(3)]
+
+    dataset = {"test": rows("test", ["a", "b"]), "heldout": rows("heldout", ["c"]), "train": rows("train", ["a"])}
+    config = EvalConfig(profile="symbolic", data="-", out="-", per_family=2)
+    capped = [r["id"] for r in select_rows(dataset, config)]
+    assert capped == ["test-a-0", "test-a-1", "test-b-0", "test-b-1", "heldout-c-0", "heldout-c-1"]
+    shards = [[r["id"] for r in select_rows(dataset, EvalConfig("symbolic", "-", "-", per_family=2, shard=f"{i}/2"))]
+              for i in range(2)]
+    assert sorted(shards[0] + shards[1]) == sorted(capped) and not set(shards[0]) & set(shards[1])
+    with pytest.raises(SystemExit, match="I/N"):
+        parse_args(["--profile", "symbolic", "--data", "-", "--out", "-", "--shard", "2/2"])

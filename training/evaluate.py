@@ -292,6 +292,8 @@ class EvalConfig:
     temperature: float = 0.8
     max_new_tokens: int | None = None
     max_examples: int | None = None  # per split
+    per_family: int | None = None  # per family within each split (the first ones, in split order)
+    shard: str | None = None  # "I/N": every N-th example from the I-th (one process per core)
     timeout: float = 20.0
     torch_threads: int | None = None
     progress: bool = True
@@ -322,11 +324,7 @@ def run(config: EvalConfig) -> dict:
     if profile.backend == "local":
         backend.generation_settings = _sampling_with(backend.generation_settings, config.temperature)
     dataset = load(config.data)
-    rows = []
-    for split in config.splits:
-        if split in dataset:
-            part = list(dataset[split])
-            rows += part[: config.max_examples] if config.max_examples else part
+    rows = select_rows(dataset, config)
     records = [evaluate_row(row, backend, config.k if profile.backend != "symbolic" else 1, config.timeout)
                for row in tqdm(rows, desc=f"evaluating {profile.name}", unit="example", disable=not config.progress)]
     summary = summarize(records)
@@ -341,6 +339,39 @@ def run(config: EvalConfig) -> dict:
     (out / "report.md").write_text(report(summary, info), encoding="utf-8")
     chart(summary, out / "accuracy.png", f"{profile.name}: accuracy per family")
     return result
+
+
+def select_rows(dataset: Any, config: EvalConfig) -> list[dict]:
+    """The examples to evaluate: the chosen splits, capped per split and per family, then sharded.
+
+    The caps keep each split's own order (which :func:`training.data.assign_splits` fixed by a
+    hash of the problem, not by anything a model did), so a capped run is a fixed subset.
+    """
+    rows: list[dict] = []
+    for split in config.splits:
+        if split not in dataset:
+            continue
+        part = list(dataset[split])
+        if config.per_family:
+            seen: dict[str, int] = defaultdict(int)
+            kept = []
+            for row in part:
+                if seen[row["family"]] < config.per_family:
+                    seen[row["family"]] += 1
+                    kept.append(row)
+            part = kept
+        rows += part[: config.max_examples] if config.max_examples else part
+    if config.shard:
+        index, count = _shard(config.shard)
+        rows = rows[index::count]
+    return rows
+
+
+def _shard(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not m or not 0 <= int(m.group(1)) < int(m.group(2)):
+        raise SystemExit(f"--shard wants I/N with 0 <= I < N (e.g. 0/2), got {text!r}")
+    return int(m.group(1)), int(m.group(2))
 
 
 def _sampling_with(settings_fn: Any, temperature: float) -> Any:
@@ -365,11 +396,16 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--max-new-tokens", type=int, default=None)
     p.add_argument("--max-examples", type=int, default=None, help="per split")
+    p.add_argument("--per-family", type=int, default=None, help="at most this many examples per family and split")
+    p.add_argument("--shard", default=None, help="I/N: evaluate every N-th example from the I-th "
+                   "(run N processes, then python -m training.demo_cpu combine)")
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--torch-threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
     a = vars(p.parse_args(argv))
     a["progress"] = not a.pop("no_progress")
+    if a["shard"]:
+        _shard(a["shard"])  # a bad value fails here, before any model is loaded
     return EvalConfig(**a)
 
 
