@@ -111,3 +111,14 @@ def test_curated_loaders_keep_only_differential_equations(tmp_path):
         assert check(parse(row["problem"]), answer_text(row["answer"])).verdict == "correct"
     rows, counts = D.load_curated(jsonl)
     assert counts["ODE"] == 1 and rows[0]["reference_verdict"] == "wrong"  # y = x^2 misses y' = x
+
+
+@pytest.mark.parametrize("family", ["homogeneous", "integrating_factor", "reduction_of_order",
+                                    "variation_of_parameters"])
+def test_generators_give_many_distinct_problems(family):
+    """Training data and the Teach tab need fresh problems: 30 seeds give mostly distinct ones."""
+    from tutor.engine.registry import get
+
+    method = get(family)
+    keys = {D.canonical_key(method.generate(seed, 1 + seed % 3).problem) for seed in range(30)}
+    assert len(keys) >= 20, (family, len(keys))

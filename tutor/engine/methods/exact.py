@@ -238,11 +238,18 @@ class IntegratingFactor(Method):
         yf = sympy.Function("y")
         y = yf(x)
         # An exact potential F divided by a factor of one variable: the factor is the mu to find.
-        F = rng.choice([x ** 2 * Y, x * Y ** 2, x ** 3 * Y, x ** 2 * Y ** 2 + x ** 4][: 2 + difficulty]) + \
-            rng.choice([Y ** 2, x ** 2, 0][: 1 + difficulty])
-        mu = rng.choice([x, x ** 2, Y, sympy.exp(x)][: 2 + difficulty])
-        if F.has(Y) is False:
-            F += Y
+        # Difficulty 1: two-term polynomial potentials, mu = x or y; 2: more terms and powers
+        # of x or y; 3: exponential factors as well.
+        mixed = [x ** 2 * Y, x * Y ** 2, x ** 3 * Y, x * Y ** 3, x ** 2 * Y ** 2, x * Y]
+        pure = [Y ** 2, x ** 2, Y ** 3, x ** 3, x, Y]
+        if difficulty >= 2:
+            mixed += [x ** 3 * Y ** 2, x ** 2 * Y ** 3, x ** 2 * Y ** 2 + x ** 4]
+            pure += [x ** 4, Y ** 4]
+        if difficulty >= 3:
+            mixed += [x ** 2 * sympy.exp(Y), Y * sympy.exp(x)]
+        F = rng.choice(mixed) + rng.choice([1, 1, 2, 3] if difficulty >= 2 else [1, 2]) * rng.choice(pure)
+        mu = rng.choice([x, Y, x ** 2, Y ** 2, x ** 3, Y ** 3, sympy.exp(x), sympy.exp(-x), sympy.exp(Y),
+                         sympy.exp(2 * x)][: {1: 2, 2: 6}.get(difficulty, 10)])
         M, N = sympy.cancel(sympy.diff(F, x) / mu), sympy.cancel(sympy.diff(F, Y) / mu)
         equation = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
         problem = make_problem(equation, yf, x)

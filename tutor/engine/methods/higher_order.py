@@ -44,6 +44,7 @@ from tutor.problem import InitialCondition, Problem, textbook_latex
 _latex = partial(sympy.latex, ln_notation=True)
 
 R = sympy.Symbol("r")
+X = sympy.Symbol("x")
 M = sympy.Symbol("m")
 T = sympy.Symbol("t")
 
@@ -595,26 +596,50 @@ class VariationOfParameters(Method):
                           tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general)))
         return _finish(self, problem, steps, general, constants)
 
-    _FORCING = (
-        # (roots of the characteristic polynomial, right-hand side): the classic non-UC forms
-        ([(sympy.I, 1)], lambda x, k: sympy.sec(x)),
-        ([(sympy.I, 1)], lambda x, k: sympy.tan(x)),
-        ([(sympy.I, 1)], lambda x, k: sympy.csc(x)),
-        ([(sympy.I, 1)], lambda x, k: sympy.sec(x) ** 2),
-        ([(sympy.Integer(1), 2)], lambda x, k: sympy.exp(x) / x),
-        ([(sympy.Integer(1), 2)], lambda x, k: sympy.exp(x) / x ** 2),
-        ([(sympy.Integer(-1), 2)], lambda x, k: sympy.exp(-x) / x ** k),
-        ([(sympy.Integer(-1), 2)], lambda x, k: sympy.exp(-x) * sympy.log(x)),
-        ([(sympy.Integer(0), 1), (sympy.Integer(1), 1)], lambda x, k: 1 / (1 + sympy.exp(-x))),
-        ([(sympy.Integer(1), 1), (sympy.Integer(2), 1)], lambda x, k: sympy.exp(x) / (1 + sympy.exp(x))),
+    # (roots of the characteristic polynomial, right-hand side) for a frequency or root w:
+    # the classic forcings undetermined coefficients cannot handle.
+    _TRIG = (
+        lambda x, w: sympy.sec(w * x),
+        lambda x, w: sympy.tan(w * x),
+        lambda x, w: sympy.csc(w * x),
+        lambda x, w: sympy.cot(w * x),
+        lambda x, w: sympy.sec(w * x) ** 2,
+        lambda x, w: sympy.sec(w * x) * sympy.tan(w * x),
+    )
+    _REPEATED = (
+        lambda x, a: sympy.exp(a * x) / x,
+        lambda x, a: sympy.exp(a * x) / x ** 2,
+        lambda x, a: sympy.exp(a * x) / x ** 3,
+        lambda x, a: sympy.exp(a * x) * sympy.log(x),
+        lambda x, a: sympy.exp(a * x) / (1 + x ** 2),
+        lambda x, a: sympy.exp(a * x) * sympy.sqrt(x),
+    )
+    _OTHER = (
+        ([(sympy.Integer(0), 1), (sympy.Integer(1), 1)], 1 / (1 + sympy.exp(-X))),
+        ([(sympy.Integer(1), 1), (sympy.Integer(2), 1)], sympy.exp(X) / (1 + sympy.exp(X))),
+        ([(sympy.Integer(-1), 1), (sympy.Integer(-2), 1)], 1 / (1 + sympy.exp(X))),
+        ([(-1 + sympy.I, 1)], sympy.exp(-X) * sympy.sec(X)),
+        ([(1 + sympy.I, 1)], sympy.exp(X) * sympy.csc(X)),
     )
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
+        # Difficulty 1: y'' + y with sec/tan/csc/cot, or a double root 1 with e^x/x^k;
+        # 2: other frequencies and roots, more forcings, a coefficient; 3: all shapes.
         x, y = sympy.Symbol("x"), sympy.Function("y")
-        options = self._FORCING if difficulty >= 2 else self._FORCING[:3] + self._FORCING[4:6]
-        roots, forcing = rng.choice(options)
-        c = rng.choice([1, 1, 2, 3]) if difficulty >= 2 else 1
-        equation = _linear_equation(_poly_from_roots(roots, R), c * forcing(x, rng.randint(1, 3)), y(x), x)
+        kind = rng.choice(["trig", "repeated", "other"] if difficulty >= 3 else ["trig", "repeated"])
+        if kind == "trig":
+            w = rng.choice([1, 2, 3, 4] if difficulty >= 2 else [1])
+            roots = [(w * sympy.I, 1)]
+            forcing = rng.choice(self._TRIG[: 4 if difficulty == 1 else None])(x, w)
+        elif kind == "repeated":
+            r = rng.choice([1, -1, 2, -2, 3] if difficulty >= 2 else [1, -1])
+            roots = [(sympy.Integer(r), 2)]
+            forcing = rng.choice(self._REPEATED[: 3 if difficulty == 1 else None])(x, r)
+        else:
+            roots, forcing = rng.choice(self._OTHER)
+            forcing = forcing.subs(X, x)
+        c = rng.choice([1, 1, 2, 3, 4, 5]) if difficulty >= 2 else 1
+        equation = _linear_equation(_poly_from_roots(roots, R), c * forcing, y(x), x)
         return _practice(self, equation, y, x)
 
 
@@ -965,24 +990,46 @@ class ReductionOfOrder(Method):
                           tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general)))
         return steps, sympy.Eq(y, general), (c1, c2)
 
+    # (equation builder in y(x), x, k; the point x0 for initial conditions): textbook families
+    # with y absent, linear in y' (difficulty 1) ...
     _MISSING_Y = (
-        # (equation builder in y(x), x, k): textbook families with y absent
-        lambda y, x, k: sympy.Eq(x * y.diff(x, 2) - y.diff(x), k * x ** 2),
-        lambda y, x, k: sympy.Eq(y.diff(x, 2) + y.diff(x) / x, k),
-        lambda y, x, k: sympy.Eq(y.diff(x, 2), k * y.diff(x) ** 2),
-        lambda y, x, k: sympy.Eq(y.diff(x, 2) - 2 * x * y.diff(x), 0),
-        lambda y, x, k: sympy.Eq(y.diff(x, 2) + k * y.diff(x), x),
-        lambda y, x, k: sympy.Eq(x * y.diff(x, 2) + 2 * y.diff(x), k * x),
+        (lambda y, x, k: sympy.Eq(x * y.diff(x, 2) - y.diff(x), k * x ** 2), 1),
+        (lambda y, x, k: sympy.Eq(x * y.diff(x, 2) - 2 * y.diff(x), k * x ** 3), 1),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2) + y.diff(x) / x, k), 1),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2) + y.diff(x) / x, k * x), 1),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2) - y.diff(x) / x, k * x), 1),
+        (lambda y, x, k: sympy.Eq(x * y.diff(x, 2) + y.diff(x), k), 1),
+        (lambda y, x, k: sympy.Eq(x * y.diff(x, 2) + 2 * y.diff(x), k * x), 1),
+        (lambda y, x, k: sympy.Eq(x * y.diff(x, 2) + 3 * y.diff(x), k * x), 1),
+        (lambda y, x, k: sympy.Eq(x ** 2 * y.diff(x, 2) + 2 * x * y.diff(x), k), 1),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2) + k * y.diff(x), x), 0),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2) + k * y.diff(x), sympy.exp(x)), 0),
     )
-    _MISSING_X = (
-        lambda y, x, k: sympy.Eq(y * y.diff(x, 2), y.diff(x) ** 2),
-        lambda y, x, k: sympy.Eq(y.diff(x, 2), k * y.diff(x) ** 2 / y),
+    # ... then nonlinear in y', third order, and y'' = f(y, y') with x absent (difficulty >= 2)
+    _HARDER = (
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2), k * y.diff(x) ** 2), 0),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2), k * (1 + y.diff(x) ** 2)), 0),
+        (lambda y, x, k: sympy.Eq(x * y.diff(x, 3) - y.diff(x, 2), 0), 1),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 3), k * y.diff(x, 2)), 0),
+        (lambda y, x, k: sympy.Eq(x * y.diff(x, 3) + y.diff(x, 2), k), 1),
+        (lambda y, x, k: sympy.Eq(y * y.diff(x, 2), y.diff(x) ** 2), 0),
+        (lambda y, x, k: sympy.Eq(y.diff(x, 2), k * y.diff(x) ** 2 / y), 0),
     )
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
+        # Difficulty 1: linear missing-y families; 2: nonlinear, third order and missing-x ones;
+        # 3: any of them as an initial value problem at x0 (0, or 1 where ln x or 1/x appears).
         x, y = sympy.Symbol("x"), sympy.Function("y")
-        family = rng.choice(self._MISSING_Y + (self._MISSING_X if difficulty >= 2 else ()))
-        equation = family(y(x), x, rng.choice([1, 2, 3, 4]))
+        family, x0 = rng.choice(self._MISSING_Y + (self._HARDER if difficulty >= 2 else ()))
+        equation = family(y(x), x, rng.choice([1, 2, 3, 4, 5]))
+        if difficulty >= 3:
+            order = max(d.derivative_count for d in equation.atoms(sympy.Derivative))
+            ics = tuple(InitialCondition(j, sympy.Integer(x0), sympy.Integer(rng.choice([1, 2, 3] if j == 0 else [1, 2])))
+                        for j in range(order))
+            try:
+                return _practice(self, equation, y, x, ics)
+            except CannotDerive:  # e.g. no member of y'' = k y'^2/y through the point: ask for the family
+                pass
         return _practice(self, equation, y, x)
 
 

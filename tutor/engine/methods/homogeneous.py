@@ -173,26 +173,44 @@ class Homogeneous(Method):
         x, Y = sympy.symbols("x y")
         yf = sympy.Function("y")
         y = yf(x)
-        a = rng.choice([1, 2, 3]) if difficulty > 1 else 1
         # x v' = h(v) with ∫dv/h(v) known: the implicit answer is G(y/x) = ln x + C.
-        h, G = rng.choice([
+        # Difficulty 1: powers of v with a small coefficient; 2: more shapes (atan, log, exp)
+        # and signs; 3: the same with an initial condition y(1) = y0.
+        a = rng.choice([1, 2, 3, 4, 5]) * (rng.choice([1, -1]) if difficulty > 1 else 1)
+        b, k = rng.choice([1, 2, 3]), rng.choice([1, 2, 3])
+        shapes = [
             (a * V ** 2, -1 / (a * V)),
             (a / V, V ** 2 / (2 * a)),
-            (1 + V ** 2, sympy.atan(V)),
-            (a * (1 + V), sympy.log(1 + V) / a),
-        ][: 2 + difficulty])
+            (a * V ** 3, -1 / (2 * a * V ** 2)),
+            (a / V ** 2, V ** 3 / (3 * a)),
+        ]
+        if difficulty > 1:
+            shapes += [
+                (k ** 2 + V ** 2, sympy.atan(V / k) / k),
+                (abs(a) * (b + V), sympy.log(b + V) / abs(a)),
+                (a * sympy.exp(-V), sympy.exp(V) / a),
+                (a * sympy.exp(V), -sympy.exp(-V) / a),
+            ]
+        h, G = rng.choice(shapes)
         rhs = sympy.simplify((V + h).subs(V, y / x))
         equation = sympy.Eq(sympy.Derivative(y, x), rhs)
-        relation = sympy.Eq(G.subs(V, y / x), sympy.log(x) + C)
+        # The textbook sign: when G < 0 everywhere (1/v^2, v^2, e^v terms), -G = C - ln x reads
+        # better, and the checker can then find members of the family near x = 1 with C > 0.
+        sign = -1 if all(sympy.sign(G.subs(V, v)) < 0 for v in (1, -1, 2, -2) if G.subs(V, v).is_real) else 1
+        G = sign * G
+        relation = sympy.Eq(G.subs(V, y / x), sign * sympy.log(x) + C)
         ics: tuple = ()
         constants: tuple = (C,)
         if difficulty >= 3:
-            y0 = rng.choice([1, 2])
+            y0 = rng.choice([1, 2, 3])
             ics = (InitialCondition(0, sympy.Integer(1), sympy.Integer(y0)),)
             relation = relation.subs(C, G.subs(V, y0))
             constants = ()
+        explicit = False
+        if h == a * V ** 2:  # -1/(a v) = ln x + C solves for y in one piece: y = -x/(a(ln x + C))
+            relation, explicit = sympy.Eq(y, sympy.solve(relation, y)[0]), True
         problem = make_problem(equation, yf, x, ics)
-        answer = Answer(solutions=(relation,), constants=constants, explicit=(False,))
+        answer = Answer(solutions=(relation,), constants=constants, explicit=(explicit,))
         return Practice(self.id, 0, difficulty, problem, answer)
 
 
