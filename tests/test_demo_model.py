@@ -97,3 +97,21 @@ def test_loads_in_4bit_and_streams_a_verified_session() -> None:
         assert not result.fallback_used
     else:
         assert result.fallback_used and result.fallback.verified
+
+
+def test_data_step_generates_each_family_once_and_merges(tmp_path) -> None:
+    from training.data import load
+    from training.demo_cpu import make_parser, generate_data
+
+    recipe = PROJECT_ROOT / "training" / "recipes" / "pretrain" / "demo-cpu.yaml"
+    args, _, _ = make_parser().parse_args_and_config([
+        "--config", str(recipe), "--output_dir", str(tmp_path / "train"),
+        "--data_parts", str(tmp_path / "parts"), "--dataset_path", str(tmp_path / "merged"),
+        "--data_families", "separable:3", "bernoulli:1"])
+    merged = load(generate_data(args))
+    assert {r["family"] for r in merged["heldout"]} == {"bernoulli"}
+    trained = [r for s in ("train", "validation", "test") if s in merged for r in merged[s]]
+    assert {r["family"] for r in trained} == {"separable"} and len(trained) == 6  # 3 problems, 2 notations
+    stamp = (tmp_path / "parts" / "separable" / "stats.json").stat().st_mtime_ns
+    generate_data(args)  # a finished family is kept, not regenerated
+    assert (tmp_path / "parts" / "separable" / "stats.json").stat().st_mtime_ns == stamp
