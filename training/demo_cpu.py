@@ -426,7 +426,7 @@ not used for any choice; the checkpoint was selected by validation loss.
 checker), merged by `python -m training.demo_cpu merge`: {data_stats['problems']} problems,
 {sum(counts.values())} examples (each problem as plain text and as LaTeX) — train {counts.get('train', 0)},
 validation {counts.get('validation', 0)}, test {counts.get('test', 0)}, held-out family {counts.get('heldout', 0)}.
-Generation took {data_stats['generation_seconds'] / 60:.0f} CPU-minutes. Train tokens:
+Generation: {data_stats['generation_seconds'] / 60:.0f} minutes summed over the per-family runs (two ran at a time). Train tokens:
 {init_info['train_tokens']:,} (mean {init_info['mean_tokens']:.0f} per example, system prompt included).
 
 | family | problems kept (tried) |

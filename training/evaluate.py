@@ -23,6 +23,10 @@ Run::
     python -m training.evaluate --profile symbolic --data data/ode-sft --out runs/eval/symbolic
     python -m training.evaluate --profile tinyllama-ode --adapter runs/dpo/tinyllama \\
         --data data/ode-sft --k 4 --out runs/eval/tinyllama
+    # a fixed, family-balanced subset in two processes, then one report
+    python -m training.evaluate --profile demo-cpu --data DATA --per-family 12 --shard 0/2 --out runs/eval/a &
+    python -m training.evaluate --profile demo-cpu --data DATA --per-family 12 --shard 1/2 --out runs/eval/b
+    python -m training.demo_cpu combine --out runs/eval/demo-cpu runs/eval/a runs/eval/b
 """
 from __future__ import annotations
 
