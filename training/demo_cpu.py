@@ -333,16 +333,16 @@ def combine(eval_dirs: list[str], out: str | Path) -> Path:
 
 # --------------------------------------------------------------------------- model card
 
-#: Measured before choosing the size (``measure`` on random tokens, batch 8 x 384, AdamW, the
-#: shared 2-core machine under other engineers' test runs): seconds per optimizer step.
+#: Measured before choosing the size (``measure``: AdamW steps on random tokens, batch 8 x 640,
+#: 1 thread, the shared 2-core machine with a data-generation job running).
 SIZE_MEASUREMENT = """| size (hidden, intermediate, layers) | parameters | seconds per step, 1 thread |
 |---|---|---|
 | 128, 384, 6 | 1.44M | 2.41 s (2127 tok/s) |
 | 192, 512, 4 (shipped) | 1.97M | 2.15 s (2383 tok/s) |
 | 192, 512, 6 | 2.76M | 4.19 s (1223 tok/s) |
 
-Measured with AdamW steps on random tokens (batch 8 x 640, vocabulary 2048) while a data
-generation job shared the 2 cores, so the figures are rough; the wider 4-layer model was no
+Measured with `python -m training.demo_cpu measure` (AdamW steps on random tokens, batch 8 x 640,
+vocabulary 2048) while a data generation job shared the 2 cores, so the figures are rough; the wider 4-layer model was no
 slower than the narrow 6-layer one, and six 192-wide layers would have halved the epochs that
 fit the budget. (The first demo-cpu, 128 x 6 layers on 684 examples, reached 23.7% test
 classification.) One torch thread: two threads were 3x slower when another job shared the
@@ -478,13 +478,13 @@ NOTES_HEADING = "## Honest notes"
 
 # --------------------------------------------------------------------------- measure
 
-def measure(threads: list[int], batch: int = 8, length: int = 384, vocab: int = 2048) -> list[dict]:
+def measure(threads: list[int], batch: int = 8, length: int = 640, vocab: int = 2048) -> list[dict]:
     """Seconds per optimizer step on random tokens for a few sizes: what fits the time budget."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    sizes = {"1M": (128, 384, 4, 4, 2), "3M": (192, 512, 6, 6, 2), "5M": (256, 768, 6, 8, 4),
-             "10M": (320, 960, 8, 8, 4)}
+    # (hidden, intermediate, layers, heads, key/value heads)
+    sizes = {"1.4M": (128, 384, 6, 4, 2), "2M": (192, 512, 4, 6, 2), "2.8M": (192, 512, 6, 6, 2)}
     rows = []
     for n in threads:
         torch.set_num_threads(n)
