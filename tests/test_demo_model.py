@@ -99,15 +99,19 @@ def test_loads_in_4bit_and_streams_a_verified_session() -> None:
         assert result.fallback_used and result.fallback.verified
 
 
-def test_data_step_generates_each_family_once_and_merges(tmp_path) -> None:
+def test_data_init_and_head_weighted_train_steps(tmp_path) -> None:
     from training.data import load
-    from training.demo_cpu import make_parser, generate_data
+    from training.demo_cpu import generate_data, init, make_parser, train
 
     recipe = PROJECT_ROOT / "training" / "recipes" / "pretrain" / "demo-cpu.yaml"
-    args, _, _ = make_parser().parse_args_and_config([
+    args, training_args, model_args = make_parser().parse_args_and_config([
         "--config", str(recipe), "--output_dir", str(tmp_path / "train"),
         "--data_parts", str(tmp_path / "parts"), "--dataset_path", str(tmp_path / "merged"),
-        "--data_families", "separable:3", "bernoulli:1"])
+        "--data_families", "separable:3", "bernoulli:1", "--model_name_or_path", str(tmp_path / "init"),
+        "--hidden_size", "64", "--intermediate_size", "128", "--num_hidden_layers", "1",
+        "--num_attention_heads", "2", "--num_key_value_heads", "1", "--vocab_size", "400",
+        "--max_steps", "2", "--per_device_train_batch_size", "2", "--eval_steps", "2", "--save_steps", "2",
+        "--head_loss_weight", "3", "--max_minutes", "5"])
     merged = load(generate_data(args))
     assert {r["family"] for r in merged["heldout"]} == {"bernoulli"}
     trained = [r for s in ("train", "validation", "test") if s in merged for r in merged[s]]
@@ -115,3 +119,45 @@ def test_data_step_generates_each_family_once_and_merges(tmp_path) -> None:
     stamp = (tmp_path / "parts" / "separable" / "stats.json").stat().st_mtime_ns
     generate_data(args)  # a finished family is kept, not regenerated
     assert (tmp_path / "parts" / "separable" / "stats.json").stat().st_mtime_ns == stamp
+
+    init(args, model_args.model_name_or_path)
+    summary = train(args, training_args, model_args)  # the weighted loss goes through trl's SFTTrainer
+    assert summary["steps"] == 2 and summary["head_loss_weight"] == 3.0
+    assert summary["eval_losses"] and all(0 < loss < 100 for _, loss in summary["eval_losses"])  # finite
+
+
+def test_head_weighted_loss_weights_classification_and_hint_only() -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from training.demo_cpu import head_weighted_loss, head_weights
+    from tutor.engine import solve
+    from tutor.format import chat_messages, serialize
+    from tutor.parser import parse
+
+    tokenizer = AutoTokenizer.from_pretrained(MODEL_DIR)
+    model = AutoModelForCausalLM.from_pretrained(MODEL_DIR, dtype=torch.float32)
+    sections = solve(parse(PROBLEM)).to_sections()
+    messages = chat_messages(PROBLEM, sections)
+    ids = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"]
+    prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=True, add_generation_prompt=True,
+                                           return_dict=True)["input_ids"]
+    input_ids = torch.tensor([ids])
+    labels = input_ids.clone()
+    labels[0, :len(prompt)] = -100  # the system prompt also says '## Steps': only the reply counts
+    marker = tokenizer.encode("## Steps", add_special_tokens=False)
+
+    weights = head_weights(labels, marker, 3.0)[0]
+    assert (weights == 3.0).sum() > 10
+    heavy = tokenizer.decode(input_ids[0, weights == 3.0])
+    assert heavy.startswith("## Classification") and "## Hint" in heavy and "Steps" not in heavy
+    assert serialize(sections).startswith(heavy.strip())
+    assert bool((weights[:len(prompt)] == 1).all())
+
+    outputs = model(input_ids=input_ids)
+    plain = model(input_ids=input_ids, labels=labels).loss  # transformers' own shifted token mean
+    assert torch.allclose(head_weighted_loss(marker, 1.0)(outputs, labels), plain, atol=1e-5)
+    logits, target = outputs.logits[0, :-1], labels[0, 1:]
+    ce = torch.nn.functional.cross_entropy(logits, target.clamp(min=0), reduction="none")
+    w = head_weights(target[None], marker, 3.0)[0] * (target != -100)
+    assert torch.allclose(head_weighted_loss(marker, 3.0)(outputs, labels), (ce * w).sum() / w.sum(), atol=1e-5)
