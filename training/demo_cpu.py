@@ -221,7 +221,7 @@ def head_weighted_loss(marker: list[int], weight: float):
     Classification and Hint tokens counted ``weight`` times (a weighted mean, so the scale stays)."""
     import torch.nn.functional as F
 
-    def loss(outputs, labels, num_items_in_batch=None):
+    def loss(outputs, labels):
         logits = outputs.logits[:, :-1].float()
         target = labels[:, 1:]
         valid = target != -100
@@ -263,7 +263,10 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
         loss_func = head_weighted_loss(tokenizer.encode("## Steps", add_special_tokens=False), args.head_loss_weight)
 
         class HeadWeightedSFTTrainer(SFTTrainer):
-            """One forward with full logits, then the weighted loss (trl's own metrics are skipped)."""
+            """One forward with full logits, then the weighted loss (trl's own metrics are skipped).
+
+            The validation loss is weighted the same way, so checkpoints are chosen by it too.
+            """
 
             def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
                 outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, use_cache=False)
