@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sympy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tutor import parse
@@ -37,8 +37,13 @@ def odes(draw):
     return sympy.Eq(lhs, rhs, evaluate=False)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: CI runs the same 60 examples every time (a property failure is then reproducible)
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(odes())
+# SymPy prints 1/(2*(x + y)) as \frac{1}{2 (x + y)}, and reading 2*(x + y) back distributes it
+# (SymPy's own evaluation): the same equation, another tree.
+@example(sympy.Eq(x + DERIVATIVES[0], sympy.Rational(1, 2) / (x + Y), evaluate=False))
 def test_sympy_latex_round_trip(eq: sympy.Eq) -> None:
     if (eq.lhs - eq.rhs) == 0 or not (eq.lhs - eq.rhs).has(sympy.Derivative):
         return  # not an ODE after SymPy's own simplification
@@ -46,4 +51,6 @@ def test_sympy_latex_round_trip(eq: sympy.Eq) -> None:
         return  # log(-1) and 1/0 evaluate to complex or infinite constants: not an ODE a student types
     text = sympy.latex(eq)
     problem = parse(text)
-    assert problem.equation == eq, text
+    if problem.equation != eq:  # equal trees, or else the same equation up to SymPy's evaluation
+        difference = (problem.equation.lhs - problem.equation.rhs) - (eq.lhs - eq.rhs)
+        assert sympy.simplify(difference) == 0, text
