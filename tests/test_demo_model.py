@@ -101,7 +101,7 @@ def test_loads_in_4bit_and_streams_a_verified_session() -> None:
 
 def test_data_init_and_head_weighted_train_steps(tmp_path) -> None:
     from training.data import load
-    from training.demo_cpu import generate_data, init, make_parser, train
+    from training.demo_cpu import MINUTES_FILE, generate_data, init, make_parser, train
 
     recipe = PROJECT_ROOT / "training" / "recipes" / "pretrain" / "demo-cpu.yaml"
     args, training_args, model_args = make_parser().parse_args_and_config([
@@ -124,6 +124,16 @@ def test_data_init_and_head_weighted_train_steps(tmp_path) -> None:
     summary = train(args, training_args, model_args)  # the weighted loss goes through trl's SFTTrainer
     assert summary["steps"] == 2 and summary["head_loss_weight"] == 3.0
     assert summary["eval_losses"] and all(0 < loss < 100 for _, loss in summary["eval_losses"])  # finite
+
+    # A session that ends mid-run leaves checkpoints but no run_summary.json: the resumed run
+    # still counts the minutes recorded in the checkpoint against max_minutes.
+    recorded = json.loads((tmp_path / "train" / "checkpoint-2" / MINUTES_FILE).read_text())["minutes_total"]
+    assert 0 < recorded <= summary["minutes_total"]
+    (tmp_path / "train" / "run_summary.json").unlink()
+    training_args.max_steps = 3
+    resumed = train(args, training_args, model_args)
+    assert resumed["steps"] == 3 and resumed["resumed_from"].endswith("checkpoint-2")
+    assert resumed["minutes_total"] > recorded
 
 
 def test_head_weighted_loss_weights_classification_and_hint_only() -> None:
@@ -161,3 +171,17 @@ def test_head_weighted_loss_weights_classification_and_hint_only() -> None:
     ce = torch.nn.functional.cross_entropy(logits, target.clamp(min=0), reduction="none")
     w = head_weights(target[None], marker, 3.0)[0] * (target != -100)
     assert torch.allclose(head_weighted_loss(marker, 3.0)(outputs, labels), (ce * w).sum() / w.sum(), atol=1e-5)
+
+
+def test_oversample_repeats_only_the_named_families() -> None:
+    from datasets import Dataset
+
+    from training.demo_cpu import oversampled
+
+    rows = Dataset.from_dict({"family": ["a", "b", "b", "c"], "messages": [[], [], [], []]})
+    out = oversampled(rows, ["b:3", "c:1"])
+    assert sorted(out["family"]) == ["a", "b", "b", "b", "b", "b", "b", "c"]
+    assert oversampled(rows, []) is rows
+    for bad in (["z:2"], ["b:0"], ["b"], ["b:x"]):
+        with pytest.raises(SystemExit):
+            oversampled(rows, bad)

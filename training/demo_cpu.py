@@ -16,7 +16,8 @@ Steps (each one a subcommand; ``all`` runs data, init, train and export in order
     python -m training.demo_cpu data --config training/recipes/pretrain/demo-cpu.yaml
     # 2. tokenizer (train split only) + randomly initialized model of the recipe's size
     python -m training.demo_cpu init --config training/recipes/pretrain/demo-cpu.yaml
-    # 3. train; resumes from the newest checkpoint in output_dir; stops at --max_minutes
+    # 3. train; resumes from the newest checkpoint in output_dir; stops at --max_minutes, counted
+    #    over sessions (each checkpoint records the minutes that produced it)
     python -m training.demo_cpu train --config training/recipes/pretrain/demo-cpu.yaml
     # 4. the best checkpoint (lowest validation loss) -> assets/models/demo-cpu
     python -m training.demo_cpu export --config training/recipes/pretrain/demo-cpu.yaml
@@ -66,6 +67,9 @@ class DemoArguments:
     head_loss_weight: float = field(default=1.0, metadata={
         "help": "weight of the reply's Classification and Hint tokens (before '## Steps') in the loss; "
                 "1 is the plain token mean. Those sections are ~12% of the reply tokens."})
+    oversample: list[str] = field(default_factory=list, metadata={
+        "help": "FAMILY:TIMES, e.g. reduction_of_order:2: that family's training examples appear TIMES "
+                "times per epoch (train split only; validation and test are untouched)"})
     torch_num_threads: int | None = field(default=1)
     export_dir: str = field(default="assets/models/demo-cpu")
 
@@ -177,23 +181,69 @@ def init(args: DemoArguments, model_path: str) -> Path:
 
 # --------------------------------------------------------------------------- train
 
-def _time_budget_callback(minutes: float, already: float):
+#: Written into every checkpoint folder: the wall-clock minutes that produced it (all sessions).
+MINUTES_FILE = "demo_cpu_minutes.json"
+
+
+def _time_budget_callback(minutes: float | None, already: float):
     from transformers import TrainerCallback
 
     class TimeBudget(TrainerCallback):
-        """Stop (the trainer then saves) once this run plus earlier sessions used ``minutes``."""
+        """Stop (the trainer then saves) once this run plus earlier sessions used ``minutes``; record
+        the minutes in each checkpoint, so a run killed mid-way (a session's end) resumes with them."""
 
         def __init__(self) -> None:
             self.started = time.monotonic()
 
+        def used(self) -> float:
+            return already + (time.monotonic() - self.started) / 60
+
         def on_step_end(self, args, state, control, **kwargs):
-            if already + (time.monotonic() - self.started) / 60 >= minutes:
+            if minutes is not None and self.used() >= minutes:
                 control.should_training_stop = True
                 control.should_save = True
                 control.should_evaluate = True
             return control
 
+        def on_save(self, args, state, control, **kwargs):
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if folder.is_dir():
+                (folder / MINUTES_FILE).write_text(json.dumps({"minutes_total": round(self.used(), 2)}))
+            return control
+
     return TimeBudget()
+
+
+def oversampled(rows, specs: list[str]):
+    """``rows`` with the examples of each ``FAMILY:TIMES`` family repeated TIMES times (in place order:
+    the trainer shuffles). Unknown families and TIMES < 1 are errors, not silent no-ops."""
+    from datasets import concatenate_datasets
+
+    present = set(rows["family"])
+    extra = []
+    for spec in specs:
+        family, _, times = spec.partition(":")
+        if family not in present:
+            raise SystemExit(f"oversample: no training examples of family {family!r} (have {sorted(present)})")
+        try:
+            n = int(times)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise SystemExit(f"oversample: {spec!r} is not FAMILY:TIMES with TIMES >= 1")
+        picked = rows.filter(lambda r: r["family"] == family)
+        extra += [picked] * (n - 1)
+    return concatenate_datasets([rows, *extra]) if extra else rows
+
+
+def minutes_used(checkpoint: str | None, summary: dict) -> float:
+    """Minutes that produced ``checkpoint``: its own record, else (older runs) the run summary's."""
+    if not checkpoint:
+        return 0.0
+    record = Path(checkpoint) / MINUTES_FILE
+    if record.is_file():
+        return float(json.loads(record.read_text())["minutes_total"])
+    return float(summary.get("minutes_total", 0.0))
 
 
 def head_weights(labels, marker: list[int], weight: float):
@@ -247,7 +297,7 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
         torch.set_num_threads(args.torch_num_threads)
     dataset = load(args.dataset_path)
     keep = ["messages"]
-    train_rows = dataset[args.train_split].select_columns(keep)
+    train_rows = oversampled(dataset[args.train_split], args.oversample).select_columns(keep)
     eval_rows = dataset[args.eval_split].select_columns(keep) if args.eval_split in dataset else None
     tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path)
     model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, dtype=torch.float32)
@@ -256,8 +306,8 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
     last = get_last_checkpoint(str(out)) if out.is_dir() else None
     summary_path = out / "run_summary.json"
     previous = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    already = float(previous.get("minutes_total", 0.0)) if last else 0.0
-    callbacks = [_time_budget_callback(args.max_minutes, already)] if args.max_minutes else []
+    already = minutes_used(last, previous)
+    callbacks = [_time_budget_callback(args.max_minutes, already)]
     trainer_class = SFTTrainer
     if args.head_loss_weight != 1.0:
         loss_func = head_weighted_loss(tokenizer.encode("## Steps", add_special_tokens=False), args.head_loss_weight)
@@ -292,6 +342,7 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
         "minutes_total": round(already + seconds / 60, 2),
         "torch_threads": torch.get_num_threads(),
         "head_loss_weight": args.head_loss_weight,
+        "oversample": list(args.oversample),
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "best_eval_loss": trainer.state.best_metric,
         "eval_losses": [(h["step"], round(h["eval_loss"], 4)) for h in history if "eval_loss" in h],
@@ -302,11 +353,12 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
     return summary
 
 
-def summary_from_checkpoints(args: DemoArguments, training_args, minutes: float) -> dict:
+def summary_from_checkpoints(args: DemoArguments, training_args, minutes: float | None = None) -> dict:
     """run_summary.json for a run stopped by hand (a deadline) after a saved checkpoint.
 
     The newest checkpoint's ``trainer_state.json`` has the losses and the best checkpoint so
-    far; ``minutes`` is the wall-clock time from launch to that checkpoint, measured outside.
+    far; ``minutes`` is the wall-clock time from launch to that checkpoint: by default the
+    minutes recorded in the checkpoint, else measured outside.
     """
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -314,6 +366,10 @@ def summary_from_checkpoints(args: DemoArguments, training_args, minutes: float)
     last = get_last_checkpoint(str(out))
     if last is None:
         raise SystemExit(f"no checkpoint in {out}")
+    if minutes is None:
+        if not (Path(last) / MINUTES_FILE).is_file():
+            raise SystemExit(f"{last} records no minutes (an older run): pass --minutes M")
+        minutes = minutes_used(last, {})
     state = json.loads((Path(last) / "trainer_state.json").read_text(encoding="utf-8"))
     from safetensors.torch import load_file
 
@@ -596,10 +652,12 @@ def main(argv: list[str] | None = None) -> int:
         del argv[i:i + 2]
         print(f"combined into {combine(argv, out)}")
         return 0
-    if command == "summarize":  # after stopping a run by hand: --minutes M (launch -> last checkpoint)
-        i = argv.index("--minutes")
-        minutes = float(argv[i + 1])
-        del argv[i:i + 2]
+    if command == "summarize":  # after stopping a run by hand; --minutes M for checkpoints without a record
+        minutes = None
+        if "--minutes" in argv:
+            i = argv.index("--minutes")
+            minutes = float(argv[i + 1])
+            del argv[i:i + 2]
         args, training_args, _ = make_parser().parse_args_and_config(argv)
         summary = summary_from_checkpoints(args, training_args, minutes)
         print(f"summary: step {summary['steps']}, best {summary['best_checkpoint']} ({summary['best_eval_loss']})")
