@@ -135,6 +135,17 @@ def test_data_init_and_head_weighted_train_steps(tmp_path) -> None:
     assert resumed["steps"] == 3 and resumed["resumed_from"].endswith("checkpoint-2")
     assert resumed["minutes_total"] > recorded
 
+    # export -> evaluate (4-bit, as the app runs it) -> model card, on this tiny run
+    from training.demo_cpu import card, export
+    from training.evaluate import EvalConfig, run
+
+    args.export_dir = str(tmp_path / "export")
+    export(args, training_args, model_args)
+    run(EvalConfig(profile="demo-cpu", data=str(tmp_path / "merged"), out=str(tmp_path / "eval"),
+                   splits=["heldout"], base_model=args.export_dir, k=1, max_new_tokens=8, progress=False))
+    text = card(args, training_args, model_args, str(tmp_path / "eval")).read_text()
+    assert "counted 3 times" in text and "3 of 3 planned" in text and "| bernoulli |" in text
+
 
 def test_head_weighted_loss_weights_classification_and_hint_only() -> None:
     import torch

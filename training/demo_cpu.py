@@ -485,6 +485,12 @@ def card(args: DemoArguments, training_args, model_args, eval_dir: str) -> Path:
     per_family = evaluation["config"].get("per_family")
     per_family_note = f": the first {per_family} of each family, in the split's hash order" if per_family else ""
     pct = lambda x: "–" if x is None else f"{100 * x:.1f}%"  # noqa: E731
+    weight = float(summary.get("head_loss_weight", 1.0))
+    weighting = (f" (the Classification and Hint tokens counted {weight:g} times: `head_loss_weight`)"
+                 if weight != 1.0 else "")
+    if summary.get("oversample"):
+        weighting += (f"; training examples of {', '.join(f'`{s}`' for s in summary['oversample'])} repeated"
+                      f" that many times per epoch (`oversample`: {summary['train_rows']:,} training rows)")
     text = f"""---
 license: apache-2.0
 library_name: transformers
@@ -515,7 +521,8 @@ read the figures below.
 Measured with `python -m training.evaluate --profile demo-cpu` (NF4 4-bit on CPU, exactly as the
 app runs it) on the `test` split ({test['n']} examples{per_family_note}) and the held-out family
 `{data_stats['config'].get('heldout_family')}` (split `heldout`, never trained on). The test split was
-not used for any choice; the checkpoint was selected by validation loss.
+not used for any choice: training settings were compared on the `validation` split, and the
+checkpoint was selected by validation loss.
 
 ### All tables (from the evaluation report)
 {tables.rstrip()}
@@ -550,7 +557,7 @@ Generation: {data_stats['generation_seconds'] / 60:.0f} minutes summed over the 
 
 `training/recipes/pretrain/demo-cpu.yaml` through `python -m training.demo_cpu` (trl `SFTTrainer`,
 full-parameter, fp32): AdamW, lr {training_args.learning_rate} cosine, warmup {training_args.warmup_steps},
-batch {training_args.per_device_train_batch_size}, length-grouped batches, loss on the assistant reply only,
+batch {training_args.per_device_train_batch_size}, length-grouped batches, loss on the assistant reply only{weighting},
 validation loss every {training_args.eval_steps} steps, best checkpoint kept.
 
 - steps: {summary['steps']} of {summary['max_steps']} planned ({summary['steps'] * training_args.per_device_train_batch_size / summary['train_rows']:.1f} epochs);
