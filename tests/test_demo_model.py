@@ -37,6 +37,11 @@ def test_recipe_loads_and_matches_the_shipped_model(tmp_path) -> None:
     assert (config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]) == (
         args.hidden_size, args.intermediate_size, args.num_hidden_layers)
     assert args.hidden_size % 64 == 0 and args.intermediate_size % 64 == 0  # bitsandbytes 4-bit blocks
+    # the shipped weights were trained with this recipe's loss and data settings
+    trained = json.loads((MODEL_DIR / "training_summary.json").read_text(encoding="utf-8"))
+    assert trained["head_loss_weight"] == args.head_loss_weight
+    assert trained.get("oversample", []) == list(args.oversample)
+    assert trained["minutes_total"] <= 60 and trained["torch_threads"] == args.torch_num_threads
 
 
 def test_profile_points_at_the_shipped_model_in_4bit() -> None:
@@ -145,6 +150,7 @@ def test_data_init_and_head_weighted_train_steps(tmp_path) -> None:
                    splits=["heldout"], base_model=args.export_dir, k=1, max_new_tokens=8, progress=False))
     text = card(args, training_args, model_args, str(tmp_path / "eval")).read_text()
     assert "counted 3 times" in text and "3 of 3 planned" in text and "| bernoulli |" in text
+    assert (Path(args.export_dir) / "eval.json").is_file()  # next to the card, for the About tab
 
 
 def test_head_weighted_loss_weights_classification_and_hint_only() -> None:

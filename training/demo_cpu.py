@@ -474,6 +474,10 @@ def card(args: DemoArguments, training_args, model_args, eval_dir: str) -> Path:
     tables = report.split("## Overall", 1)[1].split("![accuracy", 1)[0].replace("\n## ", "\n#### ")
     config = json.loads((target / "config.json").read_text(encoding="utf-8"))
     generation = json.loads((target / "generation_config.json").read_text(encoding="utf-8"))
+    for name in ("eval.json", "report.md", "accuracy.png"):  # the app's About tab reads eval.json
+        source = Path(eval_dir) / name
+        if source.is_file() and source.resolve() != (target / name).resolve():
+            shutil.copy(source, target / name)
     card_path = target / "README.md"
     # Hand-written notes on a run (what went wrong, what to try next) survive a regenerated card.
     old_card = card_path.read_text(encoding="utf-8") if card_path.is_file() else ""
@@ -486,8 +490,8 @@ def card(args: DemoArguments, training_args, model_args, eval_dir: str) -> Path:
     per_family_note = f": the first {per_family} of each family, in the split's hash order" if per_family else ""
     pct = lambda x: "–" if x is None else f"{100 * x:.1f}%"  # noqa: E731
     weight = float(summary.get("head_loss_weight", 1.0))
-    weighting = (f" (the Classification and Hint tokens counted {weight:g} times: `head_loss_weight`)"
-                 if weight != 1.0 else "")
+    weighting = (f" (the Classification and Hint tokens counted {weight:g} times: `head_loss_weight`; the"
+                 f" validation losses below are weighted the same way)" if weight != 1.0 else "")
     if summary.get("oversample"):
         weighting += (f"; training examples of {', '.join(f'`{s}`' for s in summary['oversample'])} repeated"
                       f" that many times per epoch (`oversample`: {summary['train_rows']:,} training rows)")
