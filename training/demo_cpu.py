@@ -208,7 +208,7 @@ def _time_budget_callback(minutes: float | None, already: float):
         def on_save(self, args, state, control, **kwargs):
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             if folder.is_dir():
-                (folder / MINUTES_FILE).write_text(json.dumps({"minutes_total": round(self.used(), 2)}))
+                (folder / MINUTES_FILE).write_text(json.dumps({"minutes_total": round(self.used(), 4)}))
             return control
 
     return TimeBudget()
@@ -307,7 +307,8 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
     summary_path = out / "run_summary.json"
     previous = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     already = minutes_used(last, previous)
-    callbacks = [_time_budget_callback(args.max_minutes, already)]
+    budget = _time_budget_callback(args.max_minutes, already)  # one clock for the budget and the summary
+    callbacks = [budget]
     trainer_class = SFTTrainer
     if args.head_loss_weight != 1.0:
         loss_func = head_weighted_loss(tokenizer.encode("## Steps", add_special_tokens=False), args.head_loss_weight)
@@ -339,7 +340,7 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
         "train_rows": len(train_rows), "eval_rows": len(eval_rows) if eval_rows is not None else 0,
         "steps": trainer.state.global_step, "max_steps": training_args.max_steps,
         "seconds_this_session": round(seconds, 1),
-        "minutes_total": round(already + seconds / 60, 2),
+        "minutes_total": round(budget.used(), 4),
         "torch_threads": torch.get_num_threads(),
         "head_loss_weight": args.head_loss_weight,
         "oversample": list(args.oversample),
