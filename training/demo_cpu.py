@@ -215,8 +215,8 @@ def _time_budget_callback(minutes: float | None, already: float):
 
 
 def oversampled(rows, specs: list[str]):
-    """``rows`` with the examples of each ``FAMILY:TIMES`` family repeated TIMES times (in place order:
-    the trainer shuffles). Unknown families and TIMES < 1 are errors, not silent no-ops."""
+    """``rows`` plus TIMES - 1 more copies of each ``FAMILY:TIMES`` family's examples (appended; the
+    trainer's sampler mixes them). Unknown families and TIMES < 1 are errors, not silent no-ops."""
     from datasets import concatenate_datasets
 
     present = set(rows["family"])
