@@ -193,7 +193,7 @@ def test_head_weighted_loss_weights_classification_and_hint_only() -> None:
 def test_oversample_repeats_only_the_named_families() -> None:
     from datasets import Dataset
 
-    from training.demo_cpu import oversampled
+    from training.demo_cpu import family_counts, oversampled
 
     rows = Dataset.from_dict({"family": ["a", "b", "b", "c"], "messages": [[], [], [], []]})
     out = oversampled(rows, ["b:3", "c:1"])
@@ -202,3 +202,7 @@ def test_oversample_repeats_only_the_named_families() -> None:
     for bad in (["z:2"], ["b:0"], ["b"], ["b:x"]):
         with pytest.raises(SystemExit):
             oversampled(rows, bad)
+    # the recipe's data_families use the same FAMILY:N reader, with a default count
+    assert family_counts(["separable", "exact:30"], "data_families", default=100) == [("separable", 100), ("exact", 30)]
+    with pytest.raises(SystemExit, match="data_families"):
+        family_counts(["exact:many"], "data_families", default=100)

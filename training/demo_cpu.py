@@ -82,6 +82,22 @@ def make_parser():
 
 # --------------------------------------------------------------------------- data
 
+def family_counts(specs: list[str], option: str, default: int | None = None) -> list[tuple[str, int]]:
+    """``FAMILY:N`` recipe entries (``data_families``, ``oversample``) as (family, N), N >= 1; a
+    missing N is ``default`` (an error when there is none)."""
+    pairs = []
+    for spec in specs:
+        family, _, count = spec.partition(":")
+        try:
+            n = int(count) if count else default
+        except ValueError:
+            n = None
+        if not family or n is None or n < 1:
+            raise SystemExit(f"{option}: {spec!r} is not FAMILY:N with N >= 1")
+        pairs.append((family, n))
+    return pairs
+
+
 def generate_data(args: DemoArguments) -> Path:
     """``training.data`` once per family of ``data_families`` into ``data_parts``, then :func:`merge`.
 
@@ -93,14 +109,13 @@ def generate_data(args: DemoArguments) -> Path:
 
     if not args.data_families:
         raise SystemExit("the recipe names no data_families (FAMILY:PROBLEMS)")
-    for spec in args.data_families:
-        family, _, count = spec.partition(":")
+    for family, count in family_counts(args.data_families, "data_families", default=100):
         out = Path(args.data_parts) / family
         if (out / "stats.json").is_file():
             logger.info("%s: already generated (%s), kept", family, out)
             continue
         held = family == args.heldout_family
-        config = DataConfig(out=str(out), per_family=int(count or 100), families=[family],
+        config = DataConfig(out=str(out), per_family=count, families=[family],
                             heldout_family=family if held else None, seed=args.generation_seed,
                             validation_fraction=args.validation_fraction, test_fraction=args.test_fraction)
         rows, stats = build(config)
@@ -221,29 +236,17 @@ def oversampled(rows, specs: list[str]):
 
     present = set(rows["family"])
     extra = []
-    for spec in specs:
-        family, _, times = spec.partition(":")
+    for family, times in family_counts(specs, "oversample"):
         if family not in present:
             raise SystemExit(f"oversample: no training examples of family {family!r} (have {sorted(present)})")
-        try:
-            n = int(times)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise SystemExit(f"oversample: {spec!r} is not FAMILY:TIMES with TIMES >= 1")
-        picked = rows.filter(lambda r: r["family"] == family)
-        extra += [picked] * (n - 1)
+        extra += [rows.filter(lambda r: r["family"] == family)] * (times - 1)
     return concatenate_datasets([rows, *extra]) if extra else rows
 
 
-def minutes_used(checkpoint: str | None, summary: dict) -> float:
-    """Minutes that produced ``checkpoint``: its own record, else (older runs) the run summary's."""
-    if not checkpoint:
-        return 0.0
+def recorded_minutes(checkpoint: str) -> float | None:
+    """The minutes that produced ``checkpoint`` (its own record; None for checkpoints of older runs)."""
     record = Path(checkpoint) / MINUTES_FILE
-    if record.is_file():
-        return float(json.loads(record.read_text())["minutes_total"])
-    return float(summary.get("minutes_total", 0.0))
+    return float(json.loads(record.read_text())["minutes_total"]) if record.is_file() else None
 
 
 def head_weights(labels, marker: list[int], weight: float):
@@ -306,7 +309,10 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
     last = get_last_checkpoint(str(out)) if out.is_dir() else None
     summary_path = out / "run_summary.json"
     previous = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    already = minutes_used(last, previous)
+    already = 0.0
+    if last:  # the checkpoint's own record; older runs only have the end-of-run summary's
+        recorded = recorded_minutes(last)
+        already = recorded if recorded is not None else float(previous.get("minutes_total", 0.0))
     budget = _time_budget_callback(args.max_minutes, already)  # one clock for the budget and the summary
     callbacks = [budget]
     trainer_class = SFTTrainer
@@ -327,9 +333,8 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
         trainer_class = HeadWeightedSFTTrainer
     trainer = trainer_class(model=model, args=training_args, train_dataset=train_rows, eval_dataset=eval_rows,
                             processing_class=tokenizer, callbacks=callbacks)
-    started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last)
-    seconds = time.perf_counter() - started
+    minutes_total = budget.used()
     trainer.save_model(str(out / "final"))
     tokenizer.save_pretrained(str(out / "final"))
     history = trainer.state.log_history
@@ -339,8 +344,8 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
         "parameters": model.num_parameters(),
         "train_rows": len(train_rows), "eval_rows": len(eval_rows) if eval_rows is not None else 0,
         "steps": trainer.state.global_step, "max_steps": training_args.max_steps,
-        "seconds_this_session": round(seconds, 1),
-        "minutes_total": round(budget.used(), 4),
+        "seconds_this_session": round((minutes_total - already) * 60, 1),
+        "minutes_total": round(minutes_total, 4),
         "torch_threads": torch.get_num_threads(),
         "head_loss_weight": args.head_loss_weight,
         "oversample": list(args.oversample),
@@ -368,9 +373,9 @@ def summary_from_checkpoints(args: DemoArguments, training_args, minutes: float 
     if last is None:
         raise SystemExit(f"no checkpoint in {out}")
     if minutes is None:
-        if not (Path(last) / MINUTES_FILE).is_file():
+        minutes = recorded_minutes(last)
+        if minutes is None:
             raise SystemExit(f"{last} records no minutes (an older run): pass --minutes M")
-        minutes = minutes_used(last, {})
     state = json.loads((Path(last) / "trainer_state.json").read_text(encoding="utf-8"))
     from safetensors.torch import load_file
 
