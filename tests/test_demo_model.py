@@ -106,7 +106,8 @@ def test_loads_in_4bit_and_streams_a_verified_session() -> None:
 
 def test_data_init_and_head_weighted_train_steps(tmp_path) -> None:
     from training.data import load
-    from training.demo_cpu import MINUTES_FILE, generate_data, init, make_parser, train
+    from training.common import MINUTES_FILE
+    from training.demo_cpu import generate_data, init, make_parser, train
 
     recipe = PROJECT_ROOT / "training" / "recipes" / "pretrain" / "demo-cpu.yaml"
     args, training_args, model_args = make_parser().parse_args_and_config([

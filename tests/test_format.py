@@ -123,20 +123,27 @@ def test_markdown() -> None:
 
 
 def test_lmt_format() -> None:
-    text = "We separate variables.\nIntegrate both sides.\n[[Final Answer]]: y = C e^{x}\n"
+    """The LMT-tuning card's layout: the answer is the text between the tag and the closing quotes."""
+    text = "We separate variables.\nIntegrate both sides.\n'''\n[[Final Answer]]:\n$y = C e^{x}$\n'''\n"
     s = parse_lmt(text)
     assert s.steps == ["We separate variables.", "Integrate both sides."]
-    assert s.final_answer == "y = C e^{x}" and s.final_answer_complete
+    assert s.final_answer == "$y = C e^{x}$" and s.final_answer_complete
     partial = parse_lmt("We separate variables.\n[[Final An")
     assert partial.steps == ["We separate variables."] and not partial.final_answer
-    assert not parse_lmt(text.rstrip("\n")).final_answer_complete
-    assert parse_lmt(text.rstrip("\n"), done=True).final_answer_complete
-    assert FORMATS["lmt"].messages("y'=y")[-1]["content"].endswith("[[Question]]:\ny'=y")
-    # The LbT layout: the answer on the line after the tag, between $...$.
-    lbt = "[[Solution]]: Let's think step by step.\nSeparate.\n\n[[Final Answer]]:\n$y = Ce^{x}$\n"
-    s = parse_lmt(lbt)
-    assert s.steps == ["Separate."] and s.final_answer == "$y = Ce^{x}$" and s.final_answer_complete
-    assert not parse_lmt(lbt[:-1]).final_answer_complete
+    unclosed = "Separate.\n[[Final Answer]]:\n$y = C e^{x}$\n"
+    assert not parse_lmt(unclosed).final_answer_complete  # more of the answer may follow
+    assert parse_lmt(unclosed, done=True).final_answer_complete
+    assert not parse_lmt(unclosed + "''").final_answer_complete
+    two_lines = parse_lmt("[[Final Answer]]:\n$y = C_1 e^{x}$\n$+ C_2 e^{-x}$\n'''")
+    assert two_lines.final_answer == "$y = C_1 e^{x}$ $+ C_2 e^{-x}$" and two_lines.final_answer_complete
+    # The card's prompt, exactly: one user turn, the instruction, then the exam template.
+    messages = FORMATS["lmt"].messages("y'=y")
+    assert [m["role"] for m in messages] == ["user"]
+    assert messages[0]["content"] == (
+        "Your task is to answer the last question below. Give step by step reasoning before you answer. "
+        "When you're ready to answer, please wrap your answer and conclude using the format\n"
+        "'''\n[[Final Answer]]:\n$ANSWER$\n'''\n\n\n\n"
+        "[[Question]]:\ny'=y\n\n[[Solution]]:\nLet's think step by step.\n\n")
 
 
 # --- properties -------------------------------------------------------------------------------

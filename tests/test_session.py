@@ -188,3 +188,27 @@ def test_cli_reports_missing_model_and_engine_keys(capsys, monkeypatch) -> None:
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["backend"]["profile"] == "symbolic"
     assert data["model_verdict"]["verdict"] == "correct" and data["fallback_used"] is False
+
+
+def test_canonical_letters_prompt_in_y_of_x_check_there_and_show_the_students_letters(fake) -> None:
+    """A canonical-letters profile reads u(t) as y(x); the student sees u and t everywhere."""
+    reply = serialize(Sections(classification="First order, linear.", hint="Separate $y$ and $x$.",
+                               steps=["$\\frac{dy}{y} = 3\\,dx$"], final_answer="$y = 2 e^{3 x}$"))
+    backend, profile = fake(reply)
+    prompts = []
+    original = backend.stream
+
+    def stream(problem_text: str):
+        prompts.append(problem_text)
+        return original(problem_text)
+
+    backend.stream = stream
+    result = TutorSession(replace(profile, canonical_letters=True)).run("u'(t) = 3u, u(0) = 2")
+    assert prompts == ["y' = 3 y,\\quad y(0) = 2"]
+    assert result.verdict == "correct" and not result.fallback_used
+    assert result.sections.final_answer == "$u = 2 e^{3 t}$"
+    assert result.sections.hint == "Separate $u$ and $t$." and "$u = 2 e^{3 t}$" in result.text
+    assert "$y = 2 e^{3 x}$" in result.model_text
+    # without the setting the model reads what the student typed, as before
+    backend, profile = fake(reply)
+    assert TutorSession(profile).run("u'(t) = 3u, u(0) = 2").verdict != "correct"

@@ -135,3 +135,43 @@ def is_main_process() -> bool:
     from accelerate import PartialState
 
     return PartialState().is_main_process
+
+
+MINUTES_FILE = "demo_cpu_minutes.json"  # in each checkpoint: the wall-clock minutes that produced it
+
+
+def time_budget_callback(minutes: float | None, already: float):
+    import time
+
+    from transformers import TrainerCallback
+
+    class TimeBudget(TrainerCallback):
+        """Stop (the trainer then saves) once this run plus earlier sessions used ``minutes``; record
+        the minutes in each checkpoint, so a run killed mid-way (a session's end) resumes with them."""
+
+        def __init__(self) -> None:
+            self.started = time.monotonic()
+
+        def used(self) -> float:
+            return already + (time.monotonic() - self.started) / 60
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if minutes is not None and self.used() >= minutes:
+                control.should_training_stop = True
+                control.should_save = True
+                control.should_evaluate = True
+            return control
+
+        def on_save(self, args, state, control, **kwargs):
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if folder.is_dir():
+                (folder / MINUTES_FILE).write_text(json.dumps({"minutes_total": round(self.used(), 4)}))
+            return control
+
+    return TimeBudget()
+
+
+def recorded_minutes(checkpoint: str) -> float | None:
+    """The minutes that produced ``checkpoint`` (its own record; None for checkpoints of older runs)."""
+    record = Path(checkpoint) / MINUTES_FILE
+    return float(json.loads(record.read_text())["minutes_total"]) if record.is_file() else None

@@ -39,6 +39,7 @@ Run::
     python -m training.data --out data/ode-sft --per-family 200
     python -m training.data --out /tmp/d --per-family 3 --families separable first_order_linear \\
         --heldout-family exact
+    python -m training.data extend --out data/more data/ode-sft data/ode-sft-seed2   # more train rows
 """
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ from typing import Any, Iterable, Iterator
 import sympy
 from sympy.printing.str import StrPrinter
 
-from tutor.format import Sections, answer_text, chat_messages, parse_sections, serialize
-from tutor.problem import InitialCondition, Problem
+from tutor.format import Sections, answer_text, chat_messages, compact_sections, parse_sections, serialize
+from tutor.letters import rename
+from tutor.problem import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -193,15 +195,6 @@ def render(problem: Problem, notation: str, style: str, explicit: bool = False) 
     return text + _ics_text(problem, latex)
 
 
-def rename(problem: Problem, function_name: str, variable_name: str) -> Problem:
-    """The same problem in ``function_name(variable_name)`` (``y(x)`` -> ``x(t)`` works too)."""
-    F, V = sympy.Function(function_name), sympy.Symbol(variable_name)
-    equation = problem.equation.replace(problem.function, F).xreplace({problem.variable: V})
-    ics = tuple(InitialCondition(ic.order, ic.point, ic.value) for ic in problem.ics)
-    params = tuple(p for p in problem.parameters if p != V)
-    return Problem(equation=equation, function=F, variable=V, ics=ics, parameters=params)
-
-
 def canonical_key(problem: Problem) -> str:
     """A key equal for the same equation whatever the names, the side terms are on, or the sign."""
     x, y = sympy.Symbol("x"), sympy.Function("y")
@@ -318,21 +311,27 @@ def _same_sections(a: Sections, b: Sections) -> bool:
             and clean(a.final_answer) == clean(b.final_answer))
 
 
-def make_examples(c: Candidate, timeout: float = 20.0) -> tuple[list[dict], str]:
+def make_examples(c: Candidate, timeout: float = 20.0, compact: bool = False) -> tuple[list[dict], str]:
     """The two examples (plain, LaTeX) of a candidate, or ([], why not).
 
     The engine solves the problem parsed from the plain text with the family's method; the
     serialized target must parse back into the same sections, and its final answer must be
     ``correct`` for the problem parsed from *each* rendering (the checker, the one verifier).
+
+    ``compact`` (for a small model prompted in canonical letters): the target is concise
+    (:meth:`Solution.to_sections` with ``concise``, then :func:`tutor.format.compact_latex`) and
+    the prompt is :func:`tutor.letters.model_problem_text` of the parsed problem — the same for
+    both renderings, so only the plain row is kept (both renderings are still checked).
     """
     from tutor.checker import check
     from tutor.engine import solve
+    from tutor.letters import model_problem_text
     from tutor.parser import parse
 
     solution = solve(parse(c.plain), timeout=timeout, method=c.family)
     if not solution.verified or not solution.answer:
         return [], f"engine: {solution.status} {solution.message}".strip()
-    sections = solution.to_sections()
+    sections = compact_sections(solution.to_sections(concise=True)) if compact else solution.to_sections()
     target = serialize(sections)
     if not _same_sections(parse_sections(target, done=True), sections):
         return [], "serialized target does not parse back into the same sections"
@@ -340,9 +339,13 @@ def make_examples(c: Candidate, timeout: float = 20.0) -> tuple[list[dict], str]
     classification = solution.classification
     rows = []
     for notation, text, style in (("plain", c.plain, c.plain_style), ("latex", c.latex, c.latex_style)):
-        verdict = check(parse(text), final, timeout=timeout)
+        parsed = parse(text)
+        verdict = check(parsed, final, timeout=timeout)
         if verdict.verdict != "correct":
             return [], f"checker: {verdict.verdict} for the {notation} rendering ({verdict.reason})"
+        prompt_text = model_problem_text(parsed) if compact else text
+        if compact and notation != "plain":
+            continue
         rows.append({
             "id": f"{c.family}-{c.seed}-{c.difficulty}-{notation}",
             "source": "synthetic",
@@ -356,8 +359,8 @@ def make_examples(c: Candidate, timeout: float = 20.0) -> tuple[list[dict], str]
             "problem": text,
             "canonical": c.canonical,
             "skeleton": c.skeleton,
-            "messages": chat_messages(text, sections),
-            "prompt": chat_messages(text),
+            "messages": chat_messages(prompt_text, sections),
+            "prompt": chat_messages(prompt_text),
             "completion": [{"role": "assistant", "content": target}],
             "answer": sections.final_answer,
             "order": classification.order if classification else solution.problem.order,
@@ -386,6 +389,10 @@ class DataConfig:
     timeout: float = 20.0
     curated: list[str] = field(default_factory=list)
     progress: bool = True
+    #: (unknown, variable) pairs to cycle through, e.g. [("y", "x")]; None: all of NAMINGS
+    namings: list[tuple[str, str]] | None = None
+    #: concise compact targets, canonical prompts, one row per problem (see make_examples)
+    compact: bool = False
 
 
 @dataclass
@@ -401,7 +408,8 @@ def _plan(family_index: int, i: int, config: DataConfig) -> tuple[int, int, tupl
     """Seed, difficulty, naming and styles of the i-th candidate of a family (balanced cycles)."""
     seed = config.seed * 100_000 + i
     difficulty = 1 + i % 3
-    naming = NAMINGS[(i + family_index) % len(NAMINGS)]
+    namings = tuple(tuple(n) for n in config.namings) if config.namings else NAMINGS
+    naming = namings[(i + family_index) % len(namings)]
     plain_style = PLAIN_STYLES[(i // 3) % len(PLAIN_STYLES)]
     latex_style = LATEX_STYLES[(i // 2) % len(LATEX_STYLES)]
     return seed, difficulty, naming, plain_style, latex_style
@@ -436,7 +444,7 @@ def generate_family(family: str, family_index: int, config: DataConfig, seen: se
                 seen.add(c.canonical)
                 batch.append(c)
             # ... then solve and verify them concurrently; results are taken in seed order.
-            for c, (examples, why) in zip(batch, pool.map(lambda c: make_examples(c, config.timeout), batch)):
+            for c, (examples, why) in zip(batch, pool.map(lambda c: make_examples(c, config.timeout, config.compact), batch)):
                 if stats.kept >= config.per_family:
                     seen.discard(c.canonical)
                     continue
@@ -813,16 +821,76 @@ def parse_args(argv: list[str] | None = None) -> DataConfig:
     p.add_argument("--jobs", type=int, default=2, help="concurrent solve+verify pipelines")
     p.add_argument("--timeout", type=float, default=20.0, help="seconds per symbolic call")
     p.add_argument("--curated", action="append", default=[], help="AMPS folder/file or problem/answer JSONL")
+    p.add_argument("--namings", nargs="*", default=None, metavar="F(V)",
+                   help="unknowns to cycle through, e.g. y(x) u(t) (default: all of NAMINGS)")
+    p.add_argument("--compact", action="store_true",
+                   help="concise compact targets and canonical-letter prompts, one row per problem "
+                        "(for small models; with --namings 'y(x)')")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
+    namings = None
+    if a.namings:
+        namings = []
+        for text in a.namings:
+            m = re.fullmatch(r"\s*([A-Za-z])\(([A-Za-z])\)\s*", text)
+            if not m:
+                p.error(f"--namings wants F(V) with single letters, e.g. y(x); got {text!r}")
+            namings.append((m.group(1), m.group(2)))
     return DataConfig(out=a.out, per_family=a.per_family, families=a.families,
                       heldout_family=a.heldout_family or None, validation_fraction=a.validation_fraction,
                       test_fraction=a.test_fraction, seed=a.seed, jobs=a.jobs, timeout=a.timeout,
-                      curated=a.curated, progress=not a.no_progress)
+                      curated=a.curated, progress=not a.no_progress, namings=namings, compact=a.compact)
+
+
+def extend_train(base: str | Path, extras: list[str | Path], out: str | Path) -> tuple[Path, dict]:
+    """``base``'s splits, plus every row of ``extras`` whose problem ``base`` (or an earlier extra)
+    lacks, all in ``train``.
+
+    More training data from later runs (another ``--seed``) without touching the validation and
+    test problems ``base`` fixed: a problem of theirs that turns up again is dropped, never trained on.
+    """
+    def read(folder: Path) -> list[dict]:
+        rows = []
+        for split in SPLITS:
+            path = folder / "jsonl" / f"{split}.jsonl"
+            if path.is_file():
+                rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return rows
+
+    base = Path(base)
+    rows = read(base)
+    seen = {r["canonical"] for r in rows}
+    added, dropped = Counter(), 0
+    held = {r["family"] for r in rows if r["split"] == "heldout"}
+    for extra in extras:
+        fresh = []
+        for row in read(Path(extra)):
+            if row["canonical"] in seen or row["family"] in held:
+                dropped += 1
+                continue
+            fresh.append({**row, "split": "train"})
+            added[row["family"]] += 1
+        seen |= {r["canonical"] for r in fresh}
+        rows += fresh
+    stats = json.loads((base / "stats.json").read_text(encoding="utf-8"))
+    stats["extended"] = {"from": [str(e) for e in extras], "added_train_rows": dict(added),
+                         "dropped_known_or_heldout": dropped}
+    config = DataConfig(**{**stats["config"], "out": str(out)})
+    return save(rows, stats, config), stats
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["extend"]:  # python -m training.data extend --out OUT BASE EXTRA [EXTRA ...]
+        p = argparse.ArgumentParser(prog="python -m training.data extend", description=extend_train.__doc__)
+        p.add_argument("--out", required=True)
+        p.add_argument("base")
+        p.add_argument("extras", nargs="+")
+        a = p.parse_args(argv[1:])
+        out, stats = extend_train(a.base, a.extras, a.out)
+        print(f"wrote {out}: {stats['counts']} ({stats['extended']})", file=sys.stderr)
+        return 0
     config = parse_args(argv)
     rows, stats = build(config)
     out = save(rows, stats, config)

@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training.common import quiet_libraries, write_summary
+from training.common import quiet_libraries, recorded_minutes, time_budget_callback, write_summary
 
 logger = logging.getLogger(__name__)
 
@@ -197,38 +197,6 @@ def init(args: DemoArguments, model_path: str) -> Path:
 # --------------------------------------------------------------------------- train
 
 #: Written into every checkpoint folder: the wall-clock minutes that produced it (all sessions).
-MINUTES_FILE = "demo_cpu_minutes.json"
-
-
-def _time_budget_callback(minutes: float | None, already: float):
-    from transformers import TrainerCallback
-
-    class TimeBudget(TrainerCallback):
-        """Stop (the trainer then saves) once this run plus earlier sessions used ``minutes``; record
-        the minutes in each checkpoint, so a run killed mid-way (a session's end) resumes with them."""
-
-        def __init__(self) -> None:
-            self.started = time.monotonic()
-
-        def used(self) -> float:
-            return already + (time.monotonic() - self.started) / 60
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if minutes is not None and self.used() >= minutes:
-                control.should_training_stop = True
-                control.should_save = True
-                control.should_evaluate = True
-            return control
-
-        def on_save(self, args, state, control, **kwargs):
-            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if folder.is_dir():
-                (folder / MINUTES_FILE).write_text(json.dumps({"minutes_total": round(self.used(), 4)}))
-            return control
-
-    return TimeBudget()
-
-
 def oversampled(rows, specs: list[str]):
     """``rows`` plus TIMES - 1 more copies of each ``FAMILY:TIMES`` family's examples (appended; the
     trainer's sampler mixes them). Unknown families and TIMES < 1 are errors, not silent no-ops."""
@@ -241,12 +209,6 @@ def oversampled(rows, specs: list[str]):
             raise SystemExit(f"oversample: no training examples of family {family!r} (have {sorted(present)})")
         extra += [rows.filter(lambda r: r["family"] == family)] * (times - 1)
     return concatenate_datasets([rows, *extra]) if extra else rows
-
-
-def recorded_minutes(checkpoint: str) -> float | None:
-    """The minutes that produced ``checkpoint`` (its own record; None for checkpoints of older runs)."""
-    record = Path(checkpoint) / MINUTES_FILE
-    return float(json.loads(record.read_text())["minutes_total"]) if record.is_file() else None
 
 
 def head_weights(labels, marker: list[int], weight: float):
@@ -313,7 +275,7 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
     if last:  # the checkpoint's own record; older runs only have the end-of-run summary's
         recorded = recorded_minutes(last)
         already = recorded if recorded is not None else float(previous.get("minutes_total", 0.0))
-    budget = _time_budget_callback(args.max_minutes, already)  # one clock for the budget and the summary
+    budget = time_budget_callback(args.max_minutes, already)  # one clock for the budget and the summary
     callbacks = [budget]
     trainer_class = SFTTrainer
     if args.head_loss_weight != 1.0:

@@ -126,35 +126,40 @@ class Record:
     error: str = ""
 
 
-def judge(problem_text: str, reply: str, parse_reply: Any, timeout: float) -> tuple[str, str]:
+def judge(problem: Any, reply: str, parse_reply: Any, timeout: float) -> tuple[str, str]:
     """(verdict, final answer) of one reply; ``no answer`` when it has no Final Answer."""
     from tutor.format import answer_text
 
     final = answer_text(parse_reply(reply, done=True).final_answer)
     if not final:
         return "no answer", ""
-    return checker.check(problem_text, final, timeout=timeout).verdict, final
+    return checker.check(problem, final, timeout=timeout).verdict, final
 
 
 def evaluate_row(row: dict, backend: Any, k: int, timeout: float) -> Record:
     """Greedy reply (timed), k samples, all judged by the checker; classification and hint scored."""
     from tutor.backends.local import LocalBackend, StreamStats
 
+    from tutor.parser import parse
+    from tutor.session import model_input
+
     fmt = backend.profile.format
     rec = Record(id=row["id"], split=row["split"], family=row["family"], problem=row["problem"])
+    # what the model reads and what its answer is checked against, exactly as the app does it
+    prompt, checked, _ = model_input(parse(row["problem"]), row["problem"], backend.profile)
     started = time.perf_counter()
     try:
         if isinstance(backend, LocalBackend):
             stats = StreamStats()
-            rec.greedy = "".join(backend.stream(row["problem"], stats=stats))
+            rec.greedy = "".join(backend.stream(prompt, stats=stats))
             rec.tokens, rec.first_piece_s = stats.tokens, stats.first_piece_s
         else:
-            rec.greedy = backend.complete(row["problem"], n=1)[0]
+            rec.greedy = backend.complete(prompt, n=1)[0]
     except Exception as exc:  # a backend failure is a failed example, reported, not a crash
         rec.error = f"{type(exc).__name__}: {exc}"
     rec.seconds = time.perf_counter() - started
     sections = fmt.parse(rec.greedy, done=True)
-    rec.verdict, rec.final_answer = judge(row["problem"], rec.greedy, fmt.parse, timeout)
+    rec.verdict, rec.final_answer = judge(checked, rec.greedy, fmt.parse, timeout)
     rec.pass1 = rec.verdict == "correct"
     stated = read_classification(sections.classification)
     rec.order_ok = stated["order"] == row["order"]
@@ -163,10 +168,10 @@ def evaluate_row(row: dict, backend: Any, k: int, timeout: float) -> Record:
     rec.hint_ok = hint_names(row["family"], sections.hint)
     if k > 1:
         try:
-            samples = backend.complete(row["problem"], n=k)
+            samples = backend.complete(prompt, n=k)
         except Exception as exc:
             samples, rec.error = [], rec.error or f"{type(exc).__name__}: {exc}"
-        rec.sample_verdicts = [judge(row["problem"], s, fmt.parse, timeout)[0] for s in samples]
+        rec.sample_verdicts = [judge(checked, s, fmt.parse, timeout)[0] for s in samples]
         rec.passk = "correct" in rec.sample_verdicts
     else:
         rec.passk = rec.pass1

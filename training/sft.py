@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from training.common import (is_main_process, load_model, load_tokenizer, merge_adapter, peft_config,
-                             quiet_libraries, write_summary)
+                             quiet_libraries, recorded_minutes, time_budget_callback, write_summary)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,10 @@ class SFTScriptArguments:
         "help": "CPU threads for torch (1 is fastest for tiny models on a shared CPU)"})
     merge_adapter: bool = field(default=False, metadata={"help": "also save base + adapter merged"})
     merged_dir: str | None = field(default=None, metadata={"help": "where the merged model goes"})
+    max_minutes: float | None = field(default=None, metadata={
+        "help": "wall-clock budget over all sessions: stop (and save) once spent; resumed runs add up"})
+    resume: bool = field(default=True, metadata={
+        "help": "continue from the newest checkpoint in output_dir (a run killed with its session)"})
 
 
 def make_parser():
@@ -76,10 +80,15 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
         import torch
 
         torch.set_num_threads(script_args.torch_num_threads)
+    from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTTrainer
 
     from training.data import load
 
+    from tutor.model_store import resolve
+
+    # ``store:<name>`` (a base from the package index, see tutor/model_store.py) -> its folder
+    model_args.model_name_or_path = resolve(model_args.model_name_or_path)
     dataset = load(script_args.dataset_path)
     assistant_only = bool(training_args.assistant_only_loss)
     train = _rows(dataset, script_args.train_split, script_args.max_train_samples, assistant_only)
@@ -91,10 +100,14 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
 
     tokenizer = load_tokenizer(model_args.model_name_or_path)
     model = load_model(model_args)
+    out = Path(training_args.output_dir)
+    last = get_last_checkpoint(str(out)) if script_args.resume and out.is_dir() else None
+    already = (recorded_minutes(last) or 0.0) if last else 0.0
+    budget = time_budget_callback(script_args.max_minutes, already)
     trainer = SFTTrainer(model=model, args=training_args, train_dataset=train, eval_dataset=evaluation,
-                         processing_class=tokenizer, peft_config=peft_config(model_args))
+                         processing_class=tokenizer, peft_config=peft_config(model_args), callbacks=[budget])
     started = time.perf_counter()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - started
     metrics = dict(result.metrics)
     if evaluation is not None:
@@ -116,6 +129,11 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
         "load_in_4bit": model_args.load_in_4bit,
         "metrics": metrics,
         "merged_dir": None,
+        "resumed_from": last,
+        "minutes_total": round(budget.used(), 3),
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "eval_losses": [(h["step"], round(h["eval_loss"], 4)) for h in trainer.state.log_history if "eval_loss" in h],
+        "train_losses": [(h["step"], round(h["loss"], 4)) for h in trainer.state.log_history if "loss" in h],
     }
     if is_main_process():
         tokenizer.save_pretrained(training_args.output_dir)  # the local backend loads it with the adapter

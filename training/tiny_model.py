@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teach", action="store_true", help="fit it to the example replies (a few seconds)")
     args = parser.parse_args(argv)
     logging.getLogger("transformers").setLevel(logging.ERROR)
-    path = build(args.out, args.preset, args.seed, teach_steps=300 if args.teach else 0)
+    path = build(args.out, args.preset, args.seed, teach_steps=800 if args.teach else 0)
     from transformers import AutoModelForCausalLM
 
     params = AutoModelForCausalLM.from_pretrained(path).num_parameters()

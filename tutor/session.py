@@ -76,7 +76,8 @@ class SessionResult:
 
     problem: Problem
     profile: Profile
-    text: str = ""
+    text: str = ""                  # the reply as shown (the student's letters)
+    model_text: str = ""            # the reply as the model wrote it (canonical letters, if used)
     sections: Sections = field(default_factory=Sections)
     model_verdict: dict | None = None
     fallback_used: bool = False
@@ -167,6 +168,13 @@ class TutorSession:
         backend = get_backend(self.profile)
         live = LiveSections(self.profile.format)
         sections = Sections()
+        # A canonical-letters model reads the problem in y(x) and is checked against that problem;
+        # the student sees every formula in their own letters (tutor/letters.py).
+        prompt, checked, view = model_input(problem, problem_text, self.profile)
+        shown_text = view.to_student if view else (lambda text: text)
+        shown = view.sections_to_student if view else (lambda s: s)
+        shown_verdict = view.verdict_to_student if view else (lambda v: v)
+        previous = ""
         # The model sees what the student typed; the engine gets the parsed problem.
         if self.profile.backend == "symbolic":
             solution = self._engine(problem)
@@ -179,14 +187,18 @@ class TutorSession:
             pieces: Iterator[str] = iter(serialize_pieces(solution.to_sections()))
         else:
             self.profile.check_available()  # ModelUnavailable before any text, never a switch
-            pieces = backend.stream(problem_text)
+            pieces = backend.stream(prompt)
         try:
             for piece in pieces:
                 sections = live.feed(piece)
-                yield SessionUpdate(piece, live.text, sections, result.model_verdict)
+                text = shown_text(live.text)
+                # the new piece as shown (a renamed letter may change text already sent)
+                piece_shown = text[len(previous):] if view and text.startswith(previous) else piece
+                previous = text
+                yield SessionUpdate(piece_shown, text, shown(sections), result.model_verdict)
                 if result.model_verdict is None and sections.final_answer_complete:
-                    result.model_verdict = self._check(problem, sections.final_answer)
-                    yield SessionUpdate("", live.text, sections, result.model_verdict)
+                    result.model_verdict = shown_verdict(self._check(checked, sections.final_answer))
+                    yield SessionUpdate("", text, shown(sections), result.model_verdict)
         except BackendError as exc:
             result.error = str(exc)
         finally:
@@ -194,19 +206,20 @@ class TutorSession:
             if close is not None:  # stop generation if our consumer stopped early
                 close()
         sections = live.finish()
-        result.text, result.sections = live.text, sections
+        result.model_text = live.text
+        result.text, result.sections = shown_text(live.text), shown(sections)
         if result.model_verdict is None:
             if sections.final_answer.strip():
-                result.model_verdict = self._check(problem, sections.final_answer)
+                result.model_verdict = shown_verdict(self._check(checked, sections.final_answer))
             else:
                 reason = (f"The model stopped before giving a final answer ({result.error})." if result.error
                           else "The reply has no final answer.")
                 result.model_verdict = {"verdict": "undecided", "reason": reason}
-            yield SessionUpdate("", live.text, sections, result.model_verdict)
+            yield SessionUpdate("", result.text, result.sections, result.model_verdict)
 
         wanted = self.profile.generation.candidates
         if wanted > 1 and result.verdict != "correct" and self.profile.backend != "symbolic" and not result.error:
-            self._best_of_n(problem_text, problem, result, wanted - 1)
+            self._best_of_n(prompt, checked, result, wanted - 1, view)
             if result.chosen_candidate:
                 yield SessionUpdate("", result.text, result.sections, result.model_verdict)
 
@@ -220,10 +233,14 @@ class TutorSession:
         yield SessionUpdate("", result.text, result.sections, result.model_verdict, result.fallback,
                             done=True, result=result)
 
-    def _best_of_n(self, problem_text: str, problem: Problem, result: SessionResult, more: int) -> None:
-        """Sample ``more`` candidates in one batch; keep the first the verifier accepts."""
+    def _best_of_n(self, prompt: str, problem: Problem, result: SessionResult, more: int, view=None) -> None:
+        """Sample ``more`` candidates in one batch; keep the first the verifier accepts.
+
+        ``prompt`` and ``problem`` are what the model reads and is checked against (canonical
+        letters for such a profile); ``view`` renames the kept reply back for the student.
+        """
         try:
-            texts = get_backend(self.profile).complete(problem_text, n=more)
+            texts = get_backend(self.profile).complete(prompt, n=more)
         except BackendError as exc:
             result.error = str(exc)
             return
@@ -234,6 +251,10 @@ class TutorSession:
                 continue
             verdict = self._check(problem, sections.final_answer)
             if verdict["verdict"] == "correct":
+                result.model_text = text
+                if view is not None:
+                    text, sections, verdict = (view.to_student(text), view.sections_to_student(sections),
+                                               view.verdict_to_student(verdict))
                 result.text, result.sections, result.model_verdict = text, sections, verdict
                 result.chosen_candidate = index
                 return
@@ -245,6 +266,22 @@ class TutorSession:
             pass
         assert update is not None and update.result is not None
         return update.result
+
+
+def model_input(problem: Problem, problem_text: str, profile: Profile):
+    """(prompt text, problem the reply is checked against, letter view or None) for a profile.
+
+    Plain profiles read what the student typed and are checked against the parsed problem. A
+    ``canonical_letters`` profile reads :func:`tutor.letters.model_problem_text` of the problem
+    renamed to y(x) and is checked against that renamed problem; the view renames back.
+    """
+    if not profile.canonical_letters or profile.backend == "symbolic":
+        return problem_text, problem, None
+    from tutor.letters import canonical_view, model_problem_text
+
+    view = canonical_view(problem)
+    checked = view.canonical if view else problem
+    return model_problem_text(checked), checked, view
 
 
 def solve_with_profile(problem_text: str, profile: str | Profile | None = None, *,

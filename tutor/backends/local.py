@@ -197,8 +197,21 @@ class LocalBackend:
         import torch
 
         cuda = torch.cuda.is_available()
-        return _Key(self.profile.base_model or "", self.profile.adapter, self.profile.quantization,
+        return _Key(self._base_model(), self.profile.adapter, self.profile.quantization,
                     self.profile.resolved_dtype(cuda), "cuda" if cuda else "cpu")
+
+    def _base_model(self) -> str:
+        """The base as ``from_pretrained`` takes it: a ``store:`` base is fetched on first use."""
+        from tutor.model_store import StoreError, is_store_ref, resolve
+
+        base = self.profile.base_model or ""
+        if not is_store_ref(base):
+            return base
+        try:
+            return resolve(base)
+        except StoreError as exc:
+            raise ModelUnavailable(f"The base model for the '{self.profile.name}' profile is not available: "
+                                   f"{exc.message}", missing=base, hint=exc.hint) from exc
 
     def load(self) -> tuple[Any, Any]:
         """(model, tokenizer), loaded on first use; raises ModelUnavailable with a readable message."""

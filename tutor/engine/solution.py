@@ -20,6 +20,7 @@ trained on); ``to_text()`` a readable worked solution for the terminal.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sympy
@@ -31,6 +32,18 @@ from tutor.problem import Problem
 SOLVED = "solved"
 NO_CLOSED_FORM = "no_closed_form"
 TIMEOUT = "timeout"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.:;])\s+(?=[A-Z])")
+CONCISE_MAX_CHARS = 140
+
+
+def _concise(text: str) -> str:
+    """The first sentence of a step's explanation when it holds a formula and is short, else ""."""
+    first = _SENTENCE_END.split((text or "").strip(), maxsplit=1)[0].strip()
+    if "$" not in first or len(first) > CONCISE_MAX_CHARS or first.count("$") % 2:
+        return ""
+    return first
 
 
 @dataclass(frozen=True)
@@ -97,13 +110,19 @@ class Solution:
             return f"${self.answer_latex}$"
         return self.message or "No closed form found."
 
-    def to_sections(self):
-        """The tutor format (:class:`tutor.format.Sections`) of this solution."""
+    def to_sections(self, concise: bool = False):
+        """The tutor format (:class:`tutor.format.Sections`) of this solution.
+
+        ``concise`` (a small model's training target) keeps of each step's explanation only a
+        short first sentence that carries the problem's own formulas ("Divide by $y^2$"); the
+        generic textbook prose, the same for every problem, is left to the step's title.
+        """
         from tutor.format import Sections
 
         steps = []
         for step in self.steps:
-            line = f"**{step.title}.** {step.text}".strip()
+            text = _concise(step.text) if concise else step.text
+            line = f"**{step.title}.** {text}".strip()
             if step.latex:
                 line += f" ${step.latex}$"
             steps.append(line)
