@@ -388,30 +388,6 @@ def export(args: DemoArguments, training_args, model_args) -> Path:
 
 # --------------------------------------------------------------------------- evaluation in parallel
 
-def combine(eval_dirs: list[str], out: str | Path) -> Path:
-    """One report from ``training.evaluate`` runs over disjoint splits (one process per core)."""
-    from dataclasses import asdict, fields
-
-    from training.evaluate import Record, chart, report, summarize
-
-    runs = [json.loads((Path(d) / "eval.json").read_text(encoding="utf-8")) for d in eval_dirs]
-    known = {f.name for f in fields(Record)}
-    records = [Record(**{k: v for k, v in r.items() if k in known}) for run in runs for r in run["records"]]
-    info = dict(runs[0]["info"])
-    info["splits"] = list(dict.fromkeys(s for run in runs for s in run["info"]["splits"]))
-    info["data"] = ", ".join(dict.fromkeys(run["info"]["data"] for run in runs))
-    summary = summarize(records)
-    config = dict(runs[0]["config"], splits=info["splits"], out=str(out))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    result = {"info": info, "summary": summary, "records": [asdict(r) for r in records], "config": config,
-              "combined_from": [str(d) for d in eval_dirs]}
-    (out / "eval.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    (out / "report.md").write_text(report(summary, info), encoding="utf-8")
-    chart(summary, out / "accuracy.png", f"{info['profile']}: accuracy per family")
-    return out
-
-
 # --------------------------------------------------------------------------- model card
 
 #: Measured before choosing the size (``measure``: AdamW steps on random tokens, batch 8 x 640,
@@ -553,7 +529,7 @@ python -m training.demo_cpu export --config $R
 # evaluation, one process per core, then one report
 for i in 0 1; do python -m training.evaluate --profile demo-cpu --data runs/demo-cpu/data/merged \\
     --per-family {evaluation['config'].get('per_family') or 'N'} --shard $i/2 --out runs/eval/demo-cpu-$i --torch-threads 1 & done; wait
-python -m training.demo_cpu combine --out runs/eval/demo-cpu runs/eval/demo-cpu-0 runs/eval/demo-cpu-1
+python -m training.evaluate combine --out runs/eval/demo-cpu runs/eval/demo-cpu-0 runs/eval/demo-cpu-1
 python -m training.demo_cpu card --config $R --eval runs/eval/demo-cpu
 ```
 
@@ -626,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {card(args, training_args, model_args, eval_dir)}")
         return 0
     if command == "combine":  # combine --out DIR EVAL_DIR...
+        from training.evaluate import combine
+
         i = argv.index("--out")
         out = argv[i + 1]
         del argv[i:i + 2]

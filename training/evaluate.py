@@ -26,7 +26,7 @@ Run::
     # a fixed, family-balanced subset in two processes, then one report
     python -m training.evaluate --profile demo-cpu --data DATA --per-family 12 --shard 0/2 --out runs/eval/a &
     python -m training.evaluate --profile demo-cpu --data DATA --per-family 12 --shard 1/2 --out runs/eval/b
-    python -m training.demo_cpu combine --out runs/eval/demo-cpu runs/eval/a runs/eval/b
+    python -m training.evaluate combine --out runs/eval/mine runs/eval/a runs/eval/b
 """
 from __future__ import annotations
 
@@ -407,7 +407,7 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
     p.add_argument("--max-examples", type=int, default=None, help="per split")
     p.add_argument("--per-family", type=int, default=None, help="at most this many examples per family and split")
     p.add_argument("--shard", default=None, help="I/N: evaluate every N-th example from the I-th "
-                   "(run N processes, then python -m training.demo_cpu combine)")
+                   "(run N processes, then python -m training.evaluate combine)")
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--torch-threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
@@ -418,9 +418,39 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
     return EvalConfig(**a)
 
 
+def combine(eval_dirs: list[str], out: str | Path) -> Path:
+    """One report from ``training.evaluate`` runs over disjoint splits (one process per core)."""
+    from dataclasses import asdict, fields
+
+    runs = [json.loads((Path(d) / "eval.json").read_text(encoding="utf-8")) for d in eval_dirs]
+    known = {f.name for f in fields(Record)}
+    records = [Record(**{k: v for k, v in r.items() if k in known}) for run in runs for r in run["records"]]
+    info = dict(runs[0]["info"])
+    info["splits"] = list(dict.fromkeys(s for run in runs for s in run["info"]["splits"]))
+    info["data"] = ", ".join(dict.fromkeys(run["info"]["data"] for run in runs))
+    summary = summarize(records)
+    config = dict(runs[0]["config"], splits=info["splits"], out=str(out))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = {"info": info, "summary": summary, "records": [asdict(r) for r in records], "config": config,
+              "combined_from": [str(d) for d in eval_dirs]}
+    (out / "eval.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    (out / "report.md").write_text(report(summary, info), encoding="utf-8")
+    chart(summary, out / "accuracy.png", f"{info['profile']}: accuracy per family")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["combine"]:  # python -m training.evaluate combine --out OUT DIR [DIR ...]
+        p = argparse.ArgumentParser(prog="python -m training.evaluate combine", description=combine.__doc__)
+        p.add_argument("--out", required=True)
+        p.add_argument("dirs", nargs="+")
+        a = p.parse_args(argv[1:])
+        print(combine(a.dirs, a.out), file=sys.stderr)
+        return 0
     config = parse_args(argv)
     result = run(config)
     o = result["summary"]["overall"]
