@@ -13,6 +13,12 @@ child and deadlock it.  Workers do not re-run the caller's ``__main__`` script
 guard would then start workers recursively): the functions they run live in
 importable modules, so the main-module part of the start-up data is dropped.
 
+Each worker runs under an address-space limit (``TUTOR_WORKER_MEMORY_MB``, default 4096 MB;
+``resource.RLIMIT_AS``), so an expansion that would need more memory fails in that worker as
+:class:`SymbolicTooLarge` instead of waking the machine's OOM killer.  A worker killed from
+outside (SIGKILL, the OOM killer) is :class:`WorkerCrashed`; pebble starts a new one, so the next
+call works.
+
 Usage::
 
     from tutor.bounded import run_bounded, SymbolicTimeout
@@ -49,6 +55,34 @@ class WorkerCrashed(RuntimeError):
     """The worker process died (out of memory, a crash in native code)."""
 
 
+class SymbolicTooLarge(WorkerCrashed):
+    """The computation needed more memory than a worker may use (``TUTOR_WORKER_MEMORY_MB``)."""
+
+
+def worker_memory_limit() -> int | None:
+    """Bytes of address space a worker may use: ``TUTOR_WORKER_MEMORY_MB`` (default 4096; 0 = none)."""
+    try:
+        mb = int(os.environ.get("TUTOR_WORKER_MEMORY_MB", "4096"))
+    except ValueError:
+        mb = 4096
+    return mb * 2**20 if mb > 0 else None
+
+
+def _limit_memory(limit: int | None) -> None:
+    """Worker initializer: cap the address space, so a blow-up is a MemoryError in that worker
+    (reported as :class:`SymbolicTooLarge`), never the machine's OOM killer taking the server."""
+    if limit is None:
+        return
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform: no cap rather than no worker
+        pass
+
+
 _original_preparation_data = spawn.get_preparation_data
 
 
@@ -74,7 +108,8 @@ def _get_pool() -> ProcessPool:
             context = multiprocessing.get_context("forkserver")
             # Preloading sympy in the fork server makes each worker start fast.
             context.set_forkserver_preload(["sympy", "tutor"])
-            _pool = ProcessPool(max_workers=_workers(), context=context)
+            _pool = ProcessPool(max_workers=_workers(), context=context, initializer=_limit_memory,
+                                initargs=(worker_memory_limit(),))
         return _pool
 
 
@@ -108,3 +143,6 @@ def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = None, 
         raise SymbolicTimeout(f"could not finish in time ({limit:g} s)") from exc
     except ProcessExpired as exc:
         raise WorkerCrashed(f"the symbolic worker stopped unexpectedly ({exc})") from exc
+    except MemoryError as exc:
+        limit_mb = (worker_memory_limit() or 0) // 2**20
+        raise SymbolicTooLarge(f"the computation needs more memory than a worker may use ({limit_mb} MB)") from exc
