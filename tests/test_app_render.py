@@ -112,6 +112,22 @@ def test_problem_preview_and_parse_error_caret() -> None:
     assert "Too long" in render.problem_preview("y' = " + "x" * 50, max_chars=20)
 
 
+def test_preview_shows_parameters_first_and_the_words_left_out() -> None:
+    # A misreading shows in the parameters, so they lead the preview, in bold.
+    lines = render.problem_preview("y' = k y + b").splitlines()
+    assert lines[1] == "- **parameters: $b$, $k$** (letters read as constants)"
+    assert lines[2].startswith("- unknown:")
+    assert "**parameter: $k$**" in render.problem_preview("y' = ky")
+    # "solve" is an instruction, not s·o·l·v·e: no parameters, and the preview says what was left out
+    solved = render.problem_preview("solve y'=y")
+    assert "parameter" not in solved and solved.startswith("$$y' = y$$")
+    assert "words left out: “solve”" in solved
+    assert "parameter" not in render.problem_preview("y' = 2y")
+    # a word inside the mathematics is an error with a caret and a hint, not a product of letters
+    err = render.problem_preview("y' = qwerty y")
+    assert "**Could not read this:**" in err and "looks like a word" in err and "*Hint:*" in err
+
+
 def test_answer_markdown_uses_textbook_notation() -> None:
     from tutor import parse_answer
 
