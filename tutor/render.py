@@ -154,7 +154,7 @@ def problem_preview(text: str | None, max_chars: int = 2000) -> str:
     if not text.strip():
         return "Type an ODE, e.g. `y' + 2y = e^(-x), y(0) = 1`."
     if len(text) > max_chars:
-        return f"**Too long:** at most {max_chars} characters, please."
+        return f"**Too long:** {len(text)} characters; at most {max_chars}, please."
     try:
         problem = parse(text)
     except ParseError as exc:
