@@ -106,8 +106,8 @@ def preview(text: str) -> str:
 def _author(profile) -> str:
     if profile.backend == "symbolic":
         return "Written by the symbolic engine (SymPy); every step is checked."
-    model = profile.describe().get("model") or profile.name
-    return f"Written by the model profile “{profile.name}” ({model}); its answer is checked by substitution."
+    return (f"Written by the model profile “{profile.name}” ({profile.model_label}); "
+            "its answer is checked by substitution.")
 
 
 def solve(problem_text: str, profile: str = DEFAULT_PROFILE,

@@ -194,6 +194,41 @@ def test_about_reads_the_evaluation_report(monkeypatch, tmp_path) -> None:
     assert "not evaluated yet" in about.accuracy_markdown("tinyllama-ode")
 
 
+def test_the_page_shows_model_names_not_server_paths(monkeypatch, tmp_path) -> None:
+    """The Solve tab's author line and the About tab named the profile's local model by its path."""
+    import app
+    from tutor import about
+    from tutor.profiles import load_profile
+
+    model = tmp_path / "srv" / "weights" / "my-tutor"
+    adapter = tmp_path / "srv" / "adapters" / "my-adapter"
+    model.mkdir(parents=True)
+    adapter.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (adapter / "adapter_config.json").write_text("{}")
+    extra = tmp_path / "profiles.yaml"
+    extra.write_text(f"profiles:\n  on-disk:\n    backend: local\n    base_model: {model}\n"
+                     f"    adapter: {adapter}/\n")
+    monkeypatch.setenv("TUTOR_PROFILES_FILE", str(extra))
+    report = tmp_path / "reports" / "run7" / "eval.json"
+    report.parent.mkdir(parents=True)
+    report.write_text(json.dumps({"info": {"profile": "on-disk", "model": {"model": str(model)}},
+                                  "summary": {"overall": {"n": 3, "pass1": 1.0}}}))
+    monkeypatch.setenv("TUTOR_EVAL_REPORT", str(report))
+
+    author = app._author(load_profile("on-disk"))
+    assert "(my-tutor + adapter my-adapter)" in author and str(tmp_path) not in author
+    page = about.about_markdown("on-disk", ["symbolic", "on-disk"])
+    assert "(model: my-tutor + adapter my-adapter)" in page
+    assert "from `run7/eval.json`" in page  # a report outside the project: its name, not its path
+    assert str(tmp_path) not in page and "/srv/" not in page
+    # the built-in profiles: a project folder, a model-store base with the shipped adapter, a hub id
+    assert load_profile("demo-cpu").model_label == "demo-cpu"
+    assert load_profile("smollm2-ode").model_label == "smollm2-135m-instruct + adapter smollm2-ode"
+    assert load_profile("lmt-tuning").model_label == "Sandesh-Zenteiq/LMT-tuning"
+    assert str(about.ROOT) not in about.about_markdown("demo-cpu", ["symbolic", "demo-cpu"])
+
+
 # ------------------------------------------------------------------ teaching
 
 

@@ -96,8 +96,8 @@ def accuracy_markdown(profile: str) -> str:
     rows = report_metrics(data)
     try:
         where = path.relative_to(ROOT)
-    except ValueError:
-        where = path
+    except ValueError:  # a report elsewhere on this server (TUTOR_EVAL_REPORT): its name, not its path
+        where = Path(path.parent.name) / path.name
     if not rows:
         return f"**Measured accuracy:** the report `{where}` has no numeric results."
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
@@ -114,9 +114,8 @@ def about_markdown(active: str, runnable: list[str]) -> str:
 
     try:
         profile = load_profile(active)
-        describe = profile.describe()
-        what = profile.description or describe.get("model") or active
-        model = "" if profile.backend == "symbolic" else f" (model: {describe.get('model') or '—'})"
+        what = profile.description or profile.model_label
+        model = "" if profile.backend == "symbolic" else f" (model: {profile.model_label})"
     except Exception:  # a broken profile file must not break the page
         what, model = active, ""
     wanted = (os.environ.get("TUTOR_PROFILE") or "").strip()
