@@ -194,6 +194,48 @@ def test_about_reads_the_evaluation_report(monkeypatch, tmp_path) -> None:
     assert "not evaluated yet" in about.accuracy_markdown("tinyllama-ode")
 
 
+def test_about_shows_the_test_split_and_the_held_out_family_apart(monkeypatch, tmp_path) -> None:
+    """The tab showed figures over all evaluated problems while the README quoted the test split."""
+    from tutor import about
+
+    report = {"info": {"profile": "symbolic", "heldout_family": "bernoulli"},
+              "summary": {"overall": {"n": 50, "pass1": 0.5, "classification_all": 0.82, "hint_ok": 0.76},
+                          "splits": {"heldout": {"n": 10, "pass1": 0.0, "classification_all": 0.1, "hint_ok": 0.0},
+                                     "test": {"n": 40, "pass1": 0.625, "classification_all": 1.0, "hint_ok": 0.95}},
+                          "families": {"bernoulli": {"pass1": 0.0}, "separable": {"pass1": 0.625}},
+                          "speed": {"seconds_per_solution": 0.8}}}
+    folder = tmp_path / "runs" / "eval" / "symbolic"
+    folder.mkdir(parents=True)
+    (folder / "eval.json").write_text(json.dumps(report))
+    monkeypatch.setattr(about, "ROOT", tmp_path)
+    monkeypatch.delenv("TUTOR_EVAL_REPORT", raising=False)
+    text = about.accuracy_markdown("symbolic")
+    assert "| measure | test split | held-out family (bernoulli) |" in text  # test first, each labelled
+    assert "| problems evaluated | 40 | 10 |" in text
+    assert "| verified pass@1 | 62.5% | 0.0% |" in text
+    assert "| classification (order, linearity and type) | 100.0% | 10.0% |" in text
+    assert "50.0%" not in text and "82.0%" not in text  # the mixed overall figures are not shown
+    assert "| seconds per solution | 0.8 s |" in text and "| speed | all evaluated problems |" in text
+    assert "bernoulli (held out) 0%" in text and "separable 62%" in text
+
+
+def test_about_and_readme_quote_the_same_test_split_figures() -> None:
+    """The shipped demo-cpu report, as the About tab shows it, and the README's sentence about it."""
+    from tutor import about
+
+    data = json.loads((about.ROOT / "assets" / "models" / "demo-cpu" / "eval.json").read_text())
+    test = data["summary"]["splits"]["test"]
+    headings, rows = about.report_metrics(data)
+    assert headings[0] == "test split"
+    shown = dict(rows)
+    assert shown["classification (order, linearity and type)"][0] == f"{test['classification_all']:.1%}"
+    assert shown["hint names the method"][0] == f"{test['hint_ok']:.1%}"
+    readme = " ".join((about.ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"on the test split ({test['n']} examples" in readme
+    assert f"classification (order, linearity and type) {test['classification_all']:.1%}" in readme
+    assert f"method hint {test['hint_ok']:.1%}" in readme
+
+
 def test_the_page_shows_model_names_not_server_paths(monkeypatch, tmp_path) -> None:
     """The Solve tab's author line and the About tab named the profile's local model by its path."""
     import app
