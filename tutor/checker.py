@@ -22,7 +22,8 @@ Verdicts (DESIGN.md, "Verification semantics"):
   constants: a particular or singular solution), or an IVP answer whose constants are still free.
 * ``wrong`` — some alternative does not satisfy the ODE, or violates an initial condition, or no
   value of the free constants can meet the initial conditions.
-* ``undecided`` — could not decide within the time limit, or could not read the answer.
+* ``undecided`` — could not decide within the time limit, could not read the answer, or the
+  answer is in letters the problem does not have and no reading of them shows it wrong.
 
 Choices (documented here because callers depend on them):
 
@@ -34,7 +35,10 @@ Choices (documented here because callers depend on them):
   ``wrong`` because the minus branch gives ``y(0) = -2``.
 * **Unreadable answers** (garbage, code, derivatives, over-long text): verdict ``undecided``
   with ``details["error"]`` (the parser's message, position and suggestion) — "we could not read
-  it" is not a claim that the mathematics is wrong.
+  it" is not a claim that the mathematics is wrong. Nothing in the answer is ever evaluated:
+  text goes only through :func:`tutor.parse_answer` (a whitelist grammar). An unreadable
+  *problem* raises :class:`tutor.ParseError` (there is nothing to check against; the CLI exits
+  with code 2).
 * **Answers in letters the problem does not have** ("y = C e^{2t}" for y(x), "z = C e^{2x}" or
   "y = ..." for T(t)): read with the problem's letters (t as x, z as y) and checked. ``wrong``
   when no reading makes it a solution — it fails with the problem's letters, and as written (the
@@ -45,10 +49,7 @@ Choices (documented here because callers depend on them):
   ``details["error"]``: it is not a solution as it stands, nor shown to be false mathematics.
 * **Who wrote the answer** (``author="student"`` or ``"model"``) changes only the wording:
   reasons speak to a student ("your constants", "write it in terms of x") and describe a model's
-  answer ("the model's answer ...", no advice to the reader). Nothing in
-  the answer is ever evaluated: text goes only through :func:`tutor.parse_answer` (a whitelist
-  grammar). An unreadable *problem* raises :class:`tutor.ParseError` (there is nothing to
-  check against; the CLI exits with code 2).
+  answer ("the model's answer ...", no advice to the reader).
 * **Answers like "y = C e^{2x}, C = 3"**: an alternative ``constant = number`` assigns it.
   ``\\boxed{...}``, a final full stop and trailing notes (", where C is a constant", "for x > 0",
   "(C arbitrary)", ", C_1, C_2 \\in \\mathbb{R}") are dropped; from a sentence with its math in
@@ -523,11 +524,11 @@ def _judge_foreign(foreign: _Foreign, run: Callable[[Answer], dict], voice: _Voi
     mapped = run(foreign.mapped) if foreign.mapped is not None else None
     if mapped is not None and mapped["verdict"] != "wrong":
         if mapped["verdict"] in ("correct", "incomplete"):
-            found = f" ({foreign.reading} it satisfies the equation)"
-        else:
+            found = f" ({foreign.reading} it satisfies the equation)."
+        else:  # undecided: its reason is a whole sentence
             found = f"; {foreign.reading}, {_lower_first(mapped['reason'])}"
-        return {"verdict": "undecided", "reason": f"{foreign.note}{voice.advice(foreign.advice)}{found}".rstrip(".")
-                + ".", "details": {**details, "error": error}}
+        return {"verdict": "undecided", "reason": f"{foreign.note}{voice.advice(foreign.advice)}{found}",
+                "details": {**details, "error": error}}
     written = run(foreign.as_written) if foreign.as_written is not None else None
     if written is not None and written["verdict"] != "wrong":
         return {"verdict": "undecided", "reason": f"{foreign.note}{voice.advice(foreign.advice)}.",
