@@ -192,10 +192,17 @@ def check_brackets(text: str, offset: int = 0) -> None:
 # Words that join an equation to its initial conditions ("y' = 2y where y(0) = 1", "... subject to
 # the initial conditions y(0) = 1, y'(0) = 0"); the words after them ("that", "the initial
 # conditions") belong to the separator too.
-CONNECTIVES = ("and", "with", "given", "where", "if", "when", "for", r"subject\s+to", r"such\s+that",
+CONNECTIVES = ("and", "with", "given", "where", "if", "when", "for", "subject to", "such that",
                "satisfying", "provided", "assuming")
-_CONNECTIVE = "|".join(CONNECTIVES)
 _CONNECTIVE_TAIL = r"that|the|initial|boundary|conditions?|values?|data"
+
+
+def _words_pattern(words: tuple[str, ...]) -> str:
+    """An alternation of plain words (longest first); a space matches any run of spaces."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+_CONNECTIVE = _words_pattern(CONNECTIVES)
 _SEPARATOR_RE = re.compile(
     rf"\\quad|\\qquad|\\;|\\ |\\\\|\\text\s*\{{\s*(?:,|;|(?i:{_CONNECTIVE}))\s*\}}|"
     rf"(?<![A-Za-z\\])(?i:{_CONNECTIVE})(?:\s+(?i:{_CONNECTIVE_TAIL})(?![A-Za-z]))*(?![A-Za-z])|[,;\n]"
@@ -237,13 +244,14 @@ def _top_level_split(text: str) -> list[tuple[int, str]]:
 #: Words of an instruction or a description that may open the problem (or a sentence of it).
 LEAD_WORDS = (
     "solve", "find", "determine", "compute", "calculate", "obtain", "integrate", "derive", "evaluate",
-    "give", "get", "consider", r"work\s+out", "please", "now", "then", "also", "what", "is", "are",
-    "the", "general", "particular", "explicit", "implicit", "complete", "exact", "real", "solutions?",
-    "of", "to", "for", "this", "these", "following", "ordinary", "first", "second", "third", "higher",
-    "order", "linear", r"non-?linear", "homogeneous", "inhomogeneous", r"non-?homogeneous", "separable",
-    "differential", "equations?", "odes?", "ivps?", "initial", "boundary", "value", "problems?",
+    "give", "get", "consider", "work out", "please", "now", "then", "also", "what", "is", "are",
+    "the", "general", "particular", "explicit", "implicit", "complete", "exact", "real", "solution",
+    "solutions", "of", "to", "for", "this", "these", "following", "ordinary", "first", "second", "third",
+    "higher", "order", "linear", "nonlinear", "non-linear", "homogeneous", "inhomogeneous",
+    "nonhomogeneous", "non-homogeneous", "separable", "differential", "equation", "equations", "ode",
+    "odes", "ivp", "ivps", "initial", "boundary", "value", "problem", "problems",
 )
-_LEAD_WORD = rf"(?:an?[\s-]+)?(?i:{'|'.join(LEAD_WORDS)})(?![A-Za-z'])"
+_LEAD_WORD = rf"(?:an?[\s-]+)?(?i:{_words_pattern(LEAD_WORDS)})(?![A-Za-z'])"
 # "Solve the ODE", "Find the general solution of", "Solve for y:" -- then the mathematics.
 _LEAD_RE = re.compile(
     rf"\s*{_LEAD_WORD}(?:[\s-]+{_LEAD_WORD})*"

@@ -55,10 +55,6 @@ _WORDS_LONGEST_FIRST = sorted(KNOWN_WORDS, key=len, reverse=True)
 PROSE_WORDS = frozenset({"the", "of", "to", "is", "ode", "ivp", "let"})
 #: Letters written together beyond this many single-letter names read as a word, not a product.
 MAX_GLUED_LETTERS = 3
-# Instruction words a misspelling is compared with ("solv" -> "solve").
-_INSTRUCTION_WORDS = ("solve", "find", "determine", "compute", "calculate", "general", "solution",
-                      "particular", "equation", "differential", "initial", "condition", "where",
-                      "given", "with", "subject", "such", "that")
 _RUN_RE = re.compile(r"(?<![A-Za-z\\])[A-Za-z]+")
 # \text{...}, \mathrm{...}, \operatorname{...}: LaTeX text whose words are the LaTeX reader's business
 _LATEX_TEXT_RE = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathbb|mathcal|textrm)\s*\{[^{}]*\}")
@@ -66,15 +62,10 @@ _LATEX_TEXT_RE = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathbb|mathca
 
 def _glued_singles(run: str) -> int:
     """The longest stretch of single-letter names in ``run`` once known words are taken out."""
-    longest = current = i = 0
-    while i < len(run):
-        word = next((w for w in _WORDS_LONGEST_FIRST if run.startswith(w, i)), None)
-        if word:
-            current, i = 0, i + len(word)
-            continue
-        current += 1
+    longest = current = 0
+    for token in _split_letters(run, 0):
+        current = current + 1 if len(token.text) == 1 else 0
         longest = max(longest, current)
-        i += 1
     return longest
 
 
@@ -82,8 +73,11 @@ def word_suggestion(run: str) -> str:
     """What to say about a letter run that reads as a word: the function or word it resembles."""
     import difflib
 
+    from tutor.notation import CONNECTIVES, LEAD_WORDS
+
     lower = run.lower()
-    instruction = difflib.get_close_matches(lower, _INSTRUCTION_WORDS, n=1, cutoff=0.75)
+    words = [w for w in LEAD_WORDS + CONNECTIVES if len(w) > 3]  # "solv" -> "solve", not "so"
+    instruction = difflib.get_close_matches(lower, words, n=1, cutoff=0.75)
     if instruction:
         return (f"did you mean '{instruction[0]}'? Words are not needed: write the equation only, "
                 "e.g. y' = y, y(0) = 1")
