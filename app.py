@@ -14,7 +14,8 @@ Configuration (environment variables; all optional):
   ``tutor/profiles.yaml``.  The engine (``symbolic``) is always one choice away in the selector.
 * ``TUTOR_TIMEOUT`` (10) — seconds for one symbolic solve; ``TUTOR_CHECK_TIMEOUT`` (10) — for one
   check; ``TUTOR_SOLVE_TIME_LIMIT`` (180) — for a whole streamed reply, model included.
-* ``TUTOR_MAX_INPUT_CHARS`` (2000) — longest problem or answer accepted.
+* ``TUTOR_MAX_INPUT_CHARS`` (2000) — longest problem or answer accepted; a longer paste gets the
+  app's "too long" message (the text boxes take up to 10 times as much, so no paste is cut silently).
 * ``TUTOR_SOLVE_CONCURRENCY`` (8) — solve requests handled at once; generation by an in-process
   model is serialized on top of that (one device); ``TUTOR_QUEUE_SIZE`` (64) — waiting requests.
 
@@ -66,6 +67,10 @@ def _env_number(name: str, default: float) -> float:
 
 
 MAX_INPUT_CHARS = int(_env_number("TUTOR_MAX_INPUT_CHARS", 2000))
+#: The text boxes' own limit, far above MAX_INPUT_CHARS: a browser cuts a paste at a box's
+#: max_length without a word, so the box lets an over-long paste through and the app says
+#: "too long" (with the length) instead; this cap only bounds what a page can send.
+TEXTBOX_MAX_CHARS = max(20_000, 10 * MAX_INPUT_CHARS)
 ENGINE_TIMEOUT = _env_number("TUTOR_TIMEOUT", 10.0)
 CHECK_TIMEOUT = _env_number("TUTOR_CHECK_TIMEOUT", 10.0)
 SOLVE_TIME_LIMIT = _env_number("TUTOR_SOLVE_TIME_LIMIT", 180.0)
@@ -111,7 +116,8 @@ SOMETHING_WRONG = ("**Something went wrong on our side** ({what}). Please try ag
 
 def _too_long(text: str, what: str) -> str | None:
     if len(text) > MAX_INPUT_CHARS:
-        return f"**That {what} is too long:** at most {MAX_INPUT_CHARS} characters, please."
+        hint = " (one equation and its initial conditions)" if what == "problem" else ""
+        return f"**That {what} is too long:** {len(text)} characters; at most {MAX_INPUT_CHARS}, please{hint}."
     return None
 
 
@@ -126,8 +132,8 @@ def preview(text: str) -> str:
 def _author(profile) -> str:
     if profile.backend == "symbolic":
         return "Written by the symbolic engine (SymPy); every step is checked."
-    model = profile.describe().get("model") or profile.name
-    return f"Written by the model profile “{profile.name}” ({model}); its answer is checked by substitution."
+    return (f"Written by the model profile “{profile.name}” ({profile.model_label}); "
+            "its answer is checked by substitution.")
 
 
 def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
@@ -356,7 +362,7 @@ def build_demo() -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=5):
                         problem_box = gr.Textbox(label="Your ODE (plain text or LaTeX)", lines=2,
-                                                 max_length=MAX_INPUT_CHARS, elem_id="problem-box",
+                                                 max_length=TEXTBOX_MAX_CHARS, elem_id="problem-box",
                                                  placeholder="y' + 2y = e^(-x), y(0) = 1")
                         problem_preview = gr.Markdown(preview(""), latex_delimiters=render.LATEX_DELIMITERS,
                                                       elem_id="problem-preview", elem_classes="preview")
@@ -389,13 +395,13 @@ def build_demo() -> gr.Blocks:
                 gr.Markdown("Paste a problem and **your** answer; the checker substitutes it into the equation.")
                 with gr.Row(equal_height=False):
                     with gr.Column():
-                        check_problem = gr.Textbox(label="Problem", lines=2, max_length=MAX_INPUT_CHARS,
+                        check_problem = gr.Textbox(label="Problem", lines=2, max_length=TEXTBOX_MAX_CHARS,
                                                    placeholder="y' = 2y, y(0) = 3", elem_id="check-problem")
                         check_problem_preview = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS,
                                                             elem_classes="preview")
                     with gr.Column():
                         check_answer_box = gr.Textbox(label="Your answer (plain text or LaTeX)", lines=2,
-                                                      max_length=MAX_INPUT_CHARS, placeholder="y = 3e^{2x}",
+                                                      max_length=TEXTBOX_MAX_CHARS, placeholder="y = 3e^{2x}",
                                                       elem_id="check-answer")
                         check_answer_preview = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS,
                                                            elem_classes="preview")

@@ -81,6 +81,27 @@ def test_solve_rejects_overlong_input_politely(client) -> None:
     assert "too long" in out
 
 
+def test_an_overlong_paste_reaches_the_app_and_gets_its_message(client) -> None:
+    """A 3000-character paste was cut to 2000 by the box's own max_length, silently.
+
+    The boxes now accept far more than the app's limit, so the app's own message (with the
+    length) is what the student sees — in the live preview, from Solve and from Check.
+    """
+    import app
+
+    boxes = {c["props"].get("elem_id"): c["props"] for c in client.config["components"] if c.get("type") == "textbox"}
+    for elem_id in ("problem-box", "check-problem", "check-answer"):
+        assert boxes[elem_id]["max_length"] >= 10 * app.MAX_INPUT_CHARS, elem_id
+    paste = "y' = " + "x + " * 748 + "x^2"
+    assert len(paste) == 3000 > app.MAX_INPUT_CHARS
+    preview = client.predict(paste, api_name="/parse")
+    assert "Too long" in preview and "3000 characters" in preview
+    solved = client.predict(paste, api_name="/solve")
+    assert "too long" in solved and "3000 characters" in solved and f"at most {app.MAX_INPUT_CHARS}" in solved
+    checked = client.predict("y' = 2y", "y = " + "x + " * 748 + "1000", api_name="/check")
+    assert "answer is too long" in checked and "3000 characters" in checked
+
+
 def test_solve_refuses_profiles_that_cannot_run_here(client) -> None:
     # The selector's choices are the runnable profiles; Gradio rejects others with a readable error.
     with pytest.raises(Exception, match="not in the list of choices"):

@@ -112,6 +112,22 @@ def test_problem_preview_and_parse_error_caret() -> None:
     assert "Too long" in render.problem_preview("y' = " + "x" * 50, max_chars=20)
 
 
+def test_preview_shows_parameters_first_and_the_words_left_out() -> None:
+    # A misreading shows in the parameters, so they lead the preview, in bold.
+    lines = render.problem_preview("y' = k y + b").splitlines()
+    assert lines[1] == "- **parameters: $b$, $k$** (letters read as constants)"
+    assert lines[2].startswith("- unknown:")
+    assert "**parameter: $k$**" in render.problem_preview("y' = ky")
+    # "solve" is an instruction, not s·o·l·v·e: no parameters, and the preview says what was left out
+    solved = render.problem_preview("solve y'=y")
+    assert "parameter" not in solved and solved.startswith("$$y' = y$$")
+    assert "words left out: “solve”" in solved
+    assert "parameter" not in render.problem_preview("y' = 2y")
+    # a word inside the mathematics is an error with a caret and a hint, not a product of letters
+    err = render.problem_preview("y' = qwerty y")
+    assert "**Could not read this:**" in err and "looks like a word" in err and "*Hint:*" in err
+
+
 def test_answer_markdown_uses_textbook_notation() -> None:
     from tutor import parse_answer
 
@@ -176,6 +192,83 @@ def test_about_reads_the_evaluation_report(monkeypatch, tmp_path) -> None:
     assert "| seconds per solution | 0.8 s |" in text and "tokens per second" not in text
     assert "separable 100%" in text
     assert "not evaluated yet" in about.accuracy_markdown("tinyllama-ode")
+
+
+def test_about_shows_the_test_split_and_the_held_out_family_apart(monkeypatch, tmp_path) -> None:
+    """The tab showed figures over all evaluated problems while the README quoted the test split."""
+    from tutor import about
+
+    report = {"info": {"profile": "symbolic", "heldout_family": "bernoulli"},
+              "summary": {"overall": {"n": 50, "pass1": 0.5, "classification_all": 0.82, "hint_ok": 0.76},
+                          "splits": {"heldout": {"n": 10, "pass1": 0.0, "classification_all": 0.1, "hint_ok": 0.0},
+                                     "test": {"n": 40, "pass1": 0.625, "classification_all": 1.0, "hint_ok": 0.95}},
+                          "families": {"bernoulli": {"pass1": 0.0}, "separable": {"pass1": 0.625}},
+                          "speed": {"seconds_per_solution": 0.8}}}
+    folder = tmp_path / "runs" / "eval" / "symbolic"
+    folder.mkdir(parents=True)
+    (folder / "eval.json").write_text(json.dumps(report))
+    monkeypatch.setattr(about, "ROOT", tmp_path)
+    monkeypatch.delenv("TUTOR_EVAL_REPORT", raising=False)
+    text = about.accuracy_markdown("symbolic")
+    assert "| measure | test split | held-out family (bernoulli) |" in text  # test first, each labelled
+    assert "| problems evaluated | 40 | 10 |" in text
+    assert "| verified pass@1 | 62.5% | 0.0% |" in text
+    assert "| classification (order, linearity and type) | 100.0% | 10.0% |" in text
+    assert "50.0%" not in text and "82.0%" not in text  # the mixed overall figures are not shown
+    assert "| seconds per solution | 0.8 s |" in text and "| speed | all evaluated problems |" in text
+    assert "bernoulli (held out) 0%" in text and "separable 62%" in text
+
+
+def test_about_and_readme_quote_the_same_test_split_figures() -> None:
+    """The shipped demo-cpu report, as the About tab shows it, and the README's sentence about it."""
+    from tutor import about
+
+    data = json.loads((about.ROOT / "assets" / "models" / "demo-cpu" / "eval.json").read_text())
+    test = data["summary"]["splits"]["test"]
+    headings, rows = about.report_metrics(data)
+    assert headings[0] == "test split"
+    shown = dict(rows)
+    assert shown["classification (order, linearity and type)"][0] == f"{test['classification_all']:.1%}"
+    assert shown["hint names the method"][0] == f"{test['hint_ok']:.1%}"
+    readme = " ".join((about.ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"on the test split ({test['n']} examples" in readme
+    assert f"classification (order, linearity and type) {test['classification_all']:.1%}" in readme
+    assert f"method hint {test['hint_ok']:.1%}" in readme
+
+
+def test_the_page_shows_model_names_not_server_paths(monkeypatch, tmp_path) -> None:
+    """The Solve tab's author line and the About tab named the profile's local model by its path."""
+    import app
+    from tutor import about
+    from tutor.profiles import load_profile
+
+    model = tmp_path / "srv" / "weights" / "my-tutor"
+    adapter = tmp_path / "srv" / "adapters" / "my-adapter"
+    model.mkdir(parents=True)
+    adapter.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (adapter / "adapter_config.json").write_text("{}")
+    extra = tmp_path / "profiles.yaml"
+    extra.write_text(f"profiles:\n  on-disk:\n    backend: local\n    base_model: {model}\n"
+                     f"    adapter: {adapter}/\n")
+    monkeypatch.setenv("TUTOR_PROFILES_FILE", str(extra))
+    report = tmp_path / "reports" / "run7" / "eval.json"
+    report.parent.mkdir(parents=True)
+    report.write_text(json.dumps({"info": {"profile": "on-disk", "model": {"model": str(model)}},
+                                  "summary": {"overall": {"n": 3, "pass1": 1.0}}}))
+    monkeypatch.setenv("TUTOR_EVAL_REPORT", str(report))
+
+    author = app._author(load_profile("on-disk"))
+    assert "(my-tutor + adapter my-adapter)" in author and str(tmp_path) not in author
+    page = about.about_markdown("on-disk", ["symbolic", "on-disk"])
+    assert "(model: my-tutor + adapter my-adapter)" in page
+    assert "from `run7/eval.json`" in page  # a report outside the project: its name, not its path
+    assert str(tmp_path) not in page and "/srv/" not in page
+    # the built-in profiles: a project folder, a model-store base with the shipped adapter, a hub id
+    assert load_profile("demo-cpu").model_label == "demo-cpu"
+    assert load_profile("smollm2-ode").model_label == "smollm2-135m-instruct + adapter smollm2-ode"
+    assert load_profile("lmt-tuning").model_label == "Sandesh-Zenteiq/LMT-tuning"
+    assert str(about.ROOT) not in about.about_markdown("demo-cpu", ["symbolic", "demo-cpu"])
 
 
 # ------------------------------------------------------------------ teaching

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -266,6 +267,58 @@ def test_prose_and_wrappers_around_the_formula():
 def test_answer_named_after_another_function_is_undecided():
     v = check("dT/dt = -k(T - 20)", "y = 20 + C e^{-kt}")
     assert v.verdict == "undecided" and "$T(t)$" in v.reason
+
+
+@pytest.mark.parametrize("problem, answer, verdict, fragments", [
+    # plainly wrong in any letters: wrong, with the letters named and the residual in the problem's letters
+    ("y' = 2y", "y = C e^{3t}", "wrong", ["written in $t$", "with $t$ read as $x$ it is still not a solution",
+                                          "C e^{3 x}"]),
+    ("y' = 2y", "z = C e^{3x}", "wrong", ["about $z$", "with $z$ read as $y$ it is still not a solution"]),
+    ("dT/dt = -k(T - 20)", "y = 20 + C e^{kt}", "wrong", ["about $y$", "the unknown is $T(t)$"]),
+    ("y' = 2y", "z = C e^{3t}", "wrong", ["about $z$ and written in $t$"]),
+    # no one-to-one reading, and wrong as written
+    ("y' = 2y", "y = C e^{2t} + s", "wrong", ["written in $s$ and $t$", "with $s$ and $t$ as constants"]),
+    ("y' = 2y", "z = 1 or w = 2", "wrong", ["about $w$ and $z$", "does not describe a solution"]),
+    ("y' = 2y", "x = C e^{2t}", "wrong", ["about $x$", "does not describe a solution"]),
+    # right in the problem's letters, or right as written: not a solution as it stands, not false either
+    ("y' = 2y", "z = C e^{2t}", "undecided", ["write it as $y = \\dots$ in terms of $x$",
+                                              "it satisfies the equation"]),
+    ("y' = 0", "y = s", "undecided", ["written in $s$", "write it in terms of $x$"]),
+])
+def test_answers_in_letters_the_problem_lacks(problem, answer, verdict, fragments):
+    v = check(problem, answer)
+    assert v.verdict == verdict, v.reason
+    for fragment in fragments:
+        assert fragment in v.reason, v.reason
+    json.dumps(v.to_dict())
+
+
+SECOND_PERSON = re.compile(r"\b(?:you|your|yours|write|use|check that)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("problem, answer, model_words", [
+    ("y' = 2y", "y = (e^{x}", "I could not read the model's answer: bracket '(' is never closed"),
+    ("y' = 2y", "The solution is y = C e^{2x}", "the model's answer: the answer contains the word 'solution'"),
+    ("y' = 2y", "y = C e^{2t}", "The model's answer is written in $t$, but the unknown is $y(x)$"),
+    ("y' = 2y", "y = C e^{3t}", "substituting the model's answer gives"),
+    ("y'' + y = 0", "y = C_1 sin x", "the model's answer has 1"),
+    ("y' = 2y, y(0) = 3", "y = C e^{2x}", "the initial condition was not used"),
+    ("y' = 2y", "y = e^2x", "Substituting the model's answer gives"),
+    ("(2xy + 3) dx + (x^2 - 1) dy = 0", "x^2 y + 3x = C", "along the model's curves"),
+    ("y' = 2y", "y = C_1 e^{2x} + C_2 e^{2x}", "the model's 2 constants combine"),
+])
+def test_a_model_answer_is_described_not_addressed(problem, answer, model_words):
+    student = check(problem, answer)
+    model = check(problem, answer, author="model")
+    assert model.verdict == student.verdict  # the wording changes, never the verdict
+    assert model_words in model.reason, model.reason
+    assert not SECOND_PERSON.search(model.reason.replace("$", "")), model.reason
+    assert student.reason != model.reason  # ... and the student's reason is still written to them
+
+
+def test_author_must_be_student_or_model():
+    with pytest.raises(ValueError):
+        check("y' = 2y", "y = C e^{2x}", author="teacher")
 
 
 def test_unreadable_problem_raises_parse_error():

@@ -297,3 +297,81 @@ def test_latex_parsing_is_thread_safe() -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(parse, texts))
     assert [r.equation for r in results] == [parse(t).equation for t in texts]
+
+
+# --------------------------------------------------------------------------- words around the equation
+# Students type instructions and connecting words; they are understood, never multiplied into
+# parameters ("solve y'=y" was read as e·l·o·s·v·y' = y with parameters l, o, s, v).
+
+PROSE: list[tuple[str, Eq, dict]] = [
+    ("solve y'=y", Eq(D1, Y), {}),
+    ("Solve y' + 2y = e^(-x)", Eq(D1 + 2 * Y, exp(-x)), {}),
+    ("Find the general solution of dy/dx = x*y", Eq(D1, x * Y), {}),
+    ("Find a particular solution of y'' + y = x", Eq(D2 + Y, x), {}),
+    ("y' = 2y where y(0) = 1", Eq(D1, 2 * Y), {y(0): 1}),
+    ("dy/dx = y if y(0) = 2", Eq(D1, Y), {y(0): 2}),
+    ("y' = 2y, given that y(0) = 3", Eq(D1, 2 * Y), {y(0): 3}),
+    ("Solve y' = y such that y(0) = 2", Eq(D1, Y), {y(0): 2}),
+    ("y' = y with the initial condition y(0) = 5", Eq(D1, Y), {y(0): 5}),
+    ("Solve the differential equation y'' + y = 0 subject to y(0) = 1, y'(0) = 0", Eq(D2 + Y, 0),
+     {y(0): 1, Subs(D1, 0): 0}),
+    ("Solve the initial value problem y' = y, y(0) = 1", Eq(D1, Y), {y(0): 1}),
+    ("Solve for y: y' = 2y.", Eq(D1, 2 * Y), {}),
+    ("dy/dx = 2y. Find y if y(0) = 1.", Eq(D1, 2 * Y), {y(0): 1}),
+    ("Given the ODE y' = y, find y", Eq(D1, Y), {}),
+    ("Solve y' = y for y", Eq(D1, Y), {}),
+    ("ODE: y' = x", Eq(D1, x), {}),
+    ("Solve the first-order linear ODE y' + y = x", Eq(D1 + Y, x), {}),
+    ("What is the general solution of y' = y?", Eq(D1, Y), {}),
+    ("SOLVE dT/dt = -k(T - 20) WHERE T(0) = 90", Eq(d(T, t), -k * (T(t) - 20)), {T(0): 90}),
+    (r"Solve $\frac{dy}{dx} = y$", Eq(D1, Y), {}),
+    (r"Solve \frac{d^2y}{dx^2} + y = 0 \text{ where } y(0) = 1", Eq(D2 + Y, 0), {y(0): 1}),
+]
+
+
+@pytest.mark.parametrize("text,expected,ics", PROSE, ids=[t for t, _, _ in PROSE])
+def test_words_around_the_equation_are_understood(text: str, expected: Eq, ics: dict) -> None:
+    problem = parse(text)
+    assert problem.equation == expected
+    assert problem.ics_dict == ics
+    expected_parameters = (k,) if problem.function == T else ()
+    assert problem.parameters == expected_parameters  # no letter of a word became a parameter
+
+
+@pytest.mark.parametrize("text,position,suggestion", [
+    ("y' = qwerty y", 5, "write the equation only"),
+    ("Solv y' = y", 0, "did you mean 'solve'"),
+    ("y' = 2y is the equation", 8, "write the equation only"),
+    ("y' = y, y(0) = 1, find the solutoin", 27, "did you mean 'solution'"),
+    ("y' = SQRT(x)", 5, "did you mean sqrt"),
+    (r"\frac{dy}{dx} = equation", 16, "write the equation only"),
+])
+def test_a_word_inside_the_mathematics_is_an_error_with_a_suggestion(text: str, position: int,
+                                                                     suggestion: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert "looks like a word" in info.value.message, info.value
+    assert info.value.position == position
+    assert suggestion in info.value.suggestion
+
+
+def test_only_words_is_an_error() -> None:
+    with pytest.raises(ParseError) as info:
+        parse("Solve the differential equation.")
+    assert "only words" in info.value.message and "y' = y" in info.value.suggestion
+
+
+@pytest.mark.parametrize("text,expected,parameters", [
+    ("y' = 2xy", Eq(D1, 2 * x * Y), ()),
+    ("xy' = kx", Eq(x * D1, k * x), (k,)),
+    ("y' = Cxy", Eq(D1, Symbol("C") * x * Y), (Symbol("C"),)),
+    ("y' = abx", Eq(D1, Symbol("a") * Symbol("b") * x), (Symbol("a"), Symbol("b"))),
+    ("y' = xye^x", Eq(D1, x * Y * exp(x)), ()),
+    ("y' = sinxcosx", Eq(D1, sin(x) * cos(x)), ()),
+    ("theta'' + sin theta = 0", Eq(d(theta, t, 2) + sin(theta(t)), 0), ()),
+    ("y'' + omega^2 y = 0", Eq(D2 + Symbol("omega") ** 2 * Y, 0), (Symbol("omega"),)),
+])
+def test_implicit_multiplication_of_a_few_letters_still_parses(text: str, expected: Eq, parameters: tuple) -> None:
+    problem = parse(text)
+    assert problem.equation == expected
+    assert problem.parameters == parameters

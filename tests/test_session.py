@@ -89,6 +89,20 @@ def test_wrong_answer_falls_back_to_the_engine_labelled(fake) -> None:
     assert "## Final Answer" in result.fallback_text
 
 
+@pytest.mark.parametrize("final_answer, verdict, words", [
+    ("$y = C e^{3t}$", "wrong", "The model's answer is written in $t$"),
+    ("$y = (C e^{2x}$", "undecided", "I could not read the model's answer"),
+])
+def test_the_verdict_describes_the_models_answer(fake, final_answer: str, verdict: str, words: str) -> None:
+    # The checker's reasons were written to "you" ("write it in terms of x", "check that every
+    # bracket you open is closed") even when the answer checked was the model's.
+    _, profile = fake(serialize(replace(RIGHT, final_answer=final_answer)))
+    result = TutorSession(profile, fallback=False).run("y' = 2y")
+    reason = result.model_verdict["reason"]
+    assert result.verdict == verdict and words in reason, reason
+    assert not any(word in reason.lower().split() for word in ("you", "your", "write")), reason
+
+
 def test_no_final_answer_is_undecided(fake) -> None:
     _, profile = fake("## Classification\nFirst order.\n## Hint\nSeparate")
     result = TutorSession(profile, fallback=False).run("y' = 2y")

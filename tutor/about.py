@@ -1,8 +1,10 @@
 """The About page: what the tutor does, which profile is active, its measured accuracy, its limits.
 
 Accuracy comes from the report that ``python -m training.evaluate --out DIR`` writes
-(``DIR/eval.json``: ``info.profile``, ``summary.overall`` with ``pass1``, ``passk``, ``order_ok``,
-``linear_ok``, ``type_ok``, ``classification_all``, ``hint_ok``, and ``summary.speed``).  Reports
+(``DIR/eval.json``: ``info.profile`` and ``info.heldout_family``; ``summary.splits`` — the test
+split and the held-out family, shown side by side and labelled, as the README quotes them — each
+with ``n``, ``pass1``, ``passk``, ``order_ok``, ``linear_ok``, ``type_ok``, ``classification_all``,
+``hint_ok``; ``summary.overall`` only for a report without splits; ``summary.speed``).  Reports
 are looked up in ``TUTOR_EVAL_REPORT`` (a file, or a folder searched for ``*.json``), then as
 ``eval.json`` under ``runs/eval/``, ``outputs/`` and ``assets/`` in the project; the newest one
 whose profile is the active one is shown.  With none the page says "not evaluated yet" — never
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT_DIRS = ("runs/eval", "outputs", "assets")
 REPORT_NAME = "eval.json"
 _MAX_REPORT_BYTES = 50_000_000
-#: summary.overall keys of training.evaluate, as the page names them.
+#: The figures of one split (or summary.overall) of training.evaluate, as the page names them.
 OVERALL = (("pass1", "verified pass@1"), ("passk", "verified best-of-n (pass@k)"),
            ("classification_all", "classification (order, linearity and type)"), ("order_ok", "order"),
            ("linear_ok", "linearity"), ("type_ok", "type"), ("hint_ok", "hint names the method"))
@@ -67,23 +69,66 @@ def find_report(profile: str) -> tuple[Path, dict] | None:
     return file, data
 
 
-def report_metrics(data: dict) -> list[tuple[str, str]]:
-    """(measure, value) rows from an evaluation report; only numbers that are there."""
-    summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
-    overall = summary.get("overall") if isinstance(summary.get("overall"), dict) else {}
-    speed = summary.get("speed") if isinstance(summary.get("speed"), dict) else {}
+#: How the page names training.evaluate's splits (``summary.splits``); the test split first.
+SPLIT_LABELS = {"test": "test split", "heldout": "held-out family", "validation": "validation split",
+                "train": "training split"}
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _mapping(data: object, key: str) -> dict:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def report_columns(data: dict) -> list[tuple[str, dict]]:
+    """(heading, figures) per split of an evaluation report: the test split, then the held-out family.
+
+    The README quotes the test split and, separately, the held-out family; the page shows the
+    same figures side by side, each labelled, from the one report.  A report without
+    ``summary.splits`` gives one column over all evaluated problems, labelled as such.
+    """
+    summary = _mapping(data, "summary")
+    splits = {name: block for name, block in _mapping(summary, "splits").items() if isinstance(block, dict)}
+    family = _mapping(data, "info").get("heldout_family")
+    order = sorted(splits, key=lambda name: (list(SPLIT_LABELS).index(name) if name in SPLIT_LABELS
+                                             else len(SPLIT_LABELS), name))
+    columns = []
+    for name in order:
+        label = SPLIT_LABELS.get(name, f"{name} split")
+        if name == "heldout" and isinstance(family, str) and family:
+            label = f"held-out family ({family})"
+        columns.append((label, splits[name]))
+    if not columns and _mapping(summary, "overall"):
+        columns.append(("all evaluated problems", _mapping(summary, "overall")))
+    return columns
+
+
+def report_metrics(data: dict) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """(column headings, rows of (measure, one value per column)): only measures that are there."""
+    columns = report_columns(data)
     rows = []
-    if isinstance(overall.get("n"), int):
-        rows.append(("problems evaluated", str(overall["n"])))
+    if any(isinstance(block.get("n"), int) for _, block in columns):
+        rows.append(("problems evaluated", [str(block["n"]) if isinstance(block.get("n"), int) else "—"
+                                            for _, block in columns]))
     for key, name in OVERALL:
-        value = overall.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            rows.append((name, f"{value:.1%}"))
-    for key, name, fmt in SPEED:
-        value = speed.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            rows.append((name, fmt.format(value)))
-    return rows
+        values = [block.get(key) for _, block in columns]
+        if any(_number(v) for v in values):
+            rows.append((name, [f"{v:.1%}" if _number(v) else "—" for v in values]))
+    return [heading for heading, _ in columns], rows
+
+
+def speed_rows(data: dict) -> list[tuple[str, str]]:
+    speed = _mapping(_mapping(data, "summary"), "speed")
+    return [(name, fmt.format(speed[key])) for key, name, fmt in SPEED if _number(speed.get(key))]
+
+
+def _table(first: str, headings: list[str], rows: list[tuple[str, list[str]]]) -> str:
+    lines = [f"| {first} | " + " | ".join(headings) + " |", "|---" * (len(headings) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(values) + " |" for name, values in rows]
+    return "\n".join(lines)
 
 
 def accuracy_markdown(profile: str) -> str:
@@ -93,19 +138,27 @@ def accuracy_markdown(profile: str) -> str:
                 f"(`python -m training.evaluate --profile {profile} --data DIR --out runs/eval/{profile}` writes the "
                 "report this page reads).")
     path, data = found
-    rows = report_metrics(data)
+    headings, rows = report_metrics(data)
+    speed = speed_rows(data)
     try:
         where = path.relative_to(ROOT)
-    except ValueError:
-        where = path
-    if not rows:
+    except ValueError:  # a report elsewhere on this server (TUTOR_EVAL_REPORT): its name, not its path
+        where = Path(path.parent.name) / path.name
+    if not rows and not speed:
         return f"**Measured accuracy:** the report `{where}` has no numeric results."
-    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-    families = (data.get("summary") or {}).get("families") or {}
-    per_family = ", ".join(f"{name} {block['pass1']:.0%}" for name, block in families.items()
-                           if isinstance(block, dict) and isinstance(block.get("pass1"), (int, float)))
-    extra = f"\n\nVerified pass@1 per family: {per_family}." if per_family else ""
-    return f"**Measured accuracy** (from `{where}`):\n\n| measure | value |\n|---|---|\n{table}{extra}"
+    parts = [f"**Measured accuracy** (from `{where}`):"]
+    if rows:
+        parts.append(_table("measure", headings, rows))
+    if speed:
+        parts.append(_table("speed", ["all evaluated problems"], [(name, [value]) for name, value in speed]))
+    family = _mapping(data, "info").get("heldout_family")
+    families = _mapping(_mapping(data, "summary"), "families")
+    per_family = ", ".join(f"{name}{' (held out)' if name == family else ''} {block['pass1']:.0%}"
+                           for name, block in families.items()
+                           if isinstance(block, dict) and _number(block.get("pass1")))
+    if per_family:
+        parts.append(f"Verified pass@1 per family: {per_family}.")
+    return "\n\n".join(parts)
 
 
 def about_markdown(active: str, runnable: list[str]) -> str:
@@ -114,9 +167,8 @@ def about_markdown(active: str, runnable: list[str]) -> str:
 
     try:
         profile = load_profile(active)
-        describe = profile.describe()
-        what = profile.description or describe.get("model") or active
-        model = "" if profile.backend == "symbolic" else f" (model: {describe.get('model') or '—'})"
+        what = profile.description or profile.model_label
+        model = "" if profile.backend == "symbolic" else f" (model: {profile.model_label})"
     except Exception:  # a broken profile file must not break the page
         what, model = active, ""
     wanted = (os.environ.get("TUTOR_PROFILE") or "").strip()

@@ -22,7 +22,8 @@ Verdicts (DESIGN.md, "Verification semantics"):
   constants: a particular or singular solution), or an IVP answer whose constants are still free.
 * ``wrong`` — some alternative does not satisfy the ODE, or violates an initial condition, or no
   value of the free constants can meet the initial conditions.
-* ``undecided`` — could not decide within the time limit, or could not read the answer.
+* ``undecided`` — could not decide within the time limit, could not read the answer, or the
+  answer is in letters the problem does not have and no reading of them shows it wrong.
 
 Choices (documented here because callers depend on them):
 
@@ -32,12 +33,23 @@ Choices (documented here because callers depend on them):
   a textbook often lists it; a singular/particular solution *alone* is ``incomplete``. With
   initial conditions every alternative must meet them: "y = ±sqrt(x^2 + 4)" for ``y(0) = 2`` is
   ``wrong`` because the minus branch gives ``y(0) = -2``.
-* **Unreadable answers** (garbage, code, derivatives, over-long text, an answer in another
-  variable): verdict ``undecided`` with ``details["error"]`` (the parser's message, position and
-  suggestion) — "we could not read it" is not a claim that the mathematics is wrong. Nothing in
-  the answer is ever evaluated: text goes only through :func:`tutor.parse_answer` (a whitelist
-  grammar). An unreadable *problem* raises :class:`tutor.ParseError` (there is nothing to
-  check against; the CLI exits with code 2).
+* **Unreadable answers** (garbage, code, derivatives, over-long text): verdict ``undecided``
+  with ``details["error"]`` (the parser's message, position and suggestion) — "we could not read
+  it" is not a claim that the mathematics is wrong. Nothing in the answer is ever evaluated:
+  text goes only through :func:`tutor.parse_answer` (a whitelist grammar). An unreadable
+  *problem* raises :class:`tutor.ParseError` (there is nothing to check against; the CLI exits
+  with code 2).
+* **Answers in letters the problem does not have** ("y = C e^{2t}" for y(x), "z = C e^{2x}" or
+  "y = ..." for T(t)): read with the problem's letters (t as x, z as y) and checked. ``wrong``
+  when no reading makes it a solution — it fails with the problem's letters, and as written (the
+  stray letters constants) it fails or is not about the unknown at all; also ``wrong`` when no
+  one-to-one reading exists and it fails as written (two stray variables; an answer about two
+  other names, or about the variable). Otherwise ``undecided`` with the letters named, what the
+  problem's letters would give ("with t read as x it satisfies the equation") and
+  ``details["error"]``: it is not a solution as it stands, nor shown to be false mathematics.
+* **Who wrote the answer** (``author="student"`` or ``"model"``) changes only the wording:
+  reasons speak to a student ("your constants", "write it in terms of x") and describe a model's
+  answer ("the model's answer ...", no advice to the reader).
 * **Answers like "y = C e^{2x}, C = 3"**: an alternative ``constant = number`` assigns it.
   ``\\boxed{...}``, a final full stop and trailing notes (", where C is a constant", "for x > 0",
   "(C arbitrary)", ", C_1, C_2 \\in \\mathbb{R}") are dropped; from a sentence with its math in
@@ -137,7 +149,7 @@ class Verdict:
 
 
 def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequence[sympy.Eq] | sympy.Expr,
-          timeout: float | None = None) -> Verdict:
+          timeout: float | None = None, *, author: str = "student") -> Verdict:
     """Judge ``answer`` as a solution of ``problem_or_text`` within ``timeout`` seconds.
 
     The default limit is 10 s (``TUTOR_CHECK_TIMEOUT`` overrides it).
@@ -145,52 +157,114 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     ``answer`` is the student's text (plain or LaTeX), an :class:`Answer`, one SymPy ``Eq`` in
     ``y(x)``, a list of them, or an expression meaning ``y = expr``. Raises ParseError only when
     the *problem* text cannot be read; an unreadable answer gives an ``undecided`` Verdict.
+
+    ``author`` says who wrote the answer, for the wording of the reason: ``"student"`` (the
+    reason speaks to them: "your constants", "write it in terms of x") or ``"model"`` ("the
+    model's answer ...", no advice addressed to the reader).  The verdict never depends on it.
     """
+    if author not in AUTHORS:
+        raise ValueError(f"author must be one of {AUTHORS}, not {author!r}")
+    voice = _Voice(author)
     started = time.monotonic()
     limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     problem = problem_or_text if isinstance(problem_or_text, Problem) else parse(problem_or_text)
     try:
         ans = _as_answer(answer, problem)
     except ParseError as exc:
-        return _finish(Verdict("undecided", f"I could not read the answer: {exc}", {"error": exc.to_dict()}),
-                       started)
-    early = _precheck(ans, problem)
-    if early is not None:
+        return _finish(Verdict("undecided", voice.unreadable(exc), {"error": exc.to_dict()}), started)
+    early = _precheck(ans, problem, voice)
+    if isinstance(early, Verdict):
         return _finish(early, started)
-    task = _Task.build(problem, ans)
-    budget = max(0.05, limit - (time.monotonic() - started))
+
+    def budget() -> float:
+        return max(0.05, limit - (time.monotonic() - started))
+
+    if isinstance(early, _Foreign):
+        result = _judge_foreign(early, lambda a: _run_bounded_check(problem, a, voice, budget(), limit), voice)
+    else:
+        result = _run_bounded_check(problem, ans, voice, budget(), limit)
+    reason = result["reason"]
+    if result["verdict"] == "wrong" and isinstance(answer, str):
+        reason += _exponent_hint(answer, voice)
+    return _finish(Verdict(result["verdict"], reason, result["details"]), started)
+
+
+def _run_bounded_check(problem: Problem, ans: Answer, voice: "_Voice", budget: float, limit: float) -> dict:
+    """The worker's verdict dict for ``ans``, or an ``undecided`` one when the work did not finish."""
+    task = _Task.build(problem, ans, voice.author)
     try:
         if _inside_worker():
             # Already in a worker process (e.g. the engine verifying its own answer inside
             # run_bounded): run here, bounded by the interval timer of this main thread.
-            result = _run_task(task, budget)
-        else:
-            result = run_bounded(_run_task, task, max(0.05, budget - _MARGIN), timeout=budget)
+            return _run_task(task, budget)
+        return run_bounded(_run_task, task, max(0.05, budget - _MARGIN), timeout=budget)
     except SymbolicTimeout:
-        result = {"verdict": "undecided",
-                  "reason": f"I could not decide within the time limit ({limit:g} s).",
-                  "details": {"timed_out": True}}
+        return {"verdict": "undecided",
+                "reason": f"I could not decide within the time limit ({limit:g} s).",
+                "details": {"timed_out": True}}
     except WorkerCrashed as exc:
-        result = {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
-                  "details": {"crashed": True}}
+        return {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
+                "details": {"crashed": True}}
     except Exception as exc:  # a bug or an unforeseen SymPy error: say so, never guess
-        result = {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
-                  "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
-    reason = result["reason"]
-    if result["verdict"] == "wrong" and isinstance(answer, str):
-        reason += _exponent_hint(answer)
-    return _finish(Verdict(result["verdict"], reason, result["details"]), started)
+        return {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
+                "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
+
+
+AUTHORS = ("student", "model")
+# The clause of a parser message that tells the reader what to type ("...: write only the formula").
+_ADVICE = re.compile(r"\s*[:;,]\s*(?:write|type|use|put|check)\b.*$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Voice:
+    """How a reason names the answer: to the student who wrote it, or about the model's answer."""
+
+    author: str = "student"
+
+    @property
+    def model(self) -> bool:
+        return self.author == "model"
+
+    @property
+    def answer(self) -> str:
+        """"the answer" / "the model's answer" (in a sentence)."""
+        return "the model's answer" if self.model else "the answer"
+
+    @property
+    def subject(self) -> str:
+        """The same, opening a sentence."""
+        return self.answer[:1].upper() + self.answer[1:]
+
+    @property
+    def your(self) -> str:
+        return "the model's" if self.model else "your"
+
+    @property
+    def yours(self) -> str:
+        return "the model's answer" if self.model else "yours"
+
+    def advice(self, text: str) -> str:
+        """``": " + text`` for the student; nothing for a model (no one to advise)."""
+        return "" if self.model else f": {text}"
+
+    def unreadable(self, exc: ParseError) -> str:
+        if not self.model:
+            return f"I could not read the answer: {exc}"
+        where = f" (at position {exc.position})" if exc.position is not None else ""
+        return f"I could not read the model's answer: {_ADVICE.sub('', exc.message)}{where}."
 
 
 _LOOSE_EXPONENT = re.compile(r"([A-Za-z0-9)])\^(-?\d+)([A-Za-z])")
 
 
-def _exponent_hint(text: str) -> str:
+def _exponent_hint(text: str, voice: "_Voice" = _Voice()) -> str:
     """``e^2x`` is e^2 times x (README: exponents bind tightly); say so when the answer is wrong."""
     m = _LOOSE_EXPONENT.search(text)
     if not m:
         return ""
     base, power, letter = m.groups()
+    if voice.model:
+        return f" (Note: `{m.group(0)}` is read as ${base}^{{{power}}} {letter}$, not ${base}^{{{power}{letter}}}$.)"
     return (f" (Note: `{m.group(0)}` is read as ${base}^{{{power}}} {letter}$; write `{base}^{{{power}{letter}}}` "
             f"if the exponent is ${power}{letter}$.)")
 
@@ -351,35 +425,127 @@ def _apply_assignments(ans: Answer, problem: Problem) -> Answer:
     return Answer(solutions, constants, (), ans.source)
 
 
-def _precheck(ans: Answer, problem: Problem) -> Verdict | None:
-    """Cheap structural problems that need no algebra: the unknown missing, the wrong variable."""
+@dataclass(frozen=True)
+class _Foreign:
+    """An answer in letters the problem does not have ("y = C e^{2t}" for y(x), "z = ..." for y).
+
+    ``mapped`` is the answer with those letters read as the problem's (None when no one-to-one
+    reading exists: two stray variables, an unknown named after the variable); ``as_written``
+    the answer with stray variables read as constants (None when, as written, it is not about
+    the unknown at all and so cannot be a solution).
+    """
+
+    note: str           # "The answer is written in $t$, but the unknown is $y(x)$"
+    advice: str         # "write it in terms of $x$" (for the student)
+    reading: str        # "with $t$ read as $x$"
+    mapped: Answer | None
+    as_written: Answer | None
+    letters: dict       # {"t": "x"}: the one-to-one reading, where there is one
+    strays: tuple[str, ...] = ()  # variables the problem does not have ("t", "s")
+
+
+def _precheck(ans: Answer, problem: Problem, voice: _Voice = _Voice()) -> Verdict | _Foreign | None:
+    """Cheap structural problems that need no algebra: the unknown missing, letters the problem lacks."""
     unknown, var = problem.unknown, problem.variable
     name = str(problem.function)
-    # y(x) itself contains x: look for the variable outside the unknown.
-    placeholder = sympy.Dummy("unknown")
-    uses_variable = any(eq.xreplace({unknown: placeholder}).has(var) for eq in ans.solutions)
-    strangers = sorted(c.name for c in ans.constants if c.name in _VARIABLE_NAMES and c.name != name)
-    if strangers and not uses_variable:
-        other = strangers[0]
-        return Verdict("undecided",
-                       f"The answer is written in ${other}$, but the unknown is ${name}({var})$: "
-                       f"write it in terms of ${var}$.",
-                       {"error": {"error": f"answer in the variable {other}, not {var}", "position": None,
-                                  "suggestion": f"write {name} as a function of {var}"}})
+    params = set(problem.parameters)
+    # Another name for the unknown: "z = C e^{2x}" for y, "y = 20 + C e^{-kt}" for T(t).
+    function_names = []
     for eq in ans.solutions:
-        if not eq.has(unknown):
-            others = [str(a.func) for a in eq.atoms(sympy.core.function.AppliedUndef)]
-            others += [side.name for side in (eq.lhs, eq.rhs)
-                       if isinstance(side, sympy.Symbol) and side.name in _VARIABLE_NAMES | {"y", "f", "g", "h"}]
-            if others:
-                # "z = C e^{2x}" for y: another name for the unknown, not a false statement about y
-                return Verdict("undecided", f"The answer is about ${others[0]}$, but the unknown is "
-                               f"${name}({var})$: write it as ${name} = \\dots$.",
-                               {"error": {"error": f"the answer is about {others[0]}, not {name}",
-                                          "position": None, "suggestion": f"write {name} = ..."}})
+        if eq.has(unknown):
+            continue
+        others = [str(a.func) for a in eq.atoms(sympy.core.function.AppliedUndef)]
+        others += [side.name for side in (eq.lhs, eq.rhs) if isinstance(side, sympy.Symbol)
+                   and side.name in _VARIABLE_NAMES | {"y", "f", "g", "h"} and side not in params]
+        if not others:
             return Verdict("wrong", f"${sympy.latex(eq)}$ does not involve ${name}$, so it does not "
                            f"describe a solution ${name}({var})$.", {"solution": sympy.latex(eq)})
-    return None
+        function_names.append(others[0])
+    renamed = sorted(set(function_names))
+    solutions = ans.solutions
+    if renamed:
+        other = sympy.Symbol(renamed[0])
+        if len(renamed) > 1 or other == var or any(eq.has(unknown) and eq.has(other) for eq in solutions):
+            shown = " and ".join(f"${n}$" for n in renamed)
+            return Verdict("wrong", f"{voice.subject} is about {shown}, but the unknown is ${name}({var})$, "
+                           f"so it does not describe a solution ${name}({var})$.",
+                           {"foreign": renamed, "solutions": [sympy.latex(eq) for eq in solutions]})
+
+        def rename(expr: sympy.Expr) -> sympy.Expr:
+            expr = expr.replace(lambda e: isinstance(e, sympy.core.function.AppliedUndef)
+                                and str(e.func) == other.name, lambda e: unknown)
+            return expr.xreplace({other: unknown})
+
+        solutions = tuple(sympy.Eq(rename(eq.lhs), rename(eq.rhs), evaluate=False) for eq in solutions)
+    constants = [c for c in ans.constants if c.name not in renamed]
+    # y(x) itself contains x: look for the variable outside the unknown.
+    placeholder = sympy.Dummy("unknown")
+    uses_variable = any(eq.xreplace({unknown: placeholder}).has(var) for eq in solutions)
+    strangers = [] if uses_variable else [c for c in constants if c.name in _VARIABLE_NAMES and c.name != name]
+    if not renamed and not strangers:
+        return None
+    parts, readings, letters = [], [], {}
+    advice = f"write it as ${name} = \\dots$" if renamed else "write it"
+    if renamed:
+        parts.append(f"about ${renamed[0]}$")
+        readings.append(f"${renamed[0]}$ read as ${name}$")
+        letters[renamed[0]] = name
+    if strangers:
+        parts.append("written in " + " and ".join(f"${c}$" for c in strangers))
+        advice += f" in terms of ${var}$"
+        if len(strangers) == 1:
+            readings.append(f"${strangers[0]}$ read as ${var}$")
+            letters[strangers[0].name] = var.name
+    note = f"{voice.subject} is {' and '.join(parts)}, but the unknown is ${name}({var})$"
+    mapped = None
+    if len(strangers) <= 1:
+        to_var = {strangers[0]: var} if strangers else {}
+        mapped = Answer(tuple(sympy.Eq(eq.lhs.xreplace(to_var), eq.rhs.xreplace(to_var), evaluate=False)
+                              for eq in solutions), tuple(c for c in constants if c not in to_var), (), ans.source)
+    return _Foreign(note=note, advice=advice, reading="with " + " and ".join(readings),
+                    mapped=mapped, as_written=None if renamed else ans, letters=letters,
+                    strays=tuple(c.name for c in strangers))
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _judge_foreign(foreign: _Foreign, run: Callable[[Answer], dict], voice: _Voice) -> dict:
+    """A verdict for an answer in letters the problem does not have.
+
+    ``wrong`` when no reading makes it a solution (read with the problem's letters it fails, and
+    as written it fails or is not about the unknown at all); otherwise ``undecided`` — the
+    answer is not in the problem's letters, so it is not a solution as it stands, but neither is
+    it shown to be false mathematics — with what the problem's letters would give.
+    """
+    details = {"foreign_letters": foreign.letters}
+    error = {"error": foreign.note.replace("$", ""), "position": None, "suggestion": foreign.advice or None}
+    mapped = run(foreign.mapped) if foreign.mapped is not None else None
+    if mapped is not None and mapped["verdict"] != "wrong":
+        if mapped["verdict"] in ("correct", "incomplete"):
+            found = f" ({foreign.reading} it satisfies the equation)."
+        else:  # undecided: its reason is a whole sentence
+            found = f"; {foreign.reading}, {_lower_first(mapped['reason'])}"
+        return {"verdict": "undecided", "reason": f"{foreign.note}{voice.advice(foreign.advice)}{found}",
+                "details": {**details, "error": error}}
+    written = run(foreign.as_written) if foreign.as_written is not None else None
+    if written is not None and written["verdict"] != "wrong":
+        return {"verdict": "undecided", "reason": f"{foreign.note}{voice.advice(foreign.advice)}.",
+                "details": {**details, "error": error}}
+    if mapped is not None:
+        return {"verdict": "wrong",
+                "reason": f"{foreign.note}, and {foreign.reading} it is still not a solution: "
+                          f"{_lower_first(mapped['reason'])}",
+                "details": {**mapped["details"], **details}}
+    if written is None:  # not about the unknown as written, and no one-to-one reading in its letters
+        return {"verdict": "wrong", "reason": f"{foreign.note}, so it does not describe a solution.",
+                "details": details}
+    strays = " and ".join(f"${n}$" for n in foreign.strays)
+    return {"verdict": "wrong",
+            "reason": f"{foreign.note}, and with {strays} as constants it is not a solution: "
+                      f"{_lower_first(written['reason'])}",
+            "details": {**written["details"], **details}}
 
 
 # ---------------------------------------------------------------------------
@@ -401,16 +567,17 @@ class _Task:
     solutions: tuple[sympy.Eq, ...]
     constants: tuple[sympy.Symbol, ...]
     seed: int
+    author: str = "student"  # who wrote the answer: the wording of reasons (_Voice)
 
     @classmethod
-    def build(cls, problem: Problem, ans: Answer) -> "_Task":
+    def build(cls, problem: Problem, ans: Answer, author: str = "student") -> "_Task":
         # A fixed seed per (problem, answer) makes every verdict reproducible.
         key = f"{problem.equation}|{problem.ics}|{ans.solutions}".encode()
         seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
         return cls(problem.expr, problem.equation.lhs, problem.equation.rhs, problem.function,
                    problem.variable, problem.order,
                    tuple((ic.order, ic.point, ic.value) for ic in problem.ics), problem.parameters,
-                   ans.solutions, ans.constants, seed)
+                   ans.solutions, ans.constants, seed, author)
 
 
 # ---------------------------------------------------------------------------
@@ -560,6 +727,7 @@ class _Context:
         self.n = task.order
         self.C = [self.consts[c] for c in task.constants]
         self.P = list(self.params.values())
+        self.voice = _Voice(task.author)
 
     def real_form(self, expr: sympy.Expr) -> sympy.Expr:
         return expr.xreplace(self.base_map)
@@ -679,16 +847,16 @@ def _judge(ctx: _Context) -> dict:
                 reason = f"{which}{o.note}"
             elif o.explicit:
                 reason = (f"{which}substituting it gives ${ctx.ode_tex} = {o.residual}$, not $0$."
-                          if which else f"Substituting the answer gives ${ctx.ode_tex} = {o.residual}$, not $0$.")
+                          if which else f"Substituting {ctx.voice.answer} gives ${ctx.ode_tex} = {o.residual}$, not $0$.")
             else:
-                reason = (f"{which or 'The answer does not satisfy the equation: '}"
+                reason = (f"{which or ctx.voice.subject + ' does not satisfy the equation: '}"
                           f"{o.note or ''}${ctx.ode_tex} = {o.residual}$, not $0$.")
             return {"verdict": "wrong", "reason": reason, "details": details}
     for i, o in enumerate(outcomes):
         if o.status == "undecided":
             details["note"] = o.note
             what = f"whether ${sol_tex[i]}$ satisfies the equation" if many else \
-                "whether the answer satisfies the equation"
+                f"whether {ctx.voice.answer} satisfies the equation"
             return {"verdict": "undecided", "reason": f"I could not decide {what}: {o.note}",
                     "details": details}
 
@@ -719,7 +887,7 @@ def _judge(ctx: _Context) -> dict:
         combined = ""
         named = max(len(o.constants) for o in outcomes)
         if named > best:
-            combined = f" (your {named} constants combine into {best} independent one{'s' if best > 1 else ''})"
+            combined = f" ({ctx.voice.your} {named} constants combine into {best} independent one{'s' if best > 1 else ''})"
         return {"verdict": "correct",
                 "reason": f"It satisfies the equation and has {best} independent arbitrary "
                           f"constant{'s' if best != 1 else ''}{combined}: this is the general solution."
@@ -732,7 +900,7 @@ def _judge(ctx: _Context) -> dict:
     kind = "a particular solution" if best == 0 else "not the general solution"
     return {"verdict": "incomplete",
             "reason": f"It satisfies the equation, but it is {kind}: the general solution has {ctx.n} "
-                      f"arbitrary constant{'s' if ctx.n != 1 else ''}; yours has {best}{extra}." + domain,
+                      f"arbitrary constant{'s' if ctx.n != 1 else ''}; {ctx.voice.yours} has {best}{extra}." + domain,
             "details": details}
 
 
@@ -1058,7 +1226,7 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
         return _Outcome("undecided", note="substituting into the equation took too long.", explicit=False,
                         H=H, constants=consts)
     slope = ctx.tex(derivs[0].xreplace({Y: ctx.unknown}))
-    note = f"along your curves $y' = {slope}$, and then "
+    note = f"along {ctx.voice.your} curves $y' = {slope}$, and then "
     outcome: _Outcome | None = None
     residual_consts = [c for c in consts if residual.has(c)]
     if not residual_consts and consts:
@@ -1114,7 +1282,7 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
             elif numeric.zero is True:
                 outcome = _Outcome("satisfies", method="numeric")
             else:
-                outcome = _Outcome("undecided", note="I found too few real points on your curves to test it.")
+                outcome = _Outcome("undecided", note=f"I found too few real points on {ctx.voice.your} curves to test it.")
     outcome.explicit, outcome.H, outcome.constants = False, H, consts
     if outcome.status == "fails" and outcome.residual is not None:
         outcome.note = note
@@ -1156,11 +1324,13 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
             if isinstance(found, dict) and found:
                 hint = " (they give " + ", ".join(f"${sympy.latex(k)} = {sympy.latex(v)}$"
                                                  for k, v in found.items()) + ")"
+            conditions = f"initial condition{'s' if len(task.ics) > 1 else ''}"
+            use = (f"the {conditions} {'were' if len(task.ics) > 1 else 'was'} not used" if ctx.voice.model
+                   else f"use the {conditions}")
             return {"verdict": "incomplete",
                     "reason": _sentence(prefix, f"it satisfies the equation, but the constant"
                               f"{'s' if len(o.constants) > 1 else ''} {_names(o.constants)} "
-                              f"{'are' if len(o.constants) > 1 else 'is'} still free: use the initial "
-                              f"condition{'s' if len(task.ics) > 1 else ''}{hint}."),
+                              f"{'are' if len(o.constants) > 1 else 'is'} still free: {use}{hint}."),
                     "details": details}
         if o.partial and o.explicit and o.residual_expr is not None:
             # Valid on part of the line only: it must hold on both sides of the initial point.

@@ -189,9 +189,23 @@ def check_brackets(text: str, offset: int = 0) -> None:
 # ---------------------------------------------------------------------------
 # Splitting the equation from its initial conditions
 
+# Words that join an equation to its initial conditions ("y' = 2y where y(0) = 1", "... subject to
+# the initial conditions y(0) = 1, y'(0) = 0"); the words after them ("that", "the initial
+# conditions") belong to the separator too.
+CONNECTIVES = ("and", "with", "given", "where", "if", "when", "for", "subject to", "such that",
+               "satisfying", "provided", "assuming")
+_CONNECTIVE_TAIL = r"that|the|initial|boundary|conditions?|values?|data"
+
+
+def _words_pattern(words: tuple[str, ...]) -> str:
+    """An alternation of plain words (longest first); a space matches any run of spaces."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+_CONNECTIVE = _words_pattern(CONNECTIVES)
 _SEPARATOR_RE = re.compile(
-    r"\\quad|\\qquad|\\;|\\ |\\\\|\\text\s*\{\s*(?:and|,|;|with|where)\s*\}|"
-    r"(?<![A-Za-z])(?:and|with|given|where)(?![A-Za-z])|[,;\n]"
+    rf"\\quad|\\qquad|\\;|\\ |\\\\|\\text\s*\{{\s*(?:,|;|(?i:{_CONNECTIVE}))\s*\}}|"
+    rf"(?<![A-Za-z\\])(?i:{_CONNECTIVE})(?:\s+(?i:{_CONNECTIVE_TAIL})(?![A-Za-z]))*(?![A-Za-z])|[,;\n]"
 )
 
 _PRIMES = r"('{1,}|\^\s*\{?\s*\(\s*\d+\s*\)\s*\}?)?"
@@ -201,26 +215,102 @@ _IC_RE = re.compile(
 _POINT_WORDS = re.compile(r"\\?pi|\\frac|\\sqrt|\\ln|[eE]|[A-Za-z](?:_?\{?\d+\}?|_\{?0\}?)")
 
 
-def _top_level_split(text: str) -> list[tuple[int, str]]:
-    """Split at separators that are not inside brackets; returns (offset, piece) pairs."""
-    pieces: list[tuple[int, str]] = []
-    depth = 0
-    start = 0
-    depth_at = []
+def _top_level_separators(text: str) -> list[re.Match]:
+    """The separator matches in ``text`` that are not inside brackets."""
+    depth_at, depth = [], 0
     for ch in text:
         if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
         depth_at.append(depth)
-    for m in _SEPARATOR_RE.finditer(text):
-        i = m.start()
-        if i < len(depth_at) and depth_at[i] != 0:
-            continue
-        pieces.append((start, text[start:i]))
+    return [m for m in _SEPARATOR_RE.finditer(text) if m.start() >= len(depth_at) or depth_at[m.start()] == 0]
+
+
+def _top_level_split(text: str) -> list[tuple[int, str]]:
+    """Split at separators that are not inside brackets; returns (offset, piece) pairs."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    for m in _top_level_separators(text):
+        pieces.append((start, text[start:m.start()]))
         start = m.end()
     pieces.append((start, text[start:]))
     return [(off, p) for off, p in pieces if p.strip()]
+
+
+# ---------------------------------------------------------------------------
+# Words around the equation ("Solve y' = y", "Find the general solution of dy/dx = x*y")
+
+#: Words of an instruction or a description that may open the problem (or a sentence of it).
+LEAD_WORDS = (
+    "solve", "find", "determine", "compute", "calculate", "obtain", "integrate", "derive", "evaluate",
+    "give", "get", "consider", "work out", "please", "now", "then", "also", "what", "is", "are",
+    "the", "general", "particular", "explicit", "implicit", "complete", "exact", "real", "solution",
+    "solutions", "of", "to", "for", "this", "these", "following", "ordinary", "first", "second", "third",
+    "higher", "order", "linear", "nonlinear", "non-linear", "homogeneous", "inhomogeneous",
+    "nonhomogeneous", "non-homogeneous", "separable", "differential", "equation", "equations", "ode",
+    "odes", "ivp", "ivps", "initial", "boundary", "value", "problem", "problems",
+)
+_LEAD_WORD = rf"(?:an?[\s-]+)?(?i:{_words_pattern(LEAD_WORDS)})(?![A-Za-z'])"
+# "Solve the ODE", "Find the general solution of", "Solve for y:" -- then the mathematics.
+_LEAD_RE = re.compile(
+    rf"\s*{_LEAD_WORD}(?:[\s-]+{_LEAD_WORD})*"
+    r"(?:\s+[A-Za-z](?:\s*\(\s*[A-Za-z]\s*\))?(?=\s*:))?\s*:?")
+# What an instruction may name before a separator: "find y", "find y(x) if ...", "... for y".
+_LONE_NAME_RE = re.compile(r"\s*[A-Za-z](?:\s*\(\s*[A-Za-z]\s*\))?\s*")
+# A full stop that ends a sentence ("dy/dx = 2y. Find y if y(0) = 1.") rather than a decimal.
+_SENTENCE_END_RE = re.compile(r"(?P<within>\.)(?=\s+[A-Za-z\\])|[.?!]+(?=\s*$)")
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def strip_prose(text: str) -> str:
+    """``text`` with the words around the equation replaced by spaces (positions stay the same).
+
+    At the start of the text and of every piece (after a separator such as ``,`` or ``where``)
+    an instruction phrase is dropped: "Solve", "Find the general solution of", "Solve the
+    initial value problem", "ODE:".  A piece that names only the unknown after such a phrase
+    ("find y") or after "for" ("... for y") is dropped with it, and so is a sentence's final
+    full stop.  Words that remain inside the mathematics are left for the parser, which refuses
+    them with a suggestion (see :func:`tutor.plaintext.check_words`) rather than reading
+    ``solve`` as ``s·o·l·v·e``.
+    """
+    text = _SENTENCE_END_RE.sub(lambda m: ";" if m.group("within") else " " * len(m.group(0)), text)
+    starts = [(0, "")] + [(m.end(), m.group(0)) for m in _top_level_separators(text)]
+    for start, separator in starts:
+        if start >= len(text):
+            continue
+        end = start
+        lead = _LEAD_RE.match(text, start)
+        if lead and lead.group(0).strip():
+            end = lead.end()
+        elif not separator.strip().lower().startswith("for"):
+            continue
+        nxt = _SEPARATOR_RE.search(text, end)
+        stop = nxt.start() if nxt else len(text)
+        if _LONE_NAME_RE.fullmatch(text, end, stop):
+            end = stop
+        text = _blank(text, start, end)
+    return text
+
+
+def prose_left_out(text: str) -> list[str]:
+    """The instruction words :func:`strip_prose` drops from ``text`` ("Solve the ODE"), in order."""
+    try:
+        normalized, _ = normalize(text)
+    except ParseError:
+        return []
+    stripped = strip_prose(normalized)
+    spans = re.finditer(r"[^ ]+(?: [^ ]+)*", "".join(a if b == " " and a != " " else " "
+                                                        for a, b in zip(normalized, stripped)))
+    return [m.group(0).rstrip(":;.?! ") for m in spans if m.group(0).rstrip(":;.?! ")]
+
+
+def blank_separators(text: str) -> str:
+    """``text`` with its separator words (``where``, ``subject to``, ...) replaced by spaces."""
+    return _SEPARATOR_RE.sub(lambda m: " " * len(m.group(0)) if m.group(0)[:1].isalpha() else m.group(0), text)
 
 
 def ic_order(primes: str | None) -> int:

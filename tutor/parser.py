@@ -1,6 +1,9 @@
 """``parse(text) -> Problem`` and ``parse_answer(text, problem) -> Answer``.
 
 The pipeline: :func:`tutor.notation.normalize` (unicode, LaTeX spellings) ->
+drop the words around the equation (:func:`tutor.notation.strip_prose`: "Solve", "Find the
+general solution of"; a word left inside the mathematics is refused by
+:func:`tutor.plaintext.check_words`, never read as a product of letters) ->
 split the equation from its initial conditions -> replace derivative notation
 by markers -> decide the unknown function and the independent variable ->
 parse each side with our plain-text grammar or, for LaTeX, latex2sympy2 behind
@@ -28,7 +31,7 @@ from tutor import notation
 from tutor.errors import ParseError
 from tutor.latex import parse_latex
 from tutor.notation import Marked, Marker
-from tutor.plaintext import parse_expression
+from tutor.plaintext import check_words, parse_expression
 from tutor.problem import Answer, InitialCondition, Problem
 
 MAX_ANSWER_CHARS = 2000
@@ -217,7 +220,13 @@ def parse(text: str) -> Problem:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
+    # "Solve y' = y", "Find the general solution of ...": the words go, the positions stay.
+    normalized = notation.strip_prose(normalized)
+    if not normalized.strip():
+        raise ParseError("there are only words here, no equation", 0,
+                         suggestion="type the equation itself, e.g. y' = y, y(0) = 1")
     notation.check_characters(normalized, is_latex)
+    check_words(notation.blank_separators(normalized), is_latex)
     (eq_offset, eq_text), condition_matches = notation.split_problem(normalized)
     equation, function, variable, params = _read_equation(eq_text, eq_offset, is_latex or "\\" in eq_text)
     problem_order = max(d.derivative_count for d in equation.atoms(sympy.Derivative))

@@ -51,6 +51,61 @@ CONSTANTS = {"pi": sympy.pi, "e": sympy.E}
 KNOWN_WORDS = frozenset(FUNCTIONS) | frozenset(GREEK) | {"pi"}
 _WORDS_LONGEST_FIRST = sorted(KNOWN_WORDS, key=len, reverse=True)
 
+#: Short words that are prose, never a product of letters a student means (``the`` is not t·h·e).
+PROSE_WORDS = frozenset({"the", "of", "to", "is", "ode", "ivp", "let"})
+#: Letters written together beyond this many single-letter names read as a word, not a product.
+MAX_GLUED_LETTERS = 3
+_RUN_RE = re.compile(r"(?<![A-Za-z\\])[A-Za-z]+")
+# \text{...}, \mathrm{...}, \operatorname{...}: LaTeX text whose words are the LaTeX reader's business
+_LATEX_TEXT_RE = re.compile(r"\\(?:text|mathrm|operatorname|mathit|mathbb|mathcal|textrm)\s*\{[^{}]*\}")
+
+
+def _glued_singles(run: str) -> int:
+    """The longest stretch of single-letter names in ``run`` once known words are taken out."""
+    longest = current = 0
+    for token in _split_letters(run, 0):
+        current = current + 1 if len(token.text) == 1 else 0
+        longest = max(longest, current)
+    return longest
+
+
+def word_suggestion(run: str) -> str:
+    """What to say about a letter run that reads as a word: the function or word it resembles."""
+    import difflib
+
+    from tutor.notation import CONNECTIVES, LEAD_WORDS
+
+    lower = run.lower()
+    words = [w for w in LEAD_WORDS + CONNECTIVES if len(w) > 3]  # "solv" -> "solve", not "so"
+    instruction = difflib.get_close_matches(lower, words, n=1, cutoff=0.75)
+    if instruction:
+        return (f"did you mean '{instruction[0]}'? Words are not needed: write the equation only, "
+                "e.g. y' = y, y(0) = 1")
+    function = difflib.get_close_matches(lower, sorted(KNOWN_WORDS), n=1, cutoff=0.7)
+    if function:
+        return f"did you mean {function[0]}? e.g. {function[0]}(x)"
+    return (f"write the equation only, e.g. y' = y; if you meant a product of letters, "
+            f"put spaces or * between them ({' '.join(run)})")
+
+
+def check_words(text: str, is_latex: bool = False, offset: int = 0) -> None:
+    """Refuse letters that read as a word (``solve``, ``qwerty``), never multiplying them out.
+
+    Implicit multiplication of a few letters (``2xy``, ``kx``, ``xe^x``) is what students
+    write; a longer run of letters that are not a function or Greek name (``solv``,
+    ``equation``), or a short prose word (``the``, ``is``), is a word, and reading it as a
+    product would invent parameters.  Raises :class:`ParseError` at the word with a suggestion.
+    """
+    if is_latex:
+        text = _LATEX_TEXT_RE.sub(lambda m: " " * len(m.group(0)), text)
+    for m in _RUN_RE.finditer(text):
+        run = m.group(0)
+        if run.lower() in PROSE_WORDS or _glued_singles(run) > MAX_GLUED_LETTERS:
+            product = "·".join(run)
+            raise ParseError(f"'{run}' looks like a word, not mathematics (read as letters it would be {product})",
+                             offset + m.start(), suggestion=word_suggestion(run))
+
+
 _TOKEN_RE = re.compile(
     r"(?P<ws>\s+)"
     r"|(?P<marker>⟦\d+⟧)"

@@ -129,6 +129,22 @@ class Profile:
             info.update(model="symbolic engine (SymPy)", quantization=None)
         return info
 
+    @property
+    def model_label(self) -> str:
+        """The model as a page may show it: names, never this server's file paths.
+
+        A hub id stays as it is, a model-store base is its store name, and a local directory
+        is its folder's name (``/srv/models/demo-cpu`` -> ``demo-cpu``), with the adapter after
+        the base the same way.
+        """
+        if self.backend == "symbolic":
+            return "symbolic engine (SymPy)"
+        if self.backend == "remote":
+            return shown_name(self.remote_model) or "the server's model"
+        label = shown_name(self.base_model) or "no base model set"
+        adapter = shown_name(self.adapter)
+        return f"{label} + adapter {adapter}" if adapter else label
+
     def check_available(self) -> None:
         """Raise :class:`ModelUnavailable` if what this profile needs is clearly not there.
 
@@ -202,6 +218,17 @@ def hub_reachable(repo_id: str, filename: str) -> bool:
     if isinstance(cached, str):
         return True
     return not constants.HF_HUB_OFFLINE
+
+
+def shown_name(name: str | None) -> str | None:
+    """A model or adapter reference without its file path: hub id, store name or folder name."""
+    if not name:
+        return None
+    if is_store_ref(name):
+        return name[len(STORE_PREFIX):]
+    if looks_local(name):
+        return Path(name.rstrip("/\\")).expanduser().name or "a local model"
+    return name
 
 
 def looks_local(name: str) -> bool:

@@ -117,13 +117,20 @@ def parse_error_markdown(exc: ParseError, text: str) -> str:
 
 
 def problem_markdown(problem) -> str:
-    """The parsed problem: display LaTeX, unknown and order, conditions, parameters."""
-    lines = [f"$${problem.latex}$$",
-             f"- unknown: ${problem.function}({problem.variable})$, order **{problem.order}**"]
+    """The parsed problem: display LaTeX, its parameters first, unknown and order, conditions.
+
+    The parameters lead the list, in bold, because they are where a misreading shows: a letter
+    the student did not mean as a constant (a typo, a word) appears there at once.
+    """
+    lines = [f"$${problem.latex}$$"]
+    if problem.parameters:
+        names = ", ".join(f"${p}$" for p in problem.parameters)
+        count = len(problem.parameters)
+        lines.append(f"- **parameter{'s' if count > 1 else ''}: {names}** "
+                     f"(letter{'s' if count > 1 else ''} read as {'constants' if count > 1 else 'a constant'})")
+    lines.append(f"- unknown: ${problem.function}({problem.variable})$, order **{problem.order}**")
     if problem.ics:
         lines.append("- initial conditions: " + ", ".join(f"${ic.latex(problem.function)}$" for ic in problem.ics))
-    if problem.parameters:
-        lines.append("- parameters: " + ", ".join(f"${p}$" for p in problem.parameters))
     return "\n".join(lines)
 
 
@@ -147,14 +154,18 @@ def problem_preview(text: str | None, max_chars: int = 2000) -> str:
     if not text.strip():
         return "Type an ODE, e.g. `y' + 2y = e^(-x), y(0) = 1`."
     if len(text) > max_chars:
-        return f"**Too long:** at most {max_chars} characters, please."
+        return f"**Too long:** {len(text)} characters; at most {max_chars}, please."
     try:
         problem = parse(text)
     except ParseError as exc:
         return parse_error_markdown(exc, text)
     except Exception as exc:  # never a traceback in the UI
         return f"**Something went wrong while reading this** ({type(exc).__name__}); please rephrase it."
-    return problem_markdown(problem)
+    from tutor.notation import prose_left_out
+
+    words = prose_left_out(text)
+    note = ("\n- words left out: " + ", ".join(f"“{w}”" for w in words)) if words else ""
+    return problem_markdown(problem) + note
 
 
 # --------------------------------------------------------------------------- solve view

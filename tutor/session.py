@@ -153,7 +153,9 @@ class TutorSession:
     def _check(self, problem: Problem, final_answer: str) -> dict:
         from tutor.checker import check
 
-        return _verdict_dict(check(problem, answer_text(final_answer), timeout=self.check_timeout))
+        # The reason describes the model's answer ("the model's answer is written in t"), never
+        # speaks to the student as if they had written it.
+        return _verdict_dict(check(problem, answer_text(final_answer), timeout=self.check_timeout, author="model"))
 
     def _engine(self, problem: Problem):
         from tutor.engine import solve
