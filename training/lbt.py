@@ -72,6 +72,9 @@ class LbTConfig:
     top_p: float = 0.95
     max_new_tokens: int = 768
     include_reference: bool = False
+    #: the models read problems as the smollm2-ode profile does: compact LaTeX in y(x)
+    #: (tutor.letters.model_problem_text; data made with training.data --compact)
+    canonical_letters: bool = False
     variant_search: int = 12
     timeout: float = 20.0
     seed: int = 0
@@ -170,13 +173,24 @@ def teaching_rows(config: LbTConfig) -> list[dict]:
     return rows[: config.max_problems] if config.max_problems else rows
 
 
+def _reader(config: LbTConfig):
+    """How a problem is written in the models' prompts: as typed, or (canonical_letters) as the
+    smollm2-ode profile writes it. Rows of such data are in y(x) already, so checks are unchanged."""
+    if not config.canonical_letters:
+        return lambda problem, text: text
+    from tutor.letters import model_problem_text
+
+    return lambda problem, text: model_problem_text(problem)
+
+
 def score_problem(row: dict, teacher: Any, student: Any, config: LbTConfig) -> tuple[list[Candidate], dict]:
     """All candidates of one teaching problem, scored; plus the exam used."""
     from training.data import variants
     from tutor.parser import parse
 
     problem = parse(row["problem"])
-    texts = [("teacher", t) for t in teacher.complete(row["problem"], n=config.k)] if config.k else []
+    seen_as = _reader(config)
+    texts = [("teacher", t) for t in teacher.complete(seen_as(problem, row["problem"]), n=config.k)] if config.k else []
     if config.include_reference:
         texts.append(("reference", row["completion"][0]["content"]))
     exam = variants(row, config.exam_size, search=config.variant_search, timeout=config.timeout * 1.5)
@@ -189,7 +203,8 @@ def score_problem(row: dict, teacher: Any, student: Any, config: LbTConfig) -> t
         c.correctness = 1.0 if c.verdict == "correct" else 0.0
         solved = total = 0
         for exam_text, exam_problem in zip(exam_texts, exam_problems):
-            replies = student_samples(student, one_shot_messages(row["problem"], text, exam_text), config.m)
+            replies = student_samples(student, one_shot_messages(seen_as(problem, row["problem"]), text,
+                                                                 seen_as(exam_problem, exam_text)), config.m)
             verdicts = [verdict_of(exam_problem, reply, config.timeout)[0] for reply in replies]
             c.exam_verdicts.append(verdicts)
             solved += sum(v == "correct" for v in verdicts)
@@ -300,6 +315,8 @@ def parse_args(argv: list[str] | None = None) -> LbTConfig:
     p.add_argument("--max-new-tokens", type=int, default=768)
     p.add_argument("--include-reference", action="store_true",
                    help="also score the engine's derivation as a candidate")
+    p.add_argument("--canonical-letters", action="store_true",
+                   help="prompt with the problem as the smollm2-ode profile does (compact LaTeX in y(x))")
     p.add_argument("--variant-search", type=int, default=12, help="generator seeds tried per exam")
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--seed", type=int, default=0)
