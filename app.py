@@ -153,7 +153,7 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     except ProfileError as exc:
         yield f"**Unknown profile:** {exc}. Available here: {', '.join(RUNNABLE)}.", None, shown
         return
-    view = render.SolveView(problem.latex, author=_author(chosen))
+    view = render.SolveView(problem.latex, author=_author(chosen), problem=problem)
     yield render.solve_markdown(view, shown), view, shown  # first feedback at once
 
     deadline = time.monotonic() + SOLVE_TIME_LIMIT
