@@ -12,10 +12,10 @@ knows, each with its arguments (``\\frac`` two, ``\\sqrt`` an optional ``[n]`` a
 commands one in text mode, where ``^``, ``_`` and math commands are errors); ``\\left``,
 ``\\middle`` and ``\\right`` with a delimiter each, properly nested; ``\\begin``/``\\end``
 environments (``&`` only directly inside one, display-only environments only in display math);
-``#`` and unescaped ``$`` never.  It errs on the side of refusing: a command outside the
-whitelist, or an argument written in a way that KaTeX reads differently from TeX (a command with
-arguments as the unbraced argument of another), is refused even where KaTeX might cope; code is
-harmless, a red error is not.  ``tests/test_app_browser.py`` checks the verdicts against the
+``#``, ``%`` (a comment) and unescaped ``$`` never.  It errs on the side of refusing: a command
+outside the whitelist, or an argument written in a way that KaTeX reads differently from TeX (a
+command with arguments as the unbraced argument of another), is refused even where KaTeX might
+cope; code is harmless, a red error is not.  ``tests/test_app_browser.py`` checks the verdicts against the
 KaTeX that the page itself loads.
 
 Usage::
@@ -131,13 +131,19 @@ class _Reader:
     """A recursive-descent reading of one formula; raises FormulaError at the first problem."""
 
     def __init__(self, tex: str, display: bool):
-        # Comments (% to the end of the line) and white space mean nothing to KaTeX here, except
-        # between primes: ``y' '`` is a double superscript, so each token remembers a space before it.
+        # White space means nothing to KaTeX here, except between primes: ``y' '`` is a double
+        # superscript, so each token remembers a space before it.  A comment (``%`` to the end of
+        # the line) is refused: KaTeX would drop the rest of the line, and the braces it hides
+        # still count when the page looks for where the formula ends (it would then show raw text).
         self.tokens: list[str] = []
         self.spaced: list[bool] = []
+        self.comment = False
         space = False
         for token in _TOKEN.findall(tex):
-            if token.isspace() or token.startswith("%"):
+            if token.startswith("%"):
+                self.comment = True
+                continue
+            if token.isspace():
                 space = True
                 continue
             self.tokens.append(token)
@@ -163,6 +169,8 @@ class _Reader:
     # ------------------------------------------------------------------ grammar
 
     def read(self) -> None:
+        if self.comment:
+            raise FormulaError("% starts a comment (a percent sign is \\%)")
         self.expression("math", closer=None, align=False)
         if self.peek() is not None:
             raise FormulaError(f"unexpected {self.peek()}")
