@@ -31,6 +31,7 @@ import random
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -124,9 +125,59 @@ def _too_long(text: str, what: str) -> str | None:
 # --------------------------------------------------------------------------- Solve
 
 
-def preview(text: str) -> str:
-    """Live preview of the typed problem: the parsed ODE in LaTeX, or the parse error."""
-    return render.problem_preview(text, MAX_INPUT_CHARS)
+class LatestKeystroke:
+    """The newest keystroke each page's live preview has asked about, so an older preview that
+    finishes late is dropped instead of overwriting a newer one.
+
+    The page numbers its preview requests (:func:`preview_js`); requests run in parallel, and a quick
+    typist's older text can finish after a newer one (issue 15: 6 stale previews in 30 tries at
+    15-25 ms per key).  A request the page already knows is overtaken comes with a negative number
+    and is not computed at all.  Keys are (session, box); the oldest are forgotten past ``size``.
+    """
+
+    def __init__(self, size: int = 4096):
+        self._latest: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def ask(self, key: tuple[str, str], number: float) -> None:
+        with self._lock:
+            self._latest[key] = max(number, self._latest.get(key, number))
+            self._latest.move_to_end(key)
+            while len(self._latest) > self._size:
+                self._latest.popitem(last=False)
+
+    def overtaken(self, key: tuple[str, str], number: float) -> bool:
+        with self._lock:
+            return number < 0 or self._latest.get(key, number) > number
+
+
+_KEYSTROKES = LatestKeystroke()
+
+
+def _latest_only(box: str, number: float | None, request: gr.Request | None, compute) -> Any:
+    """``compute()`` for the newest keystroke of ``box``; gr.skip() (keep what is shown) for an
+    overtaken one.  API calls carry no number (or 0) and are always answered."""
+    if not number or request is None or not request.session_hash:
+        return compute()
+    key = (request.session_hash, box)
+    if _KEYSTROKES.overtaken(key, number):
+        return gr.skip()
+    _KEYSTROKES.ask(key, number)
+    result = compute()
+    return gr.skip() if _KEYSTROKES.overtaken(key, number) else result
+
+
+def preview(text: str, keystroke: float | None = None, request: gr.Request | None = None) -> Any:
+    """Live preview of the typed problem: the parsed ODE in LaTeX, or the parse error.
+
+    ``keystroke`` is the page's number for this request (leave it out over the API)."""
+    return _latest_only("problem", keystroke, request, lambda: render.problem_preview(text, MAX_INPUT_CHARS))
+
+
+def check_problem_preview(text: str, keystroke: float | None = None, request: gr.Request | None = None) -> Any:
+    """The Check tab's preview of its problem box (its own keystroke numbers)."""
+    return _latest_only("check-problem", keystroke, request, lambda: render.problem_preview(text, MAX_INPUT_CHARS))
 
 
 def _author(profile) -> str:
@@ -159,7 +210,7 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     except ProfileError as exc:
         yield f"**Unknown profile:** {exc}. Available here: {', '.join(RUNNABLE)}.", None, shown
         return
-    view = render.SolveView(problem.latex, author=_author(chosen))
+    view = render.SolveView(problem.latex, author=_author(chosen), problem=problem)
     yield render.solve_markdown(view, shown), view, shown  # first feedback at once
 
     deadline = time.monotonic() + SOLVE_TIME_LIMIT
@@ -246,8 +297,13 @@ def export(view: render.SolveView | None) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------- Check
 
 
-def answer_preview(problem_text: str, answer_text: str) -> str:
+def answer_preview(problem_text: str, answer_text: str, keystroke: float | None = None,
+                   request: gr.Request | None = None) -> Any:
     """Live preview of the student's answer (read against the problem's unknown)."""
+    return _latest_only("answer", keystroke, request, lambda: _answer_preview(problem_text, answer_text))
+
+
+def _answer_preview(problem_text: str, answer_text: str) -> str:
     answer_text = (answer_text or "").strip()
     if not answer_text:
         return "Type your answer, e.g. `y = C e^{2x}`."
@@ -335,10 +391,19 @@ def teach_plot(item) -> tuple[Any, str]:
 
 LEARNING_CHOICES = [("Full solution", "full solution"), ("Hint only", "hint only"),
                     ("Step by step", "step by step")]
-# Debounced live preview: the browser waits a moment after the last keystroke before asking
-# (trigger_mode="always_last" drops the requests overtaken meanwhile).
-DEBOUNCE_JS = "(text) => new Promise((resolve) => setTimeout(() => resolve(text), 300))"
-DEBOUNCE_JS_2 = "(a, b) => new Promise((resolve) => setTimeout(() => resolve([a, b]), 300))"
+
+
+def preview_js(box: str, inputs: int) -> str:
+    """The page's side of the live preview for ``box``: wait 300 ms, then send the text with this
+    keystroke's number, negative when a later keystroke came meanwhile (the server then skips it:
+    :class:`LatestKeystroke`).  Every keystroke still sends a request (Gradio runs an event's
+    requests in parallel until one is submitted, and ``trigger_mode="always_last"`` only holds
+    back triggers while one is running), so it is the numbers that make the last keystroke win."""
+    names = ", ".join(f"v{i}" for i in range(inputs))
+    return (f"({names}, _n) => {{ const seen = (window.odeTutorKeystrokes ??= {{}}); "
+            f"const n = (seen[{box!r}] = (seen[{box!r}] || 0) + 1); "
+            f"return new Promise((resolve) => setTimeout(() => "
+            f"resolve([{names}, seen[{box!r}] === n ? n : -n]), 300)); }}")
 
 
 def theme() -> gr.themes.Base:
@@ -397,8 +462,8 @@ def build_demo() -> gr.Blocks:
                     with gr.Column():
                         check_problem = gr.Textbox(label="Problem", lines=2, max_length=TEXTBOX_MAX_CHARS,
                                                    placeholder="y' = 2y, y(0) = 3", elem_id="check-problem")
-                        check_problem_preview = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS,
-                                                            elem_classes="preview")
+                        check_problem_md = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS,
+                                                       elem_classes="preview", elem_id="check-problem-preview")
                     with gr.Column():
                         check_answer_box = gr.Textbox(label="Your answer (plain text or LaTeX)", lines=2,
                                                       max_length=TEXTBOX_MAX_CHARS, placeholder="y = 3e^{2x}",
@@ -449,9 +514,13 @@ def build_demo() -> gr.Blocks:
                                        latex_delimiters=render.LATEX_DELIMITERS, elem_id="about")
 
         # ---------------------------------------------------------------- events: Solve
-        problem_box.change(preview, problem_box, problem_preview, api_name="parse", trigger_mode="always_last",
-                           js=DEBOUNCE_JS, show_progress="hidden", concurrency_id="preview",
-                           concurrency_limit=8)
+        # The page's keystroke numbers for the live previews (hidden; the API leaves them at 0).
+        problem_keystroke = gr.Number(0, visible=False)
+        check_problem_keystroke = gr.Number(0, visible=False)
+        answer_keystroke = gr.Number(0, visible=False)
+        problem_box.change(preview, [problem_box, problem_keystroke], problem_preview, api_name="parse",
+                           trigger_mode="always_last", js=preview_js("problem", 1), show_progress="hidden",
+                           concurrency_id="preview", concurrency_limit=8)
         solve_inputs = [problem_box, profile_dd, mode_radio]
         solve_outputs = [answer_md, view_state, shown_state]
         solve_event = solve_btn.click(solve, solve_inputs, solve_outputs, api_name="solve",
@@ -471,12 +540,12 @@ def build_demo() -> gr.Blocks:
                           api_visibility="private")
 
         # ---------------------------------------------------------------- events: Check
-        check_problem.change(preview, check_problem, check_problem_preview, trigger_mode="always_last",
-                             js=DEBOUNCE_JS, show_progress="hidden", api_visibility="private",
-                             concurrency_id="preview")
-        gr.on([check_answer_box.change, check_problem.change], answer_preview, [check_problem, check_answer_box],
-              check_answer_preview, trigger_mode="always_last", js=DEBOUNCE_JS_2, show_progress="hidden",
-              api_visibility="private", concurrency_id="preview")
+        check_problem.change(check_problem_preview, [check_problem, check_problem_keystroke], check_problem_md,
+                             trigger_mode="always_last", js=preview_js("check-problem", 1), show_progress="hidden",
+                             api_visibility="private", concurrency_id="preview")
+        gr.on([check_answer_box.change, check_problem.change], answer_preview,
+              [check_problem, check_answer_box, answer_keystroke], check_answer_preview, trigger_mode="always_last",
+              js=preview_js("answer", 2), show_progress="hidden", api_visibility="private", concurrency_id="preview")
         check_btn.click(check_answer, [check_problem, check_answer_box, show_solution], check_md, api_name="check",
                         concurrency_id="check", concurrency_limit=SOLVE_CONCURRENCY)
 

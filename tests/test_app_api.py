@@ -46,6 +46,31 @@ def test_preview_reports_parse_errors_as_text(client) -> None:
     assert "Could not read this" in out
 
 
+def test_an_overtaken_preview_is_dropped_and_the_api_is_always_answered() -> None:
+    """The page numbers its preview requests; an older one that finishes late keeps what is shown."""
+    import gradio as gr
+
+    import app
+
+    class Page:
+        session_hash = "page-1"
+
+    skip = gr.skip()
+    assert "order **1**" in app.preview("y' = y")  # over the API: no number, always answered
+    assert app.preview("y' = y", -3, Page()) == skip  # the page already knew a newer keystroke came
+
+    def compute_while_keystroke_5_arrives() -> str:
+        app._KEYSTROKES.ask(("page-1", "problem"), 5)
+        return "the preview of keystroke 4"
+
+    assert app._latest_only("problem", 4, Page(), compute_while_keystroke_5_arrives) == skip
+    assert "order **1**" in app.preview("y' = y", 5, Page())
+    assert app.preview("y' = ", 4, Page()) == skip  # arrives after keystroke 5: dropped at once
+    assert "order **1**" in app.check_problem_preview("y' = y", 1, Page())  # each box counts on its own
+    other = type("OtherPage", (), {"session_hash": "page-2"})()
+    assert "order **1**" in app.preview("y' = y", 1, other)  # and so does each page
+
+
 # ------------------------------------------------------------------ /solve
 
 

@@ -5,9 +5,12 @@ import json
 
 import pytest
 
+from pathlib import Path
+
 from tutor import parse
 from tutor.format import Sections, parse_sections
 from tutor import render
+from tutor.katex import formula_error
 
 REPLY = """## Classification
 First order, linear.
@@ -134,6 +137,124 @@ def test_answer_markdown_uses_textbook_notation() -> None:
     problem = parse("y'' + y = 0")
     md = render.answer_markdown(parse_answer("y = C_1 sin(x) + C_2 cos(x)", problem), problem)
     assert md.startswith("$$y = ") and "y{\\left(x" not in md and "C_{1}" in md
+
+
+# ------------------------------------------------------------------ formulas KaTeX would refuse
+
+#: A model's reply with broken formulas (tests/test_app_browser.py shows it in the page too).
+BROKEN_REPLY = (Path(__file__).parent / "data" / "broken_reply.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("tex", [
+    r"\ln{\left(y \right)} = C + \frac{x}{2}", r"\frac{dy}{dx} = 2y", r"\frac12 + x^\prime", r"y'' + y'^{2}",
+    r"\left. \frac{dy}{dx} \right|_{x=0}", r"\sqrt[3]{x} \cdot \int_0^1 e^{-t^2}\,dt", r"\operatorname{sgn}(x)",
+    r"\begin{cases} x & x > 0 \\ 0 & \text{otherwise} \end{cases}", r"\left\{ a \middle| b \right\}",
+    r"\text{for } x \neq 0", r"\boxed{y = C e^{2x}}", r"\lim\limits_{x \to 0} \frac{\sin x}{x} = 1",
+    r"50\% \text{ of } \{1, 2\}", r"\color{#dc2626} y",
+])
+def test_formulas_katex_renders_pass(tex: str) -> None:
+    assert formula_error(tex) is None
+
+
+@pytest.mark.parametrize("tex, why", [
+    (r"\ln{\left(y \right)} = C + \frac{x}", "missing"),  # the formula from the issue
+    (r"\frac{x}", "missing"), (r"\sqrt", "missing argument"), (r"x^", "missing argument"),
+    (r"{x", "missing }"), (r"x}", "unexpected }"), (r"\frac{a}{b}}", "unexpected }"),
+    (r"\left( x", r"missing \right"), (r"x \right)", r"unexpected \right"), (r"\left x \right)", "delimiter"),
+    (r"\frac{1}{\left(x\right}", "delimiter"), (r"\foo{y}", r"unknown command \foo"), (r"\label{a}", "unknown"),
+    (r"x^2^3", "double superscript"), (r"y^2'", "double superscript"), (r"x_1_2", "double subscript"),
+    (r"a & b", "& outside"), (r"#", "unescaped #"), (r"\text{a^2}", "in text"), (r"\text{\alpha}", "in text"),
+    (r"\begin{foo} a \end{foo}", "unknown"), (r"\begin{cases} a \end{aligned}", "another environment"),
+    (r"\begin{align} a \end{align}", "only in display"), (r"\color{red!50} x", "invalid color"),
+    (r"a \$ b", "unknown command"),  # Gradio pairs dollar signs, escaped or not
+    (r"5% of {x", "comment"),  # KaTeX would hide the brace; the page's formula finder would not
+])
+def test_formulas_katex_would_refuse_are_caught(tex: str, why: str) -> None:
+    reason = formula_error(tex)
+    assert reason is not None and why in reason, reason
+
+
+def test_display_only_environments_pass_in_display_math() -> None:
+    assert formula_error(r"\begin{align} a &= b \\ c &= d \end{align}", display=True) is None
+
+
+def _formulas(markdown: str) -> list[str]:
+    segments, unclosed = render.split_math(markdown)
+    assert unclosed is None, markdown  # every $ is paired
+    return [piece for is_math, piece in segments if is_math]
+
+
+def test_a_broken_formula_is_shown_as_code_and_never_as_math() -> None:
+    text = r"so $\ln{\left(y \right)} = C + \frac{x}$ and $y = e^{x}$"
+    safe = render.safe_math(text)
+    assert _formulas(safe) == ["$y = e^{x}$"]
+    assert '<code class="formula-source"' in safe and "&#92;frac&#123;x&#125;" in safe
+    code = safe[safe.index("<code"):safe.index("</code>")]
+    assert "$" not in code and "\\" not in code and "`" not in code  # nothing in it that Gradio reads
+    assert render.safe_math("plain $x$ text") == "plain $x$ text"
+
+
+def test_an_unmatched_dollar_is_code_when_done_and_held_back_while_streaming() -> None:
+    text = "the price is $5 here\nnext line \\(y\\)"
+    done = render.safe_math(text)
+    assert _formulas(done) == ["\\(y\\)"] and "&#36;5 here</code>\nnext line \\(y\\)" in done
+    assert render.safe_math("so $y = e^{2", live=True) == "so …"
+
+
+def test_formulas_back_to_back_are_kept_apart() -> None:
+    # Gradio looks for $$ first: "$a$$b$" would otherwise pair the middle "$$".
+    assert render.safe_math("$a$$b$") == "$a$\u200b$b$"
+
+
+def test_a_broken_model_reply_renders_every_formula_or_shows_it_as_code() -> None:
+    problem = parse("y' = 2y")
+    view = render.SolveView(problem.latex, author="model", sections=parse_sections(BROKEN_REPLY, done=True),
+                            done=True, problem=problem, verdict={"verdict": "correct", "reason": "It satisfies $y' = 2y$."})
+    md = render.solve_markdown(view)
+    formulas = _formulas(md)
+    assert formulas and all(render.renders(f) for f in formulas)
+    assert md.count('class="formula-source"') == 4  # \frac{x}, ^{2 unbalanced, \mystery, the lone $5
+    # The 40 repeated terms are shown as the checker read them: one term.
+    assert "### Final Answer\n$$y = 40 C e^{2 x}$$" in md
+    assert "C e^{2x} + C e^{2x}" not in md
+    # Every streamed prefix is safe too (no formula KaTeX would refuse, every $ paired).
+    for cut in range(0, len(BROKEN_REPLY), 7):
+        live = render.SolveView(problem.latex, sections=parse_sections(BROKEN_REPLY[:cut]), problem=problem)
+        assert all(render.renders(f) for f in _formulas(render.solve_markdown(live)))
+
+
+def test_an_unreadable_final_answer_is_shown_as_written() -> None:
+    problem = parse("y' = 2y")
+    assert render.final_answer_latex("$y = C e^{2x}$", problem) == "y = C e^{2 x}"
+    assert render.final_answer_latex("$y = \\frac{x}$", problem) is None
+    assert render.final_answer_latex("no idea", problem) is None
+    sections = parse_sections(REPLY.replace("$y = e^{-x} + C e^{-2x}$\n", "$y = \\frac{x}$\n"), done=True)
+    md = render.solve_markdown(render.SolveView(problem.latex, sections=sections, done=True, problem=problem))
+    assert "### Final Answer\n<code" in md
+
+
+def test_exports_keep_broken_formulas_out_of_the_latex() -> None:
+    problem = parse("y' = 2y")
+    view = render.SolveView(problem.latex, sections=parse_sections(BROKEN_REPLY, done=True), done=True,
+                            problem=problem)
+    tex = render.export_latex(view)
+    assert r"\texttt{\$\textbackslash{}ln" in tex and r"\[y = 40 C e^{2 x}\]" in tex
+    assert "40 C e^{2 x}" in render.export_markdown(view)
+
+
+def test_a_badge_reason_with_a_broken_formula() -> None:
+    badge = render.verdict_badge({"verdict": "wrong", "reason": "It leaves $\\frac{x}$ and $x < 1$ <b>"})
+    assert "<code" in badge and "$x < 1$" in badge and "&lt;b&gt;" in badge
+
+
+@pytest.mark.parametrize("text", ["y' + 2y = e^(-x), y(0) = 1", "y'' + y = sec(x)", "(2xy + 3) dx + (x^2 - 1) dy = 0",
+                                  "x^2 y'' + x y' - y = 0"])
+def test_the_engines_formulas_all_render(text: str) -> None:
+    from tutor import solve
+
+    solution = solve(parse(text))
+    md = render.sections_markdown(solution.to_sections())
+    assert "formula-source" not in md and all(render.renders(f) for f in _formulas(md))
 
 
 # ------------------------------------------------------------------ availability and about

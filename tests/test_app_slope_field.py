@@ -61,3 +61,58 @@ def test_figure_draws_the_field_and_curves() -> None:
     assert len(ax.collections) == 1  # the field's segments
     assert len(ax.lines) == len(field.curves)
     assert ax.get_xlim() == field.x_range
+
+
+def _finite_values(field) -> np.ndarray:
+    return np.concatenate([c.y[np.isfinite(c.y)] for c in field.curves])
+
+
+def test_growing_second_order_family_gets_a_window_for_its_bulk_not_its_blow_ups() -> None:
+    # y = C1 + C2 e^{-4x} - x/4 on [-3, 3]: half the curves reach ~1.6e5 on the left, and the old
+    # percentile window ran to ~4300, where every curve looked flat.
+    problem = parse("y'' + 4y' = -1")
+    field = slope_field(problem, solve(problem).answer)
+    lo, hi = field.y_range
+    values = _finite_values(field)
+    assert np.abs(values).max() > 1e4  # the blow-ups are there ...
+    assert -50 < lo < 0 < hi < 50  # ... but the window is set by the bulk of the values
+    assert ((values >= lo) & (values <= hi)).mean() > 0.6
+    # Most curves use a good part of the window's height instead of lying flat along y = 0.
+    spans = []
+    for curve in field.curves:
+        y = curve.y[np.isfinite(curve.y)]
+        y = y[(y >= lo) & (y <= hi)]
+        spans.append((y.max() - y.min()) / (hi - lo) if y.size else 0.0)
+    assert np.median(spans) > 0.3
+
+
+def test_growing_ivp_keeps_its_initial_point_and_curve_in_view_and_marks_the_point() -> None:
+    problem = parse("y''' - 4y'' - 2y' + 20y = 0, y(0) = 0, y'(0) = 1, y''(0) = 0")
+    field = slope_field(problem, solve(problem).answer)
+    lo, hi = field.y_range
+    assert field.point == (0.0, 0.0) and lo < 0.0 < hi
+    assert hi - lo < 50  # the curve dives to about -2000 at x = 3; the window follows its start
+    ivp = next(c for c in field.curves if c.ivp)
+    near = np.abs(ivp.x) <= 0.5
+    assert np.all((ivp.y[near] > lo) & (ivp.y[near] < hi))  # the curve around the initial point is visible
+    ax = figure(field).axes[0]
+    markers = [line for line in ax.lines if line.get_marker() == "o"]
+    assert len(markers) == 1 and tuple(markers[0].get_xydata()[0]) == field.point
+    assert "initial point" in markers[0].get_label()
+
+
+def test_first_order_ivp_point_is_plotted() -> None:
+    problem = parse("y' + 2y = e^(-x), y(0) = 1")
+    ax = figure(slope_field(problem, solve(problem).answer)).axes[0]
+    assert any(line.get_marker() == "o" and tuple(line.get_xydata()[0]) == (0.0, 1.0) for line in ax.lines)
+
+
+def test_a_curve_that_blows_up_runs_off_the_plot_instead_of_stopping_inside_it() -> None:
+    problem = parse("y'' + 4y' = -1")
+    field = slope_field(problem, solve(problem).answer)
+    ax = figure(field).axes[0]
+    lo, hi = field.y_range
+    curve = next(c for c in field.curves if c.label == "C1 = 1, C2 = 1")  # 1 + e^{-4x} - x/4
+    drawn = next(line for line in ax.lines if line.get_label() == curve.label).get_ydata()
+    assert np.nanmax(drawn) > hi  # drawn up to (and past) the top edge, clipped to a finite value
+    assert np.all(np.isfinite(drawn))  # no gap: it is a blow-up, not a pole

@@ -281,6 +281,14 @@ def _inside_worker() -> bool:
     return multiprocessing.current_process().name == WORKERS_NAME
 
 
+def read_answer(text: str, problem: Problem) -> Answer:
+    """``text`` read as the checker reads an answer: wrapping tidied away (``\\boxed{...}``, a
+    sentence around the formula, "where C is a constant"), prose refused, every arbitrary constant
+    found, ``C = 3`` assignments applied.  Raises ParseError.  The app shows a model's final
+    answer in this form (tutor/render.py), so what is shown is what was checked."""
+    return _as_answer(text, problem)
+
+
 def _as_answer(answer: Any, problem: Problem) -> Answer:
     """Normalise every accepted answer form to an Answer in ``problem.function(problem.variable)``."""
     if isinstance(answer, Answer):

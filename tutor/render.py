@@ -15,6 +15,13 @@ While a reply streams, a formula may be cut in half (``$y = e^{2`` ...).  KaTeX 
 that as an error for a moment, so :func:`complete_math` drops an unclosed trailing formula
 until its closing delimiter arrives: only complete ``$...$`` spans are ever rendered.
 
+Every formula that reaches the page goes through :func:`safe_math` first: one that KaTeX would
+refuse (:func:`tutor.katex.formula_error`: unbalanced braces or ``\\left``/``\\right``, a
+``\\frac`` without its second argument, a command KaTeX does not know ...) and a ``$`` that is
+never closed are shown as inline code instead, so a model's broken LaTeX never shows as red
+error text or raw ``$...$`` fragments.  A model's Final Answer that the checker can read is
+shown as the checker read it (:func:`final_answer_latex`), from SymPy's LaTeX.
+
 Nothing here computes mathematics; it never imports gradio.
 """
 from __future__ import annotations
@@ -22,9 +29,11 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from tutor.errors import ParseError
-from tutor.format import Sections
+from tutor.format import Sections, answer_text
+from tutor.katex import formula_error
 
 #: Math delimiters the tutor text uses, longest first (``$$`` before ``$``).
 MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
@@ -86,6 +95,49 @@ def complete_math(text: str) -> str:
     return text[:unclosed].rstrip() + ELLIPSIS
 
 
+def formula_code(source: str) -> str:
+    """``source`` (a formula as written) as inline code that neither Markdown, Gradio's formula
+    finder nor KaTeX reads: every character but letters, digits and spaces is an HTML entity."""
+    body = "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in source)
+    return f'<code class="formula-source" title="This formula could not be typeset; shown as written">{body}</code>'
+
+
+def renders(formula: str) -> bool:
+    """Whether KaTeX renders a complete formula (with its delimiters, as :func:`split_math` cuts it)."""
+    left, right = next((l, r) for l, r in MATH_DELIMITERS if formula.startswith(l) and formula.endswith(r))
+    body = formula[len(left):len(formula) - len(right)]
+    return bool(body.strip()) and formula_error(body, display=left in ("$$", "\\[")) is None
+
+
+def _checked_formula(piece: str) -> str:
+    """A complete formula (with its delimiters) as it is, or as code when KaTeX would refuse it."""
+    return piece if renders(piece) else formula_code(piece)
+
+
+def safe_math(text: str, *, live: bool = False) -> str:
+    """``text`` with every formula KaTeX would refuse shown as inline code (never a red error).
+
+    A delimiter that is never closed: while the text still streams (``live``) the formula may yet
+    close, so it is dropped for now (an ellipsis, as :func:`complete_math`); in finished text the
+    rest of its line is shown as code.  Two formulas written back to back (``$a$$b$``) get a
+    zero-width space between them: Gradio would read the ``$$`` as a display delimiter.
+    """
+    segments, unclosed = split_math(text)
+    out: list[str] = []
+    for is_math, piece in segments:
+        piece = _checked_formula(piece) if is_math else piece
+        if is_math and out and out[-1].endswith("$") and piece.startswith("$"):
+            out.append("\u200b")
+        out.append(piece)
+    if unclosed is None:
+        return "".join(out)
+    if live:
+        return "".join(out).rstrip() + ELLIPSIS
+    end = text.find("\n", unclosed)
+    end = len(text) if end < 0 else end
+    return "".join(out) + formula_code(text[unclosed:end]) + safe_math(text[end:])
+
+
 def _display(formula_line: str) -> str:
     """A line that is exactly one inline formula, as a display formula (the final answer)."""
     line = formula_line.strip()
@@ -134,13 +186,30 @@ def problem_markdown(problem) -> str:
     return "\n".join(lines)
 
 
-def answer_markdown(answer, problem) -> str:
-    """A parsed answer in textbook LaTeX (``y`` for ``y(x)``), with its arbitrary constants."""
+def answer_latex(answer, problem) -> str:
+    """A parsed answer in textbook LaTeX (``y`` for ``y(x)``), alternatives joined by "or"."""
     from tutor.problem import textbook_latex
 
-    formulas = r"\quad\text{or}\quad ".join(
+    return r"\quad\text{or}\quad ".join(
         textbook_latex(eq, problem.function, problem.variable) for eq in answer.solutions)
-    text = f"$${formulas}$$"
+
+
+def final_answer_latex(final_answer: str, problem) -> str | None:
+    """A Final Answer section as the checker reads it (:func:`tutor.checker.read_answer`), in
+    textbook LaTeX from SymPy; None when it cannot be read (then the model's text is shown)."""
+    from tutor.checker import read_answer
+
+    try:
+        return answer_latex(read_answer(answer_text(final_answer), problem), problem)
+    except ParseError:
+        return None
+    except Exception:  # an unreadable answer is shown as written, never as a traceback
+        return None
+
+
+def answer_markdown(answer, problem) -> str:
+    """A parsed answer in textbook LaTeX (``y`` for ``y(x)``), with its arbitrary constants."""
+    text = f"$${answer_latex(answer, problem)}$$"
     if answer.constants:
         text += "\n- arbitrary constants: " + ", ".join(f"${c}$" for c in answer.constants)
     return text
@@ -189,10 +258,33 @@ class SolveView:
     fallback: Sections | None = None
     fallback_label: str = ""
     notice: str = ""
+    #: The parsed problem; with it a complete Final Answer is shown as the checker reads it.
+    problem: Any = None
+    _final: tuple[str, str | None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def verified(self) -> bool:
         return bool(self.verdict) and self.verdict.get("verdict") == "correct"
+
+    def final_latex(self) -> str | None:
+        """The complete Final Answer as the checker reads it (:func:`final_answer_latex`), read
+        once per answer text; None while it is incomplete, without a problem, or unreadable."""
+        text = self.sections.final_answer
+        if self.problem is None or not text.strip() or not (self.done or self.sections.final_answer_complete):
+            return None
+        if self._final is None or self._final[0] != text:
+            self._final = (text, final_answer_latex(text, self.problem))
+        return self._final[1]
+
+
+def _html_text(text: str) -> str:
+    """Text for inside an HTML block (a badge): prose escaped, formulas checked as in :func:`safe_math`
+    (Gradio escapes a formula itself when it puts it back into the page)."""
+    segments, unclosed = split_math(text)
+    out = [_checked_formula(piece) if is_math else html.escape(piece, quote=False) for is_math, piece in segments]
+    if unclosed is not None:
+        out.append(formula_code(text[unclosed:]))
+    return "".join(out)
 
 
 def verdict_badge(verdict: dict | None, *, pending: bool = False) -> str:
@@ -202,7 +294,7 @@ def verdict_badge(verdict: dict | None, *, pending: bool = False) -> str:
             return ""
         return '<div class="verdict verdict-pending"><span class="icon">…</span> Checking the answer by substitution…</div>'
     kind = verdict.get("verdict")
-    reason = html.escape(str(verdict.get("reason") or "").strip(), quote=False)
+    reason = _html_text(str(verdict.get("reason") or "").strip())
     if kind == "correct":
         return (f'<div class="verdict verdict-correct"><span class="icon">✓</span> <strong>Verified by substitution.</strong> '
                 f"{reason}</div>")
@@ -214,19 +306,21 @@ def verdict_badge(verdict: dict | None, *, pending: bool = False) -> str:
 def _steps_markdown(steps: list[str], live: bool) -> str:
     lines = []
     for number, step in enumerate(steps, start=1):
-        text = complete_math(step) if live else step
-        lines.append(f"{number}. " + text.replace("\n", "\n   "))
+        lines.append(f"{number}. " + safe_math(step, live=live).replace("\n", "\n   "))
     return "\n".join(lines)
 
 
-def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: int | None = None) -> str:
+def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: int | None = None,
+                      final_latex: str | None = None) -> str:
     """Markdown of the four sections; ``steps_shown`` hides the rest (None: everything).
 
     With ``steps_shown = k`` the first k steps are shown and the Final Answer only once
-    k exceeds the number of steps (learning mode).  ``live`` drops unclosed formulas.
+    k exceeds the number of steps (learning mode).  ``live`` drops unclosed formulas; every
+    formula is checked (:func:`safe_math`).  ``final_latex``: the Final Answer as the checker
+    read it, shown instead of the text as written.
     """
     def fix(text: str) -> str:
-        return complete_math(text) if live else text
+        return safe_math(text, live=live)
 
     parts = []
     if sections.preamble.strip() and not any((sections.classification, sections.hint, sections.steps)):
@@ -245,7 +339,8 @@ def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: in
         parts.append(f"### Steps\n{body}")
     final_visible = steps_shown is None or steps_shown > total
     if sections.final_answer and final_visible:
-        parts.append(f"### Final Answer\n{_display(fix(sections.final_answer))}")
+        shown = f"$${final_latex}$$" if final_latex and renders(f"$${final_latex}$$") else None
+        parts.append(f"### Final Answer\n{shown or _display(fix(sections.final_answer))}")
     elif sections.final_answer:
         parts.append("### Final Answer\n*Hidden until you have seen the steps.*")
     return "\n\n".join(parts)
@@ -257,7 +352,7 @@ def solve_markdown(view: SolveView, steps_shown: int | None = None) -> str:
     parts = [f"$${view.problem_latex}$$"]
     if view.author:
         parts.append(f'<div class="author">{html.escape(view.author, quote=False)}</div>')
-    body = sections_markdown(view.sections, live=live, steps_shown=steps_shown)
+    body = sections_markdown(view.sections, live=live, steps_shown=steps_shown, final_latex=view.final_latex())
     if body:
         parts.append(body)
     elif live:
@@ -301,7 +396,7 @@ def export_markdown(view: SolveView) -> str:
     parts = ["# ODE Tutor — worked solution", f"**Problem:**\n\n$${view.problem_latex}$$"]
     if view.author:
         parts.append(f"*{view.author}*")
-    parts.append(sections_markdown(view.sections).replace("### ", "## "))
+    parts.append(sections_markdown(view.sections, final_latex=view.final_latex()).replace("### ", "## "))
     if view.verdict is not None:
         kind = view.verdict.get("verdict")
         reason = str(view.verdict.get("reason") or "")
@@ -325,7 +420,10 @@ def _latex_text(text: str) -> str:
     out = []
     for is_math, piece in segments:
         if is_math:
-            out.append(piece)
+            if renders(piece):
+                out.append(piece)
+            else:  # a formula KaTeX refuses would not compile either: its source as typewriter text
+                out.append(r"\texttt{" + "".join(_LATEX_SPECIALS.get(ch, ch) for ch in piece) + "}")
             continue
         escaped = "".join(_LATEX_SPECIALS.get(ch, ch) for ch in piece)
         escaped = re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", escaped)
@@ -334,7 +432,7 @@ def _latex_text(text: str) -> str:
     return "".join(out)
 
 
-def _latex_sections(sections: Sections) -> list[str]:
+def _latex_sections(sections: Sections, final_latex: str | None = None) -> list[str]:
     lines = []
     if sections.classification:
         lines += [r"\subsection*{Classification}", _latex_text(sections.classification)]
@@ -345,11 +443,11 @@ def _latex_sections(sections: Sections) -> list[str]:
         lines += [r"  \item " + _latex_text(step).replace("\n", "\n        ") for step in sections.steps]
         lines.append(r"\end{enumerate}")
     if sections.final_answer:
-        final = _display(sections.final_answer)
-        if final.startswith("$$"):
+        final = f"$${final_latex}$$" if final_latex else _display(sections.final_answer)
+        if final.startswith("$$") and renders(final):
             final = r"\[" + final[2:-2] + r"\]"
         else:
-            final = _latex_text(final)
+            final = _latex_text(sections.final_answer)
         lines += [r"\subsection*{Final Answer}", final]
     return lines
 
@@ -358,7 +456,7 @@ def export_latex(view: SolveView) -> str:
     """LaTeX source of the worked solution (a fragment for ``\\begin{document}``; amsmath)."""
     lines = ["% ODE Tutor — worked solution (needs amsmath)", r"\section*{Problem}",
              r"\[" + view.problem_latex + r"\]"]
-    lines += _latex_sections(view.sections)
+    lines += _latex_sections(view.sections, view.final_latex())
     if view.verdict is not None:
         kind = view.verdict.get("verdict")
         reason = _latex_text(str(view.verdict.get("reason") or ""))

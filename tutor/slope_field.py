@@ -7,6 +7,9 @@ solution curves (a slope field lives in the (x, y) plane of first-order equation
 come from the verified answer when it is explicit (``y = f(x, C)``, several C), otherwise
 from integrating ``y' = f`` numerically (classical RK4) through several starting points.
 :func:`figure` draws it with matplotlib (no pyplot state, so it is safe in server threads).
+The vertical window follows the bulk of the curves (median and median absolute deviation,
+:func:`_y_window`), so a family whose members blow up still shows its shapes, and an initial
+value problem's point is always inside the window and marked.
 
 The numeric work runs in the bounded worker pool (:func:`tutor.bounded.run_bounded`): the
 right-hand side comes from SymPy (``normal_form``), which can be slow.  Parameters such as
@@ -129,19 +132,44 @@ def _x_windows(center: float | None) -> list[tuple[float, float]]:
     return list(dict.fromkeys(windows))
 
 
-def _y_window(curves: list[Curve], point: tuple[float, float] | None, percentiles: tuple[int, int],
-              default: tuple[float, float]) -> tuple[float, float]:
-    """The vertical window: the bulk of the curves (percentiles, so one blow-up does not flatten
-    the rest), always including the initial point; ``default`` around it when there are no curves."""
+#: How far the vertical window reaches from the median of the sampled values, in median absolute
+#: deviations (MAD): ~4 standard deviations for a bell-shaped spread, the whole range for an
+#: oscillating family, and the tame part of an exponential family (whose blow-ups leave the plot).
+WINDOW_MADS = 6.0
+#: The window never reaches past these percentiles of the values (so a few blow-ups never count).
+WINDOW_PERCENTILES = (2.0, 98.0)
+
+
+def _bulk(curves: list[Curve]) -> tuple[float, float] | None:
+    """Where most of the curves' finite values lie: the median plus or minus ``WINDOW_MADS``
+    median absolute deviations, within the ``WINDOW_PERCENTILES`` (None without values)."""
     values = np.concatenate([c.y[np.isfinite(c.y)] for c in curves] or [np.array([])])
-    if point is not None:
-        values = np.append(values, point[1])
     if values.size <= 1:
-        center = point[1] if point else 0.0
-        return center + default[0], center + default[1]
-    lo, hi = (float(v) for v in np.percentile(values, percentiles))
+        return None
+    median = float(np.median(values))
+    spread = float(np.median(np.abs(values - median)))
+    lo, hi = (float(v) for v in np.percentile(values, WINDOW_PERCENTILES))
+    return max(lo, median - WINDOW_MADS * spread), min(hi, median + WINDOW_MADS * spread)
+
+
+def _y_window(curves: list[Curve], point: tuple[float, float] | None,
+              default: tuple[float, float]) -> tuple[float, float]:
+    """The vertical window from the curves' behaviour: the bulk of all curves and of the initial
+    value problem's curve (:func:`_bulk`), always including the initial point.
+
+    Plain percentiles are not enough: in ``y'' + 4y' = -1`` on [-3, 3] half the curves grow like
+    ``e^{12}``, so even the 90th percentile was in the thousands and every curve looked flat.
+    The median and its absolute deviation only see the bulk; blow-ups leave the plot and
+    non-finite values never count.  ``default`` (around the initial point, or 0) is used when
+    there is nothing to measure.
+    """
+    ranges = [r for r in (_bulk(curves), _bulk([c for c in curves if c.ivp])) if r is not None]
     if point is not None:
-        lo, hi = min(lo, point[1]), max(hi, point[1])
+        ranges.append((point[1], point[1]))
+    if not any(r[1] > r[0] for r in ranges):
+        center = point[1] if point else (ranges[0][0] if ranges else 0.0)
+        return center + default[0], center + default[1]
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     pad = max(0.5, 0.12 * (hi - lo))
     return lo - pad, hi + pad
 
@@ -222,10 +250,9 @@ def _compute(problem: Problem, solutions: tuple[sympy.Eq, ...] | None) -> SlopeF
     if explicit and constants:
         curves = _family_curves(explicit, x, constants, xs) + curves
 
-    if problem.order == 1:
-        y_range = _y_window(curves if point else [], point, (5, 95), default=(-3.0, 3.0))
-    else:
-        y_range = _y_window(curves, point, (10, 90), default=(-3.0, 3.0))
+    # A first-order equation without an initial point shows its field around y = 0 (the curves
+    # through it are drawn afterwards, inside that window).
+    y_range = _y_window(curves if (point or problem.order > 1) else [], point, default=(-3.0, 3.0))
     result = SlopeField(x_name=str(x), y_name=problem.function.__name__, x_range=x_range, y_range=y_range,
                         point=point, curves=curves)
     span = y_range[1] - y_range[0]
@@ -281,9 +308,16 @@ def figure(data: SlopeField, title: str = ""):
                              np.column_stack([gx + du[ok], gy + dv[ok]])], axis=1)
         ax.add_collection(LineCollection(segments, colors="#94a3b8", linewidths=1.1))
     def broken(y: np.ndarray) -> np.ndarray:
-        # A jump of more than the window's height between neighbours is a pole: no vertical line.
-        y = y.copy()
-        jumps = np.abs(np.diff(y)) > (y1 - y0)
+        # A jump of more than the window's height between neighbours that crosses the window
+        # (from far above to far below, or back) is a pole: no vertical line there.  A steep
+        # blow-up out of one edge is kept, so the curve runs off the plot instead of stopping
+        # inside it.  Values far outside are clipped: matplotlib then draws them as the same
+        # steep line, without huge numbers.
+        height, middle = y1 - y0, (y0 + y1) / 2
+        with np.errstate(invalid="ignore"):
+            y = np.clip(y, y0 - 2 * height, y1 + 2 * height)
+            flips = np.sign(y[1:] - middle) != np.sign(y[:-1] - middle)
+            jumps = (np.abs(np.diff(y)) > height) & flips
         y[1:][jumps] = np.nan
         return y
 
@@ -300,7 +334,9 @@ def figure(data: SlopeField, title: str = ""):
     for curve in (c for c in data.curves if c.ivp):
         ax.plot(curve.x, broken(curve.y), color="#dc2626", linewidth=2.8, label=curve.label)
     if data.point is not None:
-        ax.plot(*data.point, "o", color="#dc2626", markersize=7, zorder=5)
+        x_ic, y_ic = data.point
+        ax.plot([x_ic], [y_ic], "o", color="#dc2626", markersize=7, zorder=5,
+                label=f"initial point ({x_ic:.3g}, {y_ic:.3g})")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel(data.x_name)
