@@ -134,7 +134,7 @@ class Profile:
         """The model as a page may show it: names, never this server's file paths.
 
         A hub id stays as it is, a model-store base is its store name, and a local directory
-        is its folder's name (``/srv/models/demo-cpu`` -> ``demo-cpu``), with the adapter after
+        is its folder's name (``/srv/models/my-tutor`` -> ``my-tutor``), with the adapter after
         the base the same way.
         """
         if self.backend == "symbolic":
