@@ -28,7 +28,9 @@ def test_no_view_when_already_canonical_or_a_parameter_would_collide() -> None:
 
 def test_prose_and_commands_keep_their_letters() -> None:
     assert map_math_spans("y is easy, $y + x$", {"y": "u", "x": "t"}) == "y is easy, $u + t$"
-    assert map_letters("\\frac{dy}{dx} + \\max(x, y)", {"y": "u", "x": "t"}) == "\\frac{dy}{dx} + \\max(t, u)"
+    assert map_letters("\\frac{dy}{dx} + \\max(x, y)", {"y": "u", "x": "t"}) == "\\frac{du}{dt} + \\max(t, u)"
+    assert map_letters("\\int y\\, dy = \\int x\\,dx", {"y": "u", "x": "t"}) == "\\int u\\, du = \\int t\\,dt"
+    assert map_letters("ab + \\delta y", {"y": "u", "b": "z"}) == "ab + \\delta u"  # words and commands stay
 
 
 def test_sections_and_verdicts_are_renamed_for_the_student() -> None:

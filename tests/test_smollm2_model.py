@@ -68,7 +68,6 @@ def test_real_base_and_adapter_in_4bit_stream_a_verified_or_fallback_session(smo
         torch.set_num_threads(threads)
     result = updates[-1].result
     assert result.sections.classification and result.sections.final_answer
-    assert "".join(u.piece for u in updates) == result.text
     assert result.verdict == "correct" or result.fallback_used  # verified, or the engine's answer offered
     # the model read y(x); the student sees u(t) in the formulas the model wrote
     assert "u" in result.sections.final_answer and "y" not in result.sections.final_answer

@@ -33,14 +33,21 @@ def rename(problem: Problem, function_name: str, variable_name: str) -> Problem:
                    source=problem.source, notation=problem.notation)
 
 
-# A LaTeX command (kept whole), or one letter that is not part of a longer word.
-_TOKEN = re.compile(r"\\[A-Za-z]+|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+# A LaTeX command (kept whole), a differential (``dy``, ``dx``: its letter is renamed), or one
+# letter that is not part of a longer word.
+_TOKEN = re.compile(r"\\[A-Za-z]+|(?<![A-Za-z\\])d[A-Za-z](?![A-Za-z])|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
 _MATH = re.compile(r"\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
 
 
 def map_letters(math: str, mapping: dict[str, str]) -> str:
     """Rename single-letter identifiers in a LaTeX formula, all at once (a swap works)."""
-    return _TOKEN.sub(lambda m: mapping.get(m.group(0), m.group(0)), math)
+    def one(m: re.Match) -> str:
+        token = m.group(0)
+        if len(token) == 2:  # d + a letter: the differential of that letter
+            return "d" + mapping.get(token[1], token[1])
+        return mapping.get(token, token)
+
+    return _TOKEN.sub(one, math)
 
 
 def map_math_spans(text: str, mapping: dict[str, str]) -> str:

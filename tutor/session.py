@@ -177,7 +177,8 @@ class TutorSession:
         shown = view.sections_to_student if view else (lambda s: s)
         shown_verdict = view.verdict_to_student if view else (lambda v: v)
         previous = ""
-        # The model sees what the student typed; the engine gets the parsed problem.
+        # The model sees what the student typed (a canonical-letters profile: the problem in y(x));
+        # the engine gets the parsed problem.
         if self.profile.backend == "symbolic":
             solution = self._engine(problem)
             result.engine_solution = solution
