@@ -137,7 +137,7 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 
-MINUTES_FILE = "budget_minutes.json"  # in each checkpoint: the wall-clock minutes that produced it
+MINUTES_FILE = "demo_cpu_minutes.json"  # in each checkpoint: the wall-clock minutes that produced it
 
 
 def time_budget_callback(minutes: float | None, already: float):
