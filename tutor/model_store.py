@@ -249,9 +249,13 @@ def fetch_base(name: str, progress: bool = True, force: bool = False) -> Path:
             convert_gguf(gguf, staged, progress=progress)
             (staged / MARKER).write_text(json.dumps({**asdict(base), "converted_from": "GGUF Q4_1, dequantized",
                                                      "dtype": "float32"}, indent=2), encoding="utf-8")
-            if target.exists():
-                shutil.rmtree(target)
-            staged.rename(target)  # same filesystem: the stored folder appears complete or not at all
+            if target.exists() and (force or not is_stored(name)):
+                shutil.rmtree(target)  # an unfinished conversion, or a forced refetch
+            try:
+                staged.rename(target)  # same filesystem: the stored folder appears complete or not at all
+            except OSError:
+                if not is_stored(name):  # another process finished first: its copy is as good
+                    raise
     return target
 
 
