@@ -142,15 +142,11 @@ def resolve(ref: str, fetch: bool | None = None, progress: bool = True) -> str:
     return str(fetch_base(name, progress=progress))
 
 
-def _sha256(path: Path, progress: bool = False, desc: str = "") -> str:
-    from tqdm.auto import tqdm
-
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
-                                          desc=desc, disable=not progress, leave=False) as bar:
+    with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-            bar.update(len(block))
     return digest.hexdigest()
 
 
