@@ -158,7 +158,7 @@ def test_head_weighted_loss_weights_classification_and_hint_only() -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.demo_cpu import head_weighted_loss, head_weights
+    from training.common import head_weighted_loss, head_weights
     from tutor.engine import solve
     from tutor.format import chat_messages, serialize
     from tutor.parser import parse

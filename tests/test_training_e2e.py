@@ -107,6 +107,25 @@ def test_data_sft_lbt_dpo_evaluate(tmp_path, monkeypatch, one_thread):
     assert _lora_b_norm(sft_dir) > 0, "SFT changed no LoRA parameter"
     assert (sft_dir / "run_summary.json").is_file() and (sft_dir / "tokenizer_config.json").is_file()
 
+    # --- a second SFT stage: warm start from that adapter, Classification/Hint tokens weighted ------
+    # A fresh adapter's lora_B is zero; at a tiny learning rate the warm start keeps (almost) the
+    # first stage's weights, and still moves them.
+    stage2 = tmp_path / "sft2"
+    args = sft.make_parser().parse_args_and_config([
+        "--config", str(SFT_RECIPE), "--model_name_or_path", str(base), "--dataset_path", str(data_dir),
+        "--output_dir", str(stage2), "--max_steps", "2", "--learning_rate", "1e-5", "--warmup_steps", "0",
+        "--lr_scheduler_type", "constant", "--eval_split", "",
+        "--init_adapter", str(sft_dir), "--head_loss_weight", "4", "--lora_r", "8"])
+    summary2 = sft.run(*args)
+    assert summary2["steps"] == 2 and summary2["init_adapter"] == str(sft_dir)
+    assert summary2["head_loss_weight"] == 4.0 and summary2["lora"]["r"] == 16  # the adapter's own r
+    first, second = _lora_b_norm(sft_dir), _lora_b_norm(stage2)
+    assert second == pytest.approx(first, rel=0.05) and second != first
+    with pytest.raises(SystemExit, match="no LoRA adapter"):
+        sft.run(*sft.make_parser().parse_args_and_config([
+            "--config", str(SFT_RECIPE), "--model_name_or_path", str(base), "--dataset_path", str(data_dir),
+            "--output_dir", str(tmp_path / "sft3"), "--max_steps", "1", "--init_adapter", str(tmp_path)]))
+
     # --- Learning by Teaching ------------------------------------------------------------------
     lbt_dir = tmp_path / "lbt"
     before = len(calls)

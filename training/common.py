@@ -175,3 +175,47 @@ def recorded_minutes(checkpoint: str) -> float | None:
     """The minutes that produced ``checkpoint`` (its own record; None for checkpoints of older runs)."""
     record = Path(checkpoint) / MINUTES_FILE
     return float(json.loads(record.read_text())["minutes_total"]) if record.is_file() else None
+
+
+def steps_marker(tokenizer) -> list[int]:
+    """The token ids of the heading that ends a reply's Classification and Hint (``## Steps``)."""
+    from tutor.format import STEPS
+
+    return tokenizer.encode(f"## {STEPS}", add_special_tokens=False)
+
+
+def head_weights(labels, marker: list[int], weight: float):
+    """Per-position loss weights: ``weight`` on a reply's labels before ``marker`` (the Steps heading), else 1.
+
+    Labels are the trainer's (``-100`` outside the reply); a row without the marker (cut off by
+    ``max_length``) keeps weight 1 everywhere.
+    """
+    import torch
+
+    weights = torch.ones(labels.shape, dtype=torch.float32, device=labels.device)
+    n = len(marker)
+    for i, row in enumerate(labels.tolist()):
+        start = next((j for j, t in enumerate(row) if t != -100), None)
+        if start is None:
+            continue
+        end = next((j for j in range(start, len(row) - n + 1) if row[j:j + n] == marker), None)
+        if end is not None:
+            weights[i, start:end] = weight
+    return weights
+
+
+def head_weighted_loss(marker: list[int], weight: float):
+    """The training loss (``fn(outputs, labels)``): the next-token cross-entropy of the reply, with the
+    Classification and Hint tokens counted ``weight`` times (a weighted mean, so the scale stays)."""
+    import torch.nn.functional as F
+
+    def loss(outputs, labels):
+        logits = outputs.logits[:, :-1].float()
+        target = labels[:, 1:]
+        valid = target != -100
+        ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)), target.clamp(min=0).reshape(-1),
+                             reduction="none").view_as(target)
+        w = head_weights(target, marker, weight) * valid
+        return (ce * w).sum() / w.sum().clamp(min=1)
+
+    return loss

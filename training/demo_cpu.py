@@ -37,7 +37,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training.common import quiet_libraries, recorded_minutes, time_budget_callback, write_summary
+from training.common import (head_weighted_loss, quiet_libraries, recorded_minutes, steps_marker,
+                             time_budget_callback, write_summary)
 
 logger = logging.getLogger(__name__)
 
@@ -211,43 +212,6 @@ def oversampled(rows, specs: list[str]):
     return concatenate_datasets([rows, *extra]) if extra else rows
 
 
-def head_weights(labels, marker: list[int], weight: float):
-    """Per-position loss weights: ``weight`` on a reply's labels before ``marker`` (the Steps heading), else 1.
-
-    Labels are the trainer's (``-100`` outside the reply); a row without the marker (cut off by
-    ``max_length``) keeps weight 1 everywhere.
-    """
-    import torch
-
-    weights = torch.ones(labels.shape, dtype=torch.float32, device=labels.device)
-    n = len(marker)
-    for i, row in enumerate(labels.tolist()):
-        start = next((j for j, t in enumerate(row) if t != -100), None)
-        if start is None:
-            continue
-        end = next((j for j in range(start, len(row) - n + 1) if row[j:j + n] == marker), None)
-        if end is not None:
-            weights[i, start:end] = weight
-    return weights
-
-
-def head_weighted_loss(marker: list[int], weight: float):
-    """The training loss (``fn(outputs, labels)``): the next-token cross-entropy of the reply, with the
-    Classification and Hint tokens counted ``weight`` times (a weighted mean, so the scale stays)."""
-    import torch.nn.functional as F
-
-    def loss(outputs, labels):
-        logits = outputs.logits[:, :-1].float()
-        target = labels[:, 1:]
-        valid = target != -100
-        ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)), target.clamp(min=0).reshape(-1),
-                             reduction="none").view_as(target)
-        w = head_weights(target, marker, weight) * valid
-        return (ce * w).sum() / w.sum().clamp(min=1)
-
-    return loss
-
-
 def train(args: DemoArguments, training_args, model_args) -> dict:
     """SFTTrainer on the full model; resumes from the newest checkpoint; writes run_summary.json."""
     quiet_libraries()
@@ -279,7 +243,7 @@ def train(args: DemoArguments, training_args, model_args) -> dict:
     callbacks = [budget]
     trainer_class = SFTTrainer
     if args.head_loss_weight != 1.0:
-        loss_func = head_weighted_loss(tokenizer.encode("## Steps", add_special_tokens=False), args.head_loss_weight)
+        loss_func = head_weighted_loss(steps_marker(tokenizer), args.head_loss_weight)
 
         class HeadWeightedSFTTrainer(SFTTrainer):
             """One forward with full logits, then the weighted loss (trl's own metrics are skipped).

@@ -31,8 +31,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training.common import (is_main_process, load_model, load_tokenizer, merge_adapter, peft_config,
-                             quiet_libraries, recorded_minutes, time_budget_callback, write_summary)
+from training.common import (head_weighted_loss, is_main_process, load_model, load_tokenizer, merge_adapter,
+                             peft_config, quiet_libraries, recorded_minutes, steps_marker, time_budget_callback,
+                             write_summary)
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,12 @@ class SFTScriptArguments:
     plain_loss: bool = field(default=False, metadata={
         "help": "one forward with the model's own loss instead of trl's chunked log-prob kernel "
                 "(measured about 2x slower per step on this CPU; trl's entropy/accuracy metrics are then not logged)"})
+    head_loss_weight: float = field(default=1.0, metadata={
+        "help": "count the reply's Classification and Hint tokens (before '## Steps') this many times in the "
+                "loss, training and validation alike (implies one plain forward, like plain_loss)"})
+    init_adapter: str | None = field(default=None, metadata={
+        "help": "warm start: train this saved LoRA adapter further instead of a new one (the model block's "
+                "LoRA settings are then the adapter's own); a checkpoint in output_dir still wins"})
 
 
 def make_parser():
@@ -76,17 +83,39 @@ def _rows(dataset, split: str | None, limit: int | None, assistant_only: bool):
     return part.select_columns(keep)
 
 
-def _PlainLossSFTTrainer():
-    """SFTTrainer whose loss is the model's own (labels -100 on the prompt), from one forward."""
+def _PlainLossSFTTrainer(loss_func=None):
+    """SFTTrainer whose loss comes from one forward: the model's own (labels -100 on the prompt), or
+    ``loss_func(outputs, labels)`` (the head-weighted loss) on the same logits."""
     from trl import SFTTrainer
 
     class PlainLossSFTTrainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if loss_func is not None:
+                outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, use_cache=False)
+                loss = loss_func(outputs, inputs["labels"])
+                return (loss, outputs) if return_outputs else loss
             kwargs = {} if num_items_in_batch is None else {"num_items_in_batch": num_items_in_batch}
             outputs = model(**inputs, use_cache=False, **kwargs)
             return (outputs.loss, outputs) if return_outputs else outputs.loss
 
     return PlainLossSFTTrainer
+
+
+def _lora_summary(model) -> dict | None:
+    """r, alpha and targets of the adapter being trained (a warm start's are its own, not the recipe's)."""
+    config = getattr(model, "peft_config", {}).get("default")
+    if config is None:
+        return None
+    return {"r": config.r, "alpha": config.lora_alpha, "targets": sorted(config.target_modules)}
+
+
+def _warm_started(model, adapter: str):
+    """``model`` wrapped in the saved LoRA ``adapter``, trainable (the continuation of an earlier run)."""
+    from peft import PeftModel
+
+    if not (Path(adapter) / "adapter_config.json").is_file():
+        raise SystemExit(f"init_adapter: no LoRA adapter (adapter_config.json) in {adapter}")
+    return PeftModel.from_pretrained(model, adapter, is_trainable=True)
 
 
 def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
@@ -121,9 +150,16 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
     last = get_last_checkpoint(str(out)) if script_args.resume and out.is_dir() else None
     already = (recorded_minutes(last) or 0.0) if last else 0.0
     budget = time_budget_callback(script_args.max_minutes, already)
-    trainer_class = _PlainLossSFTTrainer() if script_args.plain_loss else SFTTrainer
+    loss_func = None
+    if script_args.head_loss_weight != 1.0:
+        loss_func = head_weighted_loss(steps_marker(tokenizer), script_args.head_loss_weight)
+    plain = script_args.plain_loss or loss_func is not None
+    trainer_class = _PlainLossSFTTrainer(loss_func) if plain else SFTTrainer
+    lora = peft_config(model_args)
+    if script_args.init_adapter:
+        model, lora = _warm_started(model, script_args.init_adapter), None
     trainer = trainer_class(model=model, args=training_args, train_dataset=train, eval_dataset=evaluation,
-                            processing_class=tokenizer, peft_config=peft_config(model_args), callbacks=[budget])
+                            processing_class=tokenizer, peft_config=lora, callbacks=[budget])
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - started
@@ -143,12 +179,14 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
         "steps_per_second": round(trainer.state.global_step / seconds, 3) if seconds else None,
         "processes": trainer.accelerator.num_processes,
         "device": str(trainer.accelerator.device),
-        "lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha,
-                 "targets": model_args.lora_target_modules},
+        "lora": _lora_summary(trainer.model),
         "load_in_4bit": model_args.load_in_4bit,
         "metrics": metrics,
         "merged_dir": None,
         "resumed_from": last,
+        "init_adapter": script_args.init_adapter,
+        "head_loss_weight": script_args.head_loss_weight,
+        "max_length": training_args.max_length,
         "minutes_total": round(budget.used(), 3),
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "eval_losses": [(h["step"], round(h["eval_loss"], 4)) for h in trainer.state.log_history if "eval_loss" in h],
