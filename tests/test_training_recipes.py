@@ -19,7 +19,7 @@ def _parser(path: Path):
 
 
 def test_the_recipes_the_issue_names_exist():
-    assert {p.stem for p in SFT} == {"phi3-mini", "tinyllama", "tiny-cpu", "smollm2-135m"}
+    assert {p.stem for p in SFT} == {"phi3-mini", "tinyllama", "tiny-cpu", "smollm2-135m", "smollm2-135m-stage2"}
     assert {p.stem for p in DPO} == {"llama3-8b", "phi3-mini", "tiny-cpu"}
 
 
@@ -31,7 +31,8 @@ def test_recipe_loads_and_has_the_qlora_shape(path, tmp_path):
                                                                 "--output_dir", str(tmp_path), "--bf16", "false"])
     assert model.load_in_4bit and model.bnb_4bit_quant_type == "nf4" and model.use_bnb_nested_quant
     # smollm2-135m trains here, on CPU: its 4-bit base computes in bf16 (AVX512-BF16)
-    assert model.use_peft and model.dtype == ("bfloat16" if path.stem == "smollm2-135m" else "auto")
+    cpu_run = path.stem.startswith("smollm2-135m")
+    assert model.use_peft and model.dtype == ("bfloat16" if cpu_run else "auto")
     assert train.lr_scheduler_type == "cosine"
     if path.parent.name == "sft":
         assert (model.lora_r, model.lora_alpha) == (16, 32)
@@ -45,11 +46,13 @@ def test_recipe_loads_and_has_the_qlora_shape(path, tmp_path):
             assert train.gradient_accumulation_steps == 16 and script.sft_adapter
     if path.stem != "phi3-mini":  # Phi-3 fuses q,k,v and gate,up; the others name all seven
         assert sorted(model.lora_target_modules) == sorted(TARGETS_LLAMA)
-    if path.stem == "smollm2-135m":  # the model store's base (tutor/model_store.py), on this CPU
+    if cpu_run:  # the model store's base (tutor/model_store.py), on this CPU
         assert model.model_name_or_path == "store:smollm2-135m-instruct" and raw["use_cpu"] is True
         assert script.max_minutes and script.resume and script.eval_split == "validation"
     elif path.stem != "tiny-cpu":
         assert "/" in model.model_name_or_path and raw["bf16"] is True  # a real hub id, bf16 on GPU
+    if path.stem == "smollm2-135m-stage2":  # stage 1's adapter, Classification/Hint weighted
+        assert script.init_adapter == "runs/smollm2/sft" and script.head_loss_weight > 1
 
 
 def test_real_recipes_name_the_real_bases():

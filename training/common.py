@@ -219,3 +219,37 @@ def head_weighted_loss(marker: list[int], weight: float):
         return (ce * w).sum() / w.sum().clamp(min=1)
 
     return loss
+
+
+def lora_summary(model) -> dict | None:
+    """r, alpha and targets of the adapter being trained (a warm start's are its own, not the recipe's)."""
+    config = getattr(model, "peft_config", {}).get("default")
+    if config is None:
+        return None
+    return {"r": config.r, "alpha": config.lora_alpha, "targets": sorted(config.target_modules)}
+
+
+def run_figures(trainer, seconds: float) -> dict:
+    """What every training stage records about its run: steps, speed, processes, device, adapter."""
+    steps = trainer.state.global_step
+    return {"steps": steps, "seconds": round(seconds, 2),
+            "steps_per_second": round(steps / seconds, 3) if seconds else None,
+            "processes": trainer.accelerator.num_processes, "device": str(trainer.accelerator.device),
+            "lora": lora_summary(trainer.model)}
+
+
+def finish_run(summary: dict, tokenizer, script_args, model_args, output_dir: str) -> dict:
+    """The tail of a training stage, on the main process: the tokenizer next to the adapter (the local
+    backend loads them together), the merged model when ``merge_adapter`` asks, ``run_summary.json``.
+
+    Call it after dropping the trainer and the model: a merge loads the full-precision base.
+    """
+    summary.setdefault("merged_dir", None)
+    if is_main_process():
+        tokenizer.save_pretrained(output_dir)
+        if script_args.merge_adapter:
+            merged = script_args.merged_dir or str(Path(output_dir) / "merged")
+            summary["merged_dir"] = str(merge_adapter(model_args.model_name_or_path, output_dir, merged,
+                                                      model_args.dtype))
+        write_summary(output_dir, summary)
+    return summary

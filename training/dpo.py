@@ -29,8 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training.common import (is_main_process, load_model, load_tokenizer, merge_adapter, peft_config,
-                             quiet_libraries, write_summary)
+from training.common import (finish_run, is_main_process, load_model, load_tokenizer, merge_adapter,
+                             peft_config, quiet_libraries, run_figures)
 
 logger = logging.getLogger(__name__)
 
@@ -119,26 +119,12 @@ def run(script_args: DPOScriptArguments, training_args, model_args) -> dict:
         "start_model": model_args.model_name_or_path,
         "output_dir": training_args.output_dir,
         "pairs": len(train),
-        "steps": trainer.state.global_step,
-        "seconds": round(seconds, 2),
-        "steps_per_second": round(trainer.state.global_step / seconds, 3) if seconds else None,
-        "processes": trainer.accelerator.num_processes,
-        "device": str(trainer.accelerator.device),
-        "lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha,
-                 "targets": model_args.lora_target_modules},
+        **run_figures(trainer, seconds),
         "beta": training_args.beta,
         "metrics": dict(result.metrics),
-        "merged_dir": None,
     }
-    if is_main_process():
-        tokenizer.save_pretrained(training_args.output_dir)
-        if script_args.merge_adapter:
-            merged = script_args.merged_dir or str(Path(training_args.output_dir) / "merged")
-            del trainer, model
-            summary["merged_dir"] = str(merge_adapter(model_args.model_name_or_path, training_args.output_dir,
-                                                      merged, model_args.dtype))
-        write_summary(training_args.output_dir, summary)
-    return summary
+    del trainer, model  # free the 4-bit copy before a merge loads the full-precision base
+    return finish_run(summary, tokenizer, script_args, model_args, training_args.output_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

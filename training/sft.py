@@ -31,9 +31,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training.common import (head_weighted_loss, is_main_process, load_model, load_tokenizer, merge_adapter,
-                             peft_config, quiet_libraries, recorded_minutes, steps_marker, time_budget_callback,
-                             write_summary)
+from training.common import (finish_run, head_weighted_loss, is_main_process, load_model, load_tokenizer,
+                             peft_config, quiet_libraries, recorded_minutes, run_figures, steps_marker,
+                             time_budget_callback)
 
 logger = logging.getLogger(__name__)
 
@@ -101,14 +101,6 @@ def _PlainLossSFTTrainer(loss_func=None):
     return PlainLossSFTTrainer
 
 
-def _lora_summary(model) -> dict | None:
-    """r, alpha and targets of the adapter being trained (a warm start's are its own, not the recipe's)."""
-    config = getattr(model, "peft_config", {}).get("default")
-    if config is None:
-        return None
-    return {"r": config.r, "alpha": config.lora_alpha, "targets": sorted(config.target_modules)}
-
-
 def _warm_started(model, adapter: str):
     """``model`` wrapped in the saved LoRA ``adapter``, trainable (the continuation of an earlier run)."""
     from peft import PeftModel
@@ -174,15 +166,9 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
         "output_dir": training_args.output_dir,
         "train_rows": len(train),
         "eval_rows": len(evaluation) if evaluation is not None else 0,
-        "steps": trainer.state.global_step,
-        "seconds": round(seconds, 2),
-        "steps_per_second": round(trainer.state.global_step / seconds, 3) if seconds else None,
-        "processes": trainer.accelerator.num_processes,
-        "device": str(trainer.accelerator.device),
-        "lora": _lora_summary(trainer.model),
+        **run_figures(trainer, seconds),
         "load_in_4bit": model_args.load_in_4bit,
         "metrics": metrics,
-        "merged_dir": None,
         "resumed_from": last,
         "init_adapter": script_args.init_adapter,
         "head_loss_weight": script_args.head_loss_weight,
@@ -192,15 +178,8 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
         "eval_losses": [(h["step"], round(h["eval_loss"], 4)) for h in trainer.state.log_history if "eval_loss" in h],
         "train_losses": [(h["step"], round(h["loss"], 4)) for h in trainer.state.log_history if "loss" in h],
     }
-    if is_main_process():
-        tokenizer.save_pretrained(training_args.output_dir)  # the local backend loads it with the adapter
-        if script_args.merge_adapter:
-            merged = script_args.merged_dir or str(Path(training_args.output_dir) / "merged")
-            del trainer, model  # free the 4-bit copy before loading the full-precision base
-            summary["merged_dir"] = str(merge_adapter(model_args.model_name_or_path, training_args.output_dir,
-                                                      merged, model_args.dtype))
-        write_summary(training_args.output_dir, summary)
-    return summary
+    del trainer, model  # free the 4-bit copy before a merge loads the full-precision base
+    return finish_run(summary, tokenizer, script_args, model_args, training_args.output_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
