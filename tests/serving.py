@@ -1,7 +1,7 @@
 """Start ``transformers serve`` on a free loopback port for a local model (test/bench support).
 
-Used by the remote-backend test (tests/test_backends.py) and ``bench/stream.py``; TOOLCHAIN.md
-has the facts: offline hub, an existing cache directory, ready in a few seconds.
+Used by the remote-backend test (tests/test_backends.py) and ``bench/stream.py``: the hub
+is offline, the server needs an existing cache directory, and it is ready in a few seconds.
 """
 from __future__ import annotations
 

@@ -282,7 +282,7 @@ def test_injection_never_executes(template: str, tmp_path) -> None:
 
 
 def test_latex_state_does_not_leak_between_calls() -> None:
-    """latex2sympy2 broke later parses after a failed one (TOOLCHAIN.md); the adapter resets it."""
+    """latex2sympy2 broke later parses after a failed one (docs/ARCHITECTURE.md, Library quirks); the adapter resets it."""
     with pytest.raises(ParseError):
         parse(r"y' = \operatorname{foo}{\left(x \right)} + \cdot")
     assert parse(r"x \mathrm{d}x + y \mathrm{d}y = 0").equation == Eq(x + Y * D1, 0)

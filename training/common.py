@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def quiet_libraries() -> None:
-    """bitsandbytes' CPU kernel probe warns harmlessly on import (TOOLCHAIN.md)."""
+    """bitsandbytes' CPU kernel probe warns harmlessly on import (docs/ARCHITECTURE.md, Library quirks)."""
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 

@@ -12,7 +12,7 @@ Usage::
 
     python -m tutor check "y' = 2y" "y = e^{2x} + C" --json
 
-Verdicts (DESIGN.md, "Verification semantics"):
+Verdicts (docs/ARCHITECTURE.md, "Verification"):
 
 * ``correct`` — every alternative satisfies the ODE and every initial condition; without
   initial conditions at least one alternative has as many *independent* arbitrary constants as

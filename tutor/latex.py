@@ -1,4 +1,4 @@
-"""latex2sympy2 behind an adapter that handles its quirks (see TOOLCHAIN.md).
+"""latex2sympy2 behind an adapter that handles its quirks (docs/ARCHITECTURE.md, Library quirks).
 
 - Derivative notation never reaches it: :mod:`tutor.notation` has replaced each
   derivative by a marker, which we hand over as the atom ``\\Upsilon_{k}``.

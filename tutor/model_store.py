@@ -201,7 +201,7 @@ def convert_gguf(gguf: Path, out: Path, progress: bool = True) -> None:
     """Dequantize a GGUF file into a transformers checkpoint (fp32 safetensors + tokenizer).
 
     ``save_pretrained`` refuses a GGUF-loaded model, so a fresh model is built from its config
-    and given its state dict (TOOLCHAIN.md).
+    and given its state dict (docs/ARCHITECTURE.md, Library quirks).
     """
     import torch
     from tqdm.auto import tqdm

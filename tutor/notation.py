@@ -6,7 +6,7 @@ and replaces every derivative notation (``y'``, ``y^(4)``, ``dy/dx``,
 ``\\frac{d^2y}{dx^2}``, ``\\frac{d}{dx} y(x)``, ``\\dot x``, differentials ``dx``)
 by a marker ``⟦k⟧`` that refers to a :class:`Marker` record.  Neither parser
 ever sees derivative notation, which is where latex2sympy2 goes wrong
-(TOOLCHAIN.md) and where plain text is ambiguous.
+(docs/ARCHITECTURE.md, Library quirks) and where plain text is ambiguous.
 """
 from __future__ import annotations
 

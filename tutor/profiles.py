@@ -24,7 +24,7 @@ Usage::
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -345,7 +345,3 @@ def load_profile(name: str | None = None, *, base_model: str | None = None, adap
     profile = replace(profile, **changes)
     _validate(profile)
     return profile
-
-
-def profile_to_dict(profile: Profile) -> dict[str, Any]:
-    return asdict(profile)

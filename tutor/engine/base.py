@@ -179,10 +179,6 @@ def to_symbol(expr: sympy.Expr, problem: Problem) -> sympy.Expr:
     return expr.subs(problem.unknown, y_symbol(problem))
 
 
-def to_function(expr: sympy.Expr, problem: Problem) -> sympy.Expr:
-    return expr.subs(y_symbol(problem), problem.unknown)
-
-
 def tidy(expr: sympy.Expr) -> sympy.Expr:
     """``cancel`` for rational functions (fast, decisive), ``simplify`` otherwise.
 

@@ -6,7 +6,7 @@ transcendental relation) must not eat the budget the next method, SymPy's ``dsol
 the checker needs.  :func:`attempt` runs a function for at most ``seconds`` using
 ``signal.setitimer`` — only in the main thread of a worker process (where the pool runs
 tasks); anywhere else (a Gradio handler thread, the main process) it runs the function
-unlimited, because signals there would hit the caller (DESIGN.md: never SIGALRM in the app).
+unlimited, because signals there would hit the caller (docs/ARCHITECTURE.md, Limits on symbolic work).
 
 Nested limits work: an inner limit never outlives an outer one, and the outer timer is
 restored when the inner block ends.
