@@ -35,6 +35,8 @@ TABLE = [
     ("y'' + y = sec(x)", 2, 1, True, False, False, True, ("variation_of_parameters",)),
     ("x^2 y'' - 2x y' + 2y = 0", 2, 1, True, True, False, False, ("cauchy_euler",)),
     ("y'' + x y = 0", 2, 1, True, True, False, False, ()),
+    # linear once the denominator in y is cleared, for the Classification and the linear methods alike
+    ("y''/y = -1", 2, 1, True, True, True, True, ("constant_coefficients",)),
     ("y'' = (y')^2", 2, 1, False, None, True, None, ("reduction_of_order",)),
     ("(y'')^3 + y' = x", 2, 3, False, None, False, None, ("reduction_of_order",)),
     ("sqrt(1 + (y')^2) = y''", 2, None, False, None, True, None, ("reduction_of_order",)),
@@ -62,3 +64,11 @@ def test_describe_reads_like_a_textbook():
     assert "First-order linear" in text
     undefined = classify(parse("y' = sin(y')")).describe()
     assert "degree not defined" in undefined
+
+
+def test_linear_after_clearing_denominators_is_solved_by_the_linear_method():
+    """Classification and the linear methods share one linearity test (the method used to disagree)."""
+    from tutor.engine import solve
+
+    solution = solve("y''/y = -1")
+    assert solution.method == "constant_coefficients" and solution.verdict == "correct"

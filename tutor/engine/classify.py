@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sympy
 
 from tutor.engine.base import tidy, vanishes
+from tutor.engine.linear_ode import linear_equation
 from tutor.engine.timebox import attempt
 from tutor.problem import Problem
 
@@ -86,28 +87,18 @@ def _degree(expr: sympy.Expr, syms: list[sympy.Symbol], top: sympy.Symbol, probl
     return int(sympy.degree(numerator, top)), ""
 
 
-def _is_linear(numerator: sympy.Expr, syms: list[sympy.Symbol]) -> bool:
-    for s in syms:
-        d = sympy.diff(numerator, s)
-        if d.has(*syms):
-            return False
-    return True
-
-
 def structure(problem: Problem) -> dict:
     """Order, degree, linearity, homogeneity, autonomy and constant coefficients."""
     expr, syms, top = _frozen(problem)
     degree, why = _degree(expr, syms, top, problem)
-    # Linearity is judged after clearing denominators: y'/y = x is y' = x y.
-    numerator = sympy.numer(sympy.together(expr))
-    linear = _is_linear(sympy.expand(numerator), syms)
+    # The one linearity test, which the linear methods use too (y'/y = x is y' = x y).
+    equation = linear_equation(problem)
+    linear = equation is not None
     homogeneous = constant = None
     if linear:
-        forcing = sympy.expand(numerator).subs({s: 0 for s in syms})
-        homogeneous = vanishes(forcing)
-        coefficients = [sympy.diff(numerator, s) for s in syms]
-        lead = coefficients[-1]
-        constant = all(not sympy.cancel(c / lead).has(problem.variable) for c in coefficients)
+        homogeneous = vanishes(equation.rhs)
+        constant = equation.constant_coefficients() is not None
+    numerator = sympy.numer(sympy.together(expr))
     autonomous = not tidy(numerator).has(problem.variable)
     return {"order": problem.order, "degree": degree, "degree_reason": why, "linear": linear,
             "homogeneous": homogeneous, "autonomous": autonomous, "constant_coefficients": constant}

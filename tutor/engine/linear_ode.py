@@ -19,6 +19,7 @@ Everything here is deterministic SymPy; callers run it under
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy
 from sympy.simplify.fu import TR8
@@ -98,6 +99,10 @@ def linear_form(expr: sympy.Expr, function: sympy.FunctionClass, variable: sympy
     order = max((d.derivative_count for d in expr.atoms(sympy.Derivative) if d.expr == y), default=0)
     if order == 0:
         return None
+    # Linear once denominators in y are cleared: y''/y = -1 is y'' + y = 0.
+    together = sympy.together(expr)
+    if sympy.denom(together).has(function):
+        expr = sympy.numer(together)
     ds = [sympy.Dummy(f"d{k}") for k in range(order + 1)]
     replaced = expr
     for k in range(order, 0, -1):
@@ -120,6 +125,13 @@ def linear_form(expr: sympy.Expr, function: sympy.FunctionClass, variable: sympy
     if coefficients[-1] == 0:
         return None
     return LinearODE(tuple(coefficients), sympy.simplify(-remainder), x)
+
+
+@lru_cache(maxsize=256)
+def linear_equation(problem) -> LinearODE | None:
+    """The problem's equation as a linear ODE, or None: the one linearity test (classification and
+    the linear methods alike). Cached per (frozen) problem; call it inside the bounded worker."""
+    return linear_form(problem.expr, problem.function, problem.variable)
 
 
 # ------------------------------------------------------------------ characteristic roots

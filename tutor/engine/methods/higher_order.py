@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from functools import lru_cache, partial
+from functools import partial
 
 import sympy
 from sympy.simplify.fu import TR1, TR2
@@ -34,7 +34,7 @@ from tutor.engine.base import CannotDerive, Derivation, Method, Practice, conclu
 from tutor.engine.integrate import Integration, antiderivative, integration_step
 from tutor.engine.linear_ode import (
     LinearODE, Root, TrialPart, characteristic_polynomial, characteristic_roots,
-    constant_coefficient_basis, euler_basis, forcing_terms, indicial_polynomial, linear_form,
+    constant_coefficient_basis, euler_basis, forcing_terms, indicial_polynomial, linear_equation,
     prepare_forcing, solve_trial, trial_solution, variation_of_parameters, wronskian_matrix,
 )
 from tutor.engine.steps import Check, Step, tex
@@ -50,11 +50,6 @@ T = sympy.Symbol("t")
 
 
 # --------------------------------------------------------------------------- shared pieces
-
-
-@lru_cache(maxsize=256)
-def _linear(problem: Problem) -> LinearODE | None:
-    return linear_form(problem.expr, problem.function, problem.variable)
 
 
 def _constants(n: int, start: int = 1) -> tuple[sympy.Symbol, ...]:
@@ -465,7 +460,7 @@ class ConstantCoefficients(Method):
     def matches(self, problem: Problem) -> bool:
         if problem.order < 2:
             return False
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         return equation is not None and equation.homogeneous and equation.constant_coefficients() is not None
 
     def hint(self, problem: Problem) -> str:
@@ -475,7 +470,7 @@ class ConstantCoefficients(Method):
     def derive(self, problem: Problem) -> Derivation:
         if not self.matches(problem):
             raise CannotDerive("not a homogeneous linear equation with constant coefficients")
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         steps, roots, basis = _characteristic_steps(problem, equation)
         constants = _constants(len(basis))
         general = _general(basis, constants)
@@ -503,7 +498,7 @@ class UndeterminedCoefficients(Method):
     def matches(self, problem: Problem) -> bool:
         if problem.order < 2:
             return False
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         return (equation is not None and not equation.homogeneous
                 and equation.constant_coefficients() is not None
                 and forcing_terms(equation.normalized().rhs, problem.variable) is not None)
@@ -517,7 +512,7 @@ class UndeterminedCoefficients(Method):
         if not self.matches(problem):
             raise CannotDerive("the right-hand side is not of undetermined-coefficients form")
         x, y = problem.variable, problem.unknown
-        equation = _linear(problem).normalized()
+        equation = linear_equation(problem).normalized()
         steps, roots, basis = _characteristic_steps(problem, equation)
         constants = _constants(len(basis))
         yh = _general(basis, constants)
@@ -568,7 +563,7 @@ class VariationOfParameters(Method):
     def matches(self, problem: Problem) -> bool:
         if problem.order < 2:
             return False
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         return equation is not None and not equation.homogeneous and equation.constant_coefficients() is not None
 
     def hint(self, problem: Problem) -> str:
@@ -579,7 +574,7 @@ class VariationOfParameters(Method):
         if not self.matches(problem):
             raise CannotDerive("not a non-homogeneous linear equation with constant coefficients")
         x, y = problem.variable, problem.unknown
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         normalized = equation.normalized()
         steps, roots, basis = _characteristic_steps(problem, normalized)
         constants = _constants(len(basis))
@@ -652,11 +647,11 @@ class CauchyEuler(Method):
     def matches(self, problem: Problem) -> bool:
         if problem.order < 2:
             return False
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         return equation is not None and equation.euler_coefficients() is not None
 
     def hint(self, problem: Problem) -> str:
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         extra = ""
         if equation is not None and not equation.homogeneous:
             extra = " For the right-hand side, substitute $x = e^t$ (constant coefficients in $t$) or vary the parameters."
@@ -703,7 +698,7 @@ class CauchyEuler(Method):
         if not self.matches(problem):
             raise CannotDerive("not a Cauchy-Euler equation")
         x, y = problem.variable, problem.unknown
-        equation = _linear(problem)
+        equation = linear_equation(problem)
         steps, roots, basis, b = self._homogeneous_steps(problem, equation)
         constants = _constants(len(basis))
         yh = _general(basis, constants)
@@ -825,7 +820,7 @@ class ReductionOfOrder(Method):
         # Missing x: only for nonlinear equations (linear autonomous ones have constant
         # coefficients, done better by the characteristic equation) whose equation for
         # p(y) separates, which is what derive() can carry out.
-        return self._missing_x(problem) and _linear(problem) is None and self._p_equation(problem) is not None
+        return self._missing_x(problem) and linear_equation(problem) is None and self._p_equation(problem) is not None
 
     @staticmethod
     def _p_equation(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Symbol, sympy.Symbol] | None:
