@@ -42,7 +42,7 @@ from typing import Iterable
 
 import sympy
 
-from tutor.problem import Problem
+from tutor.problem import Problem, latex
 
 
 class Check(str, Enum):
@@ -357,7 +357,7 @@ def check_step(step: Step, problem: Problem) -> StepCheck:
 
 def ltx(expr) -> str:
     """SymPy LaTeX with ``\\ln`` for the natural log (as textbooks write it)."""
-    return sympy.latex(expr, ln_notation=True)
+    return latex(expr, ln_notation=True)
 
 
 def tex(relation, variable: sympy.Symbol) -> str:
@@ -377,4 +377,4 @@ def tex(relation, variable: sympy.Symbol) -> str:
     for f in relation.atoms(sympy.core.function.AppliedUndef):
         if f.args == (variable,):
             replacements[f] = sympy.Symbol(f.func.__name__)
-    return sympy.latex(relation.xreplace(replacements), ln_notation=True)
+    return latex(relation.xreplace(replacements), ln_notation=True)
