@@ -20,6 +20,8 @@ from tutor.engine.base import Method
 
 #: Textbook preference order: the simplest method that applies comes first.
 PREFERENCE: tuple[str, ...] = (
+    # offered only for IVPs with unit-step or impulse forcing, where a textbook reaches for it first
+    "laplace_transform",
     "separable",
     "first_order_linear",
     "exact",
@@ -43,6 +45,7 @@ METHOD_MODULES: tuple[str, ...] = (
     "tutor.engine.methods.bernoulli",
     "tutor.engine.methods.riccati",
     "tutor.engine.methods.higher_order",
+    "tutor.engine.methods.laplace",
 )
 
 
