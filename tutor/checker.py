@@ -1451,8 +1451,12 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
     task = ctx.task
     name = sympy.latex(sympy.Symbol(task.function.__name__))
     many = len(outcomes) > 1
+    families = 0
     for i, o in enumerate(outcomes):
         prefix = f"The solution ${sol_tex[i]}$: " if many else ""
+        if (o.rank or 0) > 0 and _boundary_value(task) and _conditions_hold_for_every_constant(ctx, o):
+            families += 1  # a boundary value problem with infinitely many solutions: the family is the answer
+            continue
         if (o.rank or 0) > 0:
             found = _constants_from_ics(ctx, o)
             if found == "none":
@@ -1506,9 +1510,39 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
     domain = ""
     if details.get("domain_note"):
         domain = " It holds on an interval around the initial point, not on the whole real line."
+    if families:
+        details["infinitely_many"] = True
+        return {"verdict": "correct",
+                "reason": "It satisfies the equation and every boundary condition for every value of "
+                          f"{_names(sorted({c for o in outcomes for c in o.constants}, key=str))}: this boundary "
+                          "value problem has infinitely many solutions." + domain,
+                "details": details}
     return {"verdict": "correct",
             "reason": "It satisfies the equation and every initial condition." + domain,
             "details": details}
+
+
+def _boundary_value(task: _Task) -> bool:
+    """Conditions at two or more different points (tutor.engine.methods.boundary_value has the same rule)."""
+    return len({point for _, point, _ in task.ics}) >= 2
+
+
+def _conditions_hold_for_every_constant(ctx: _Context, o: _Outcome) -> bool:
+    """Every condition holds identically in the answer's free constants (explicit answers only)."""
+    if not o.explicit or o.f is None:
+        return False
+    for order, x0, v in ctx.task.ics:
+        ok, got = ctx.clock.attempt(lambda: _value_at(ctx, _d(o.f, ctx.X, order), ctx.real_form(x0)),
+                                    seconds=min(2.0, ctx.clock.left() / 3))
+        if not ok:
+            return False
+        difference = got - ctx.real_form(v)
+        if _is_zero_symbolic(ctx, difference, strong=True, seconds=min(1.0, ctx.clock.left() / 4)):
+            continue
+        numeric = _numeric_zero(ctx, difference, (ctx.random_point() for _ in range(12)))
+        if numeric.zero is not True or numeric.partial:
+            return False
+    return True
 
 
 def _sentence(prefix: str, rest: str) -> str:

@@ -30,6 +30,8 @@ from tutor.engine.steps import Step, tex
 from tutor.problem import Problem
 
 SOLVED = "solved"
+#: A boundary value problem whose conditions contradict each other: proved (every step checked), no answer.
+NO_SOLUTION = "no_solution"
 NO_CLOSED_FORM = "no_closed_form"
 TIMEOUT = "timeout"
 

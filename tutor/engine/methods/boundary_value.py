@@ -1,0 +1,174 @@
+"""Boundary value problems: a linear equation with conditions at two (or more) different points.
+
+:class:`BoundaryValueProblem` (``boundary_value_problem``) does what the textbook does: the general
+solution first (by the linear method that fits the equation without its conditions: constant
+coefficients, undetermined coefficients, variation of parameters, Cauchy-Euler — their steps
+follow), then each condition as a linear equation in the constants, and the system's three
+outcomes, stated and verified:
+
+* **one solution** — the coefficient matrix is invertible: the constants are solved for;
+* **no solution** — the conditions contradict each other: a combination of the equations gives
+  ``0 = c`` with ``c != 0`` (shown, and checked as an identity in the constants); the derivation
+  then ends without an answer and :func:`tutor.engine.solve.solve` reports "no solution";
+* **infinitely many** — the system is consistent but singular: the constants it does not fix stay
+  free (``y = C sin x``), and the checker accepts such a family for a boundary value problem
+  (every member meets every condition).
+
+Eigenvalue problems (a parameter such as lambda in ``y'' + lambda y = 0``) are not handled here.
+"""
+from __future__ import annotations
+
+import random
+
+import sympy
+
+from tutor.engine.base import CannotDerive, Derivation, Method, Practice, make_problem
+from tutor.engine.linear_ode import linear_form
+from tutor.engine.steps import Check, Step, ltx, tex
+from tutor.problem import InitialCondition, Problem
+
+#: Linear methods that can give the general solution, in the order tried.
+GENERAL_METHODS = ("constant_coefficients", "undetermined_coefficients", "variation_of_parameters", "cauchy_euler")
+
+
+def is_boundary_value_problem(problem: Problem) -> bool:
+    """Conditions given at two or more different points (one meaning, used by the checker too)."""
+    return len({ic.point for ic in problem.ics}) >= 2
+
+
+def _general_solution(problem: Problem):
+    """(method, derivation) of the first linear method that solves the equation without its conditions."""
+    from dataclasses import replace
+
+    from tutor.engine.registry import get
+
+    free = replace(problem, ics=())
+    for method_id in GENERAL_METHODS:
+        method = get(method_id)
+        try:
+            if method.matches(free):
+                derivation = method.derive(free)
+                if len(derivation.solutions) == 1 and derivation.constants:
+                    return method, derivation
+        except CannotDerive:
+            continue
+    raise CannotDerive("no linear method gives the general solution")
+
+
+class BoundaryValueProblem(Method):
+    """A linear equation of order >= 2 with conditions at different points."""
+
+    id = "boundary_value_problem"
+    name = "Boundary value problem"
+
+    def matches(self, problem: Problem) -> bool:
+        if problem.order < 2 or not is_boundary_value_problem(problem) or problem.parameters:
+            return False
+        return linear_form(problem.expr, problem.function, problem.variable) is not None
+
+    def hint(self, problem: Problem) -> str:
+        return ("The conditions are given at different points, so this is a boundary value problem: find the "
+                "general solution, put each condition in to get a linear system for the constants, and decide "
+                "whether it has one solution, none, or infinitely many.")
+
+    def derive(self, problem: Problem) -> Derivation:
+        if not self.matches(problem):
+            raise CannotDerive("not a linear boundary value problem")
+        x, y = problem.variable, problem.unknown
+        method, general_derivation = _general_solution(problem)
+        general = general_derivation.solutions[0].rhs
+        constants = list(general_derivation.constants)
+        points = ", ".join(f"${ltx(p)}$" for p in dict.fromkeys(ic.point for ic in problem.ics))
+        steps = [Step("Boundary value problem",
+                      f"The conditions are given at the points {points}, not all at one point: unlike an initial "
+                      f"value problem, a solution need not exist or be unique. First the general solution, by "
+                      f"the method \"{method.name}\":", "", Check.NOTE)]
+        steps.extend(general_derivation.steps)
+        rows, values, shown = [], [], []
+        for ic in problem.ics:
+            value_at = sympy.expand(sympy.diff(general, x, ic.order).subs(x, ic.point))
+            rows.append([value_at.coeff(c) for c in constants])
+            values.append(sympy.simplify(ic.value - value_at.subs({c: 0 for c in constants})))
+            derivative = sympy.Derivative(general, (x, ic.order)) if ic.order else general
+            steps.append(Step(
+                f"Condition ${ic.latex(problem.function)}$",
+                "Put the point into the general solution" + (" (differentiated)" if ic.order else "") + ":",
+                ltx(sympy.Eq(value_at, ic.value)),
+                Check.IDENTITY,
+                after=sympy.Eq(sympy.Subs(derivative, x, ic.point), value_at, evaluate=False)))
+            shown.append(sympy.Eq(value_at, ic.value))
+        A, b = sympy.Matrix(rows), sympy.Matrix(values)
+        rank, augmented = A.rank(simplify=True), A.row_join(b).rank(simplify=True)
+        system = r"\begin{cases}" + r"\\ ".join(ltx(e) for e in shown) + r"\end{cases}"
+        if augmented > rank:
+            return self._no_solution(problem, steps, A, b, shown, system)
+        found = sympy.solve([e.lhs - e.rhs for e in shown], constants, dict=True)
+        if len(found) != 1:
+            raise CannotDerive("the system for the constants could not be solved")
+        values_found = found[0]
+        free = [c for c in constants if c not in values_found]
+        particular = general.xreplace(values_found)  # still C1 y1 + C2 y2 + y_p in shape: not expanded
+        if len(free) == 1 and free[0].name != "C":
+            particular = particular.xreplace({free[0]: sympy.Symbol("C")})
+            free = [sympy.Symbol("C")]
+        solution = sympy.Eq(y, particular)
+        assignments = r",\quad ".join(ltx(sympy.Eq(c, v)) for c, v in values_found.items())
+        if not free:
+            text = (f"The determinant of the system is ${ltx(sympy.simplify(A.det()))} \\neq 0$" if A.is_square
+                    else "The system has full rank") + ", so there is exactly one solution:"
+        else:
+            names = ", ".join(f"${ltx(c)}$" for c in free)
+            text = (f"The system is consistent but singular (rank {rank} for {len(constants)} constants): it fixes "
+                    f"{'no constant' if not values_found else '$' + assignments + '$'} and leaves {names} free, so there "
+                    "are infinitely many solutions:")
+        steps.append(Step("Solve the system for the constants", text,
+                          system + r"\ \Longrightarrow\ " + (assignments + r"\qquad " if values_found else "")
+                          + tex(solution, x), Check.CONSTANTS, after=solution))
+        return Derivation(self.id, tuple(steps), (solution,), tuple(free), (True,), hint=self.hint(problem))
+
+    def _no_solution(self, problem: Problem, steps: list[Step], A: sympy.Matrix, b: sympy.Matrix,
+                     shown: list[sympy.Eq], system: str) -> Derivation:
+        """A combination of the equations with zero left side and nonzero right side: 0 = c."""
+        for vector in A.T.nullspace():
+            weights = [sympy.nsimplify(sympy.simplify(w)) for w in vector]
+            c = sympy.simplify(sum(w * v for w, v in zip(weights, b)))
+            if c != 0:
+                break
+        else:
+            raise CannotDerive("inconsistent system without a contradicting combination")
+        combination = sympy.Add(*[w * (e.lhs - e.rhs) for w, e in zip(weights, shown)])
+        words = " + ".join(f"({ltx(w)})\\cdot(\\text{{equation {i}}})" for i, w in enumerate(weights, 1) if w != 0)
+        steps.append(Step(
+            "The conditions contradict each other",
+            f"The system has no solution: ${words}$ cancels every constant and leaves "
+            f"$0 = {ltx(c)}$, which is false. So this boundary value problem has **no solution**.",
+            system + r"\ \Longrightarrow\ 0 = " + ltx(c),
+            Check.IDENTITY, after=sympy.Eq(combination, -c, evaluate=False)))
+        return Derivation(self.id, tuple(steps), (), (), (), hint=self.hint(problem))
+
+    # (equation builder, point b): y'' + k^2 y = g on [0, b] with the three outcomes
+    def _generate(self, rng: random.Random, difficulty: int) -> Practice:
+        x, y = sympy.Symbol("x"), sympy.Function("y")
+        k = sympy.Integer(rng.randint(1, 3))
+        kind = rng.choice(["unique", "unique", "none", "many"] if difficulty >= 2 else ["unique"])
+        pi = sympy.pi
+        if kind == "unique":
+            end = rng.choice([pi / (2 * k), pi / (4 * k), sympy.S.One])
+        else:
+            end = pi / k  # sin(kx) vanishes at both ends
+        rhs = sympy.S.Zero if difficulty < 3 else sympy.Integer(rng.choice([1, 2])) * x
+        equation = sympy.Eq(sympy.Derivative(y(x), (x, 2)) + k ** 2 * y(x), rhs)
+        v0 = sympy.Integer(rng.randint(0, 2))
+        v1 = sympy.Integer(rng.randint(1, 3))
+        if kind == "many":  # choose the end value the family y_p + C sin kx takes there
+            v1 = sympy.simplify((rhs / k ** 2).subs(x, end) - v0)
+        ics = (InitialCondition(0, sympy.S.Zero, v0), InitialCondition(0, end, v1))
+        problem = make_problem(equation, y, x, ics)
+        derivation = self.derive(problem)
+        if not derivation.solutions:  # "no solution": ask for the nearby problem that has one
+            problem = make_problem(equation, y, x, (ics[0], InitialCondition(0, end / 2, v1)))
+            derivation = self.derive(problem)
+        return Practice(self.id, 0, difficulty, problem, derivation.answer())
+
+
+METHODS = [BoundaryValueProblem]
