@@ -156,7 +156,7 @@ class BoundaryValueProblem(Method):
             end = rng.choice([pi / (2 * k), pi / (4 * k), sympy.S.One])
         else:
             end = pi / k  # sin(kx) vanishes at both ends
-        rhs = sympy.S.Zero if difficulty < 3 else sympy.Integer(rng.choice([1, 2])) * x
+        rhs = sympy.Integer(rng.choice([1, 2, 4])) * x if difficulty != 2 else sympy.S.Zero
         equation = sympy.Eq(sympy.Derivative(y(x), (x, 2)) + k ** 2 * y(x), rhs)
         v0 = sympy.Integer(rng.randint(0, 2))
         v1 = sympy.Integer(rng.randint(1, 3))
