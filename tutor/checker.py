@@ -109,7 +109,7 @@ from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.errors import ParseError
 from tutor.parser import MAX_ANSWER_CHARS, parse, parse_answer
 from tutor.plaintext import KNOWN_WORDS
-from tutor.problem import Answer, Problem, latex, textbook_latex
+from tutor.problem import Answer, Problem, conditions_at_several_points, latex, textbook_latex
 
 VERDICTS = ("correct", "incomplete", "wrong", "undecided")
 DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
@@ -1523,8 +1523,7 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
 
 
 def _boundary_value(task: _Task) -> bool:
-    """Conditions at two or more different points (tutor.engine.methods.boundary_value has the same rule)."""
-    return len({point for _, point, _ in task.ics}) >= 2
+    return conditions_at_several_points(point for _, point, _ in task.ics)
 
 
 def _conditions_hold_for_every_constant(ctx: _Context, o: _Outcome) -> bool:

@@ -84,6 +84,12 @@ class InitialCondition:
         return f"{name}{primes}\\left({sympy.latex(self.point)}\\right) = {sympy.latex(self.value)}"
 
 
+def conditions_at_several_points(points) -> bool:
+    """A boundary value problem: conditions given at two or more different points (the one rule,
+    used by the engine's method and by the checker)."""
+    return len(set(points)) >= 2
+
+
 def _solve_for(expr: sympy.Expr, target: sympy.Expr) -> sympy.Expr | None:
     """Module-level (picklable) helper: the unique solution of expr = 0 for target, else None."""
     dummy = sympy.Dummy("top")

@@ -25,15 +25,15 @@ import sympy
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice, make_problem
 from tutor.engine.linear_ode import linear_form
 from tutor.engine.steps import Check, Step, ltx, tex
-from tutor.problem import InitialCondition, Problem
+from tutor.problem import InitialCondition, Problem, conditions_at_several_points
 
 #: Linear methods that can give the general solution, in the order tried.
 GENERAL_METHODS = ("constant_coefficients", "undetermined_coefficients", "variation_of_parameters", "cauchy_euler")
 
 
 def is_boundary_value_problem(problem: Problem) -> bool:
-    """Conditions given at two or more different points (one meaning, used by the checker too)."""
-    return len({ic.point for ic in problem.ics}) >= 2
+    """Conditions given at two or more different points."""
+    return conditions_at_several_points(ic.point for ic in problem.ics)
 
 
 def _general_solution(problem: Problem):
