@@ -77,7 +77,9 @@ def test_checker_accepts_the_family_for_infinitely_many_solutions():
 @pytest.mark.parametrize("text, expected", [
     ("y'' + y = 0, y(0) = 0, y(pi) = 0", True),
     ("y'' + y = 0, y(0) = 0, y'(0) = 1", False),        # an IVP
-    ("y'' + k y = 0, y(0) = 0, y(1) = 0", False),       # an eigenvalue problem (a parameter)
+    ("y'' + k y = 0, y(0) = 0, y(1) = 0", True),        # an eigenvalue problem (the parameter k)
+    ("y'' + k y = x, y(0) = 0, y(1) = 0", False),       # a parameter, but not an eigenvalue problem
+    ("y'' + k y = 0, y(0) = 1, y(1) = 0", False),       # conditions not homogeneous
     ("y'' + y^2 = 0, y(0) = 0, y(1) = 0", False),       # nonlinear
 ])
 def test_matches(text, expected):
@@ -91,3 +93,54 @@ def test_generated_problems_are_verified():
             assert METHOD.matches(practice.problem), practice.problem.equation
             verdict = check(practice.problem, practice.answer, timeout=30)
             assert verdict.verdict == "correct", (seed, difficulty, practice.problem, verdict.reason)
+
+
+# --------------------------------------------------------------------------- eigenvalue problems
+
+n = sympy.Symbol("n", integer=True, positive=True)
+
+
+@pytest.mark.parametrize("text, eigenvalue, eigenfunction", [
+    ("y'' + k y = 0, y(0) = 0, y(pi) = 0", n ** 2, sympy.sin(n * x)),
+    ("y'' + k y = 0, y(0) = 0, y(1) = 0", sympy.pi ** 2 * n ** 2, sympy.sin(sympy.pi * n * x)),
+    ("y'' + k y = 0, y'(0) = 0, y(pi) = 0", (2 * n - 1) ** 2 / sympy.Integer(4), sympy.cos((2 * n - 1) * x / 2)),
+    ("y'' + k y = 0, y(0) = 0, y'(2) = 0", sympy.pi ** 2 * (2 * n - 1) ** 2 / 16, sympy.sin(sympy.pi * (2 * n - 1) * x / 4)),
+])
+def test_eigenvalue_problems(text, eigenvalue, eigenfunction):
+    problem = parse(text)
+    assert METHOD.matches(problem)
+    derivation = METHOD.derive(problem)
+    for step in derivation.steps:
+        result = check_step(step, problem)
+        assert result.ok, f"{step.title}: {result.reason}"
+    assert derivation.solutions == () and derivation.result == "eigenvalues"
+    final = next(s for s in derivation.steps if s.title == "Eigenvalues and eigenfunctions")
+    lam = problem.parameters[0]
+    assert sympy.simplify(final.ode.lhs.coeff(problem.unknown) - eigenvalue) == 0
+    assert sympy.simplify(final.after.rhs / eigenfunction).is_constant()
+    titles = [s.title for s in derivation.steps]
+    assert titles.count("No eigenvalue with ${} < 0$".format(sympy.latex(lam))) == 1
+
+
+def test_neumann_conditions_have_the_eigenvalue_zero():
+    problem = parse("y'' + k y = 0, y'(0) = 0, y'(pi) = 0")
+    derivation = METHOD.derive(problem)
+    assert all(check_step(s, problem).ok for s in derivation.steps)
+    assert any(s.title == "$k = 0$ is an eigenvalue" for s in derivation.steps)
+    assert "\\cos{\\left(n x \\right)}" in derivation.statement
+
+
+def test_a_wrong_eigenvalue_does_not_check():
+    problem = parse("y'' + k y = 0, y(0) = 0, y(pi) = 0")
+    step = next(s for s in METHOD.derive(problem).steps if s.title == "Eigenvalues and eigenfunctions")
+    wrong = dataclasses.replace(step, after=sympy.Eq(problem.unknown, sympy.sin(n * x / 2)),
+                                ode=sympy.Eq(problem.unknown.diff(x, 2) + n ** 2 / 4 * problem.unknown, 0))
+    assert check_step(wrong, problem).ok is False  # sin(n pi / 2) is not 0 for every n
+
+
+def test_solve_reports_the_eigenvalues():
+    from tutor.engine.solution import EIGENVALUES
+
+    solution = solve("y'' + k y = 0, y(0) = 0, y(pi) = 0", timeout=30)
+    assert solution.status == EIGENVALUES and solution.verified and solution.answer is None
+    assert "n^{2}" in solution.final_answer_text() and "\\sin{\\left(n x \\right)}" in solution.final_answer_text()

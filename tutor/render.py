@@ -44,11 +44,12 @@ LATEX_DELIMITERS: list[dict[str, str | bool]] = [
 ELLIPSIS = " …"
 LEARNING_MODES = ("full solution", "hint only", "step by step")
 #: Badge icons: plain characters that every font has (emoji fonts are often missing).
-ICONS = {"correct": "✓", "wrong": "✗", "incomplete": "!", "undecided": "?", "no_solution": "✓"}
+ICONS = {"correct": "✓", "wrong": "✗", "incomplete": "!", "undecided": "?", "no_solution": "✓", "eigenvalues": "✓"}
 #: Verdicts that are a checked result, with the words the badge and the exports lead with: an answer
 #: verified by substitution, or a proved "no solution" (a boundary value problem whose conditions
 #: contradict each other; every step of the proof checked).
-VERIFIED_WORDS = {"correct": "Verified by substitution.", "no_solution": "Proved: no solution (every step checked)."}
+VERIFIED_WORDS = {"correct": "Verified by substitution.", "no_solution": "Proved: no solution (every step checked).",
+                  "eigenvalues": "Eigenvalues proved (every step checked)."}
 
 
 # --------------------------------------------------------------------------- math spans

@@ -32,6 +32,8 @@ from tutor.problem import Problem
 SOLVED = "solved"
 #: A boundary value problem whose conditions contradict each other: proved (every step checked), no answer.
 NO_SOLUTION = "no_solution"
+#: An eigenvalue problem: the eigenvalues and eigenfunctions, proved by checked steps, no single answer.
+EIGENVALUES = "eigenvalues"
 NO_CLOSED_FORM = "no_closed_form"
 #: No closed form, but the IVP was solved numerically (tutor.engine.numerical): labelled, never verified.
 NUMERICAL = "numerical"

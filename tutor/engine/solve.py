@@ -29,7 +29,7 @@ import sympy
 from tutor.bounded import DEFAULT_TIMEOUT, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.engine.base import CannotDerive, Derivation, Practice
 from tutor.engine.classify import Classification, classify
-from tutor.engine.solution import NO_CLOSED_FORM, NO_SOLUTION, NUMERICAL, SOLVED, TIMEOUT, Solution
+from tutor.engine.solution import EIGENVALUES, NO_CLOSED_FORM, NO_SOLUTION, NUMERICAL, SOLVED, TIMEOUT, Solution
 from tutor.engine.steps import Check, Step, check_step, tex
 from tutor.engine.timebox import attempt
 from tutor.problem import Answer, Problem
@@ -191,19 +191,24 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
         if remaining <= 0.05:
             return _timed_out(problem, classification, time.monotonic() - started, budget, tuple(attempts))
         if not derivation.solutions:
-            # "No solution" (a boundary value problem whose conditions contradict each other): there
-            # is no answer to substitute, so the claim stands only if every step of it checks.
+            # "No solution" (a boundary value problem whose conditions contradict each other) or the
+            # eigenvalues of an eigenvalue problem: there is no single answer to substitute, so the
+            # claim stands only if every step of it checks.
             checks = tuple(check_step(step, problem) for step in derivation.steps)
-            if all(c.ok for c in checks):
+            outcome = derivation.result or NO_SOLUTION
+            if all(c.ok for c in checks) and outcome in (NO_SOLUTION, EIGENVALUES):
+                reason = ("Every step checks, and the conditions lead to a contradiction." if outcome == NO_SOLUTION
+                          else "Every step checks: each eigenfunction solves the equation with its eigenvalue and "
+                               "meets both conditions, and the other cases give only y = 0.")
                 return Solution(problem=problem, classification=classification, method=derivation.method,
                                 method_name=get(derivation.method).name,
                                 hint=derivation.hint or get(derivation.method).hint(problem),
-                                steps=derivation.steps, answer=None, verified=True, verdict=NO_SOLUTION,
-                                reason="Every step checks, and the conditions lead to a contradiction.",
-                                status=NO_SOLUTION, message="No solution: the conditions contradict each other.",
+                                steps=derivation.steps, answer=None, verified=True, verdict=outcome,
+                                reason=reason, status=outcome,
+                                message=derivation.statement or "No solution: the conditions contradict each other.",
                                 seconds=time.monotonic() - started, attempts=tuple(attempts),
                                 step_checks=checks if check_steps else ())
-            attempts.append(f"{derivation.method}: the 'no solution' claim did not check")
+            attempts.append(f"{derivation.method}: the '{outcome}' claim did not check")
             continue
         verdict = verify(problem, derivation.answer(), timeout=remaining)
         if verdict.verdict == "correct":

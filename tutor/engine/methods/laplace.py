@@ -245,11 +245,12 @@ def _setup(problem: Problem) -> tuple[LinearODE, list[Piece]] | None:
     """The linear form and the forcing pieces when the method applies (IVP at 0), else None."""
     if problem.order < 1:
         return None
-    equation = linear_form(problem.expr, problem.function, problem.variable)
-    if equation is None or any(a.has(problem.variable) for a in equation.coefficients):
-        return None
+    # the initial values first: most problems have none, and the linear form costs a simplify
     orders = sorted(ic.order for ic in problem.ics)
     if orders != list(range(problem.order)) or any(ic.point != 0 for ic in problem.ics):
+        return None
+    equation = linear_form(problem.expr, problem.function, problem.variable)
+    if equation is None or any(a.has(problem.variable) for a in equation.coefficients):
         return None
     pieces = forcing_pieces(equation.rhs, problem.variable)
     if pieces is None:
