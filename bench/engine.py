@@ -3,8 +3,8 @@
 Two problem sets, each run through both solvers in the same process with the same
 time limit per problem:
 
-(a) ``textbook`` — the project's own set, ``bench/textbook_set.json`` (72 problems,
-    at least four per method);
+(a) ``textbook`` — the project's own set, ``bench/textbook_set.json`` (98 problems,
+    at least four per method; ``--methods`` picks families);
 (b) ``sympy`` — SymPy's ODE example suite
     (``sympy.solvers.ode.tests.test_single._get_all_examples()``, 315 examples), each
     written as plain prime-notation text by :mod:`bench.sympy_text` and read back by
@@ -22,6 +22,7 @@ Usage::
     python bench/engine.py                       # both sets, 10 s per problem
     python bench/engine.py --set sympy --limit 60 --timeout 10
     python bench/engine.py --set textbook --json bench/results/textbook.json
+    python bench/engine.py --set textbook --methods laplace_transform autonomous
 
 Prints a progress line per problem on stderr and a summary table on stdout.
 """
@@ -206,12 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1, help="take every k-th problem (a spread-out subset)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per problem and solver")
     parser.add_argument("--skip-dsolve", action="store_true", help="run the engine only")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="textbook set: only these families (e.g. laplace_transform autonomous)")
     parser.add_argument("--json", type=Path, default=None, help="write every row to this JSON file")
     args = parser.parse_args(argv)
 
     sets = []
     if args.set in ("textbook", "both"):
-        sets.append(("textbook", textbook_problems()))
+        sets.append(("textbook", [p for p in textbook_problems() if not args.methods or p[2] in args.methods]))
     if args.set in ("sympy", "both"):
         sets.append(("sympy", sympy_problems()))
     all_rows: list[Row] = []

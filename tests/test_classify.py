@@ -15,8 +15,8 @@ from tutor.engine.registry import PREFERENCE
 TABLE = [
     ("y' = x*y", 1, 1, True, True, False, False, ("separable", "first_order_linear", "integrating_factor")),
     ("y' + 2y = e^(-x)", 1, 1, True, False, False, True, ("first_order_linear", "integrating_factor")),
-    ("y' = y(1 - y)", 1, 1, False, None, True, None, ("separable", "integrating_factor", "bernoulli")),
-    ("dP/dt = P(1 - P)", 1, 1, False, None, True, None, ("separable", "integrating_factor", "bernoulli")),
+    ("y' = y(1 - y)", 1, 1, False, None, True, None, ("autonomous", "separable", "integrating_factor", "bernoulli")),
+    ("dP/dt = P(1 - P)", 1, 1, False, None, True, None, ("autonomous", "separable", "integrating_factor", "bernoulli")),
     ("(2xy + 3) dx + (x^2 - 1) dy = 0", 1, 1, True, False, False, False, ("first_order_linear", "exact")),
     ("y dx + (2x - y e^y) dy = 0", 1, 1, False, None, False, None, ("integrating_factor",)),
     ("(e^x + y)dx + (2 + x + y e^y)dy = 0", 1, 1, False, None, False, None, ("exact",)),

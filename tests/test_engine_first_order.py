@@ -99,7 +99,7 @@ def test_table_covers_every_first_order_method():
 
 
 def test_registry_ids_and_order():
-    assert PREFERENCE == ("separable", "first_order_linear", "exact", "integrating_factor", "homogeneous",
+    assert PREFERENCE == ("laplace_transform", "autonomous", "boundary_value_problem", "separable", "first_order_linear", "exact", "integrating_factor", "homogeneous",
                           "bernoulli", "riccati", "constant_coefficients", "undetermined_coefficients",
                           "variation_of_parameters", "cauchy_euler", "reduction_of_order")
     assert set(FIRST_ORDER) <= set(ids())

@@ -375,3 +375,48 @@ def test_implicit_multiplication_of_a_few_letters_still_parses(text: str, expect
     problem = parse(text)
     assert problem.equation == expected
     assert problem.parameters == parameters
+
+
+# The Laplace-transform chapter: unit steps and impulses in every spelling the issue names.
+Yt = y(t)
+Dt1, Dt2 = Derivative(Yt, t), Derivative(Yt, (t, 2))
+H, delta = sympy.Heaviside, sympy.DiracDelta
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("y'' + y = u(t - 1), y(0) = 0, y'(0) = 0", Eq(Dt2 + Yt, H(t - 1))),
+    ("y' + y = H(t-2)", Eq(Dt1 + Yt, H(t - 2))),
+    ("y' + 2y = Heaviside(t - 3)", Eq(Dt1 + 2 * Yt, H(t - 3))),
+    ("y'' + 4y = 3u(t - pi) - e^(-t) u_2(t)", Eq(Dt2 + 4 * Yt, 3 * H(t - pi) - exp(-t) * H(t - 2))),
+    ("y'' + y = u_{3}(t)", Eq(Dt2 + Yt, H(t - 3))),
+    ("y'' + y = delta(t - 2)", Eq(Dt2 + Yt, delta(t - 2))),
+    ("y'' + y = 4 delta(t - 2pi)", Eq(Dt2 + Yt, 4 * delta(t - 2 * pi))),
+    ("y' + y = DiracDelta(t - 1)", Eq(Dt1 + Yt, delta(t - 1))),
+    (r"y'' + 2y' + y = \delta(t-1)", Eq(Dt2 + 2 * Dt1 + Yt, delta(t - 1))),
+    (r"y'' + y = \mathcal{U}(t - \pi)", Eq(Dt2 + Yt, H(t - pi))),
+    (r"y' - y = e^{t}\mathcal{U}\left(t-1\right)", Eq(Dt1 - Yt, exp(t) * H(t - 1))),
+    (r"y' + y = \operatorname{Heaviside}(t - 1)", Eq(Dt1 + Yt, H(t - 1))),
+])
+def test_unit_steps_and_impulses(text: str, expected: Eq) -> None:
+    problem = parse(text)
+    assert problem.equation == expected
+    assert problem.variable == t and problem.parameters == ()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("u'' + u = 0", Eq(Derivative(Function("u")(x), (x, 2)) + Function("u")(x), 0)),  # u is the unknown
+    ("y' = delta(y - 1)", Eq(D1, Symbol("delta") * (Y - 1))),  # the unknown inside: a product
+    ("y' = H(2) y", Eq(D1, 2 * Symbol("H") * Y)),  # no letter inside: a product
+])
+def test_letters_that_are_not_steps(text: str, expected: Eq) -> None:
+    assert parse(text).equation == expected
+
+
+def test_unit_step_latex_round_trips_through_the_answer_reader() -> None:
+    from tutor.engine.steps import tex
+    from tutor.parser import parse_answer
+
+    answer = Eq(Yt, (1 - cos(t - 1)) * H(t - 1) + sin(t - 2) * H(t - 2))
+    written = tex(answer, t)
+    assert r"\mathcal{U}\left(t - 1\right)" in written and "theta" not in written
+    assert parse_answer(written, parse("y'' + y = u(t - 1)")).solutions == (answer,)

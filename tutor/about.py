@@ -199,10 +199,13 @@ Profiles that can run here: {", ".join(f"`{n}`" for n in runnable)}.{note}
 ## Limits
 
 - Ordinary differential equations in one unknown function; no systems, no PDEs.
-- The symbolic engine knows the textbook methods (separable, linear, exact, integrating factor,
-  homogeneous, Bernoulli, Riccati, constant coefficients, undetermined coefficients, variation of
-  parameters, Cauchy–Euler, reduction of order) and SymPy's solver beyond them; some equations have
-  no closed form, and some take longer than the time limit — the tutor then says so.
+- The symbolic engine knows the textbook methods (Laplace transform for step and impulse forcing,
+  autonomous equations with their phase line, boundary value problems, separable, linear, exact,
+  integrating factor, homogeneous, Bernoulli, Riccati, constant coefficients, undetermined
+  coefficients, variation of parameters, Cauchy–Euler, reduction of order) and SymPy's solver beyond
+  them; some equations have no closed form (an initial value problem then gets a numerical answer,
+  labelled as such and never marked verified), and some take longer than the time limit — the tutor
+  then says so.
 - "Verified" means the answer satisfies the equation and conditions (symbolically, or numerically at
   random points when a proof does not finish). The checker says "could not decide" rather than guess.
 - A language model can be wrong: its answer is always checked, and never shown as verified unless it is.

@@ -109,7 +109,7 @@ from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.errors import ParseError
 from tutor.parser import MAX_ANSWER_CHARS, parse, parse_answer
 from tutor.plaintext import KNOWN_WORDS
-from tutor.problem import Answer, Problem, textbook_latex
+from tutor.problem import Answer, Problem, conditions_at_several_points, latex, textbook_latex
 
 VERDICTS = ("correct", "incomplete", "wrong", "undecided")
 DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
@@ -777,7 +777,7 @@ class _Context:
         expr = self.real_form(self.task.lhs - self.task.rhs)
         marks = {}
         for d in expr.atoms(sympy.Derivative):
-            marks[d] = sympy.Symbol(sympy.latex(self.Y) + "'" * d.derivative_count)
+            marks[d] = sympy.Symbol(latex(self.Y) + "'" * d.derivative_count)
         marks[self.unknown] = self.Y
         orders = {m: d.derivative_count for d, m in marks.items() if isinstance(d, sympy.Derivative)}
 
@@ -786,12 +786,12 @@ class _Context:
             return (-top, -int(term.has(self.Y)), sympy.default_sort_key(term))
 
         terms = sorted(sympy.Add.make_args(expr.xreplace(marks)), key=key)
-        text = sympy.latex(terms[0])
+        text = latex(terms[0])
         for term in terms[1:]:
             if term.could_extract_minus_sign():
-                text += " - " + sympy.latex(-term)
+                text += " - " + latex(-term)
             else:
-                text += " + " + sympy.latex(term)
+                text += " + " + latex(term)
         return text
 
 
@@ -1071,11 +1071,17 @@ def _substitute_explicit(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
 
 def _check_explicit(ctx: _Context, f: sympy.Expr) -> _Outcome:
     consts = [c for c in ctx.C if f.has(c)]
+    distributional = _has_steps(f) or _has_steps(ctx.ode)
+    if distributional and ctx.task.ics:
+        f = _after_initial_point(ctx, f)
     ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, f, seconds=max(0.5, ctx.clock.left() / 4))
     if not ok:
         return _Outcome("undecided", note="differentiating the answer took too long (or failed).", f=f,
                         constants=consts)
-    outcome = _decide_residual(ctx, residual, lambda: _explicit_points(ctx, f))
+    if distributional:
+        outcome = _decide_distribution(ctx, residual, f)
+    else:
+        outcome = _decide_residual(ctx, residual, lambda: _explicit_points(ctx, f))
     outcome.f, outcome.constants, outcome.explicit = f, consts, True
     if outcome.status == "satisfies":
         outcome.rank = _rank_explicit(ctx, f, consts)
@@ -1103,6 +1109,133 @@ def _decide_residual(ctx: _Context, residual: sympy.Expr, points: Callable[[], I
         return _Outcome("satisfies", method="numeric", partial=where, residual_expr=residual)
     if _is_zero_symbolic(ctx, residual, strong=True, seconds=min(2.0, ctx.clock.left() * 0.5)):
         return _Outcome("satisfies", method="symbolic")
+    return _Outcome("satisfies", method="numeric")
+
+
+# ---------------------------------------------------------------------------
+# Unit steps and impulses (the Laplace-transform chapter)
+#
+# With a unit step or a delta in the equation or the answer, "satisfies the equation" is meant in
+# the sense of distributions, as the Laplace method delivers it: the answer's derivatives carry
+# delta terms at its jumps (SymPy differentiates Heaviside(t - a) to DiracDelta(t - a)), and those
+# must match the impulses of the equation exactly; a residual that vanishes only pointwise (a
+# jump where y must be continuous, an impulse the answer ignores) is wrong. The regular part must
+# vanish on every interval between the jumps - never "on part of the line" only. For an initial
+# value problem the answer is the solution for t >= t0, so a step at the initial point, u(t - t0),
+# is 1 there (the textbook writes the answer for t > 0 and sometimes multiplies it by u(t)).
+
+_STEP_FUNCTIONS = (sympy.Heaviside, sympy.DiracDelta)
+
+
+def _has_steps(expr: sympy.Expr) -> bool:
+    return expr.has(*_STEP_FUNCTIONS)
+
+
+def _root(argument: sympy.Expr, X: sympy.Symbol) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """``(slope, point)`` of a linear argument ``slope (X - point)``, else None."""
+    slope = sympy.diff(argument, X)
+    if slope == 0 or slope.has(X):
+        return None
+    return slope, sympy.cancel(-argument.subs(X, 0) / slope)
+
+
+def _after_initial_point(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
+    x0 = ctx.real_form(ctx.task.ics[0][1])
+
+    def one(h: sympy.Heaviside) -> sympy.Expr:
+        found = _root(h.args[0], ctx.X)
+        if found is not None and sympy.simplify(found[1] - x0) == 0 and found[0].is_positive:
+            return sympy.S.One
+        return h
+
+    return f.replace(lambda e: isinstance(e, sympy.Heaviside), one)
+
+
+def _singular_parts(residual: sympy.Expr, X: sympy.Symbol) -> tuple[sympy.Expr, dict] | None:
+    """``residual = regular + sum c_{a,k} delta^(k)(X - a)`` with constant ``c``: (regular, {(a, k): c}).
+
+    ``c(X) delta^(k)(X - a) = sum_j (-1)^j binom(k, j) c^(j)(a) delta^(k-j)(X - a)`` (the product
+    rule for distributions); ``delta^(k)(s (X - a)) = delta^(k)(X - a) / (|s| s^k)``. None when a
+    term is not of that form (two deltas in one product, a delta of a nonlinear argument).
+    """
+    regular = sympy.S.Zero
+    singular: dict = {}
+    for term in sympy.Add.make_args(sympy.expand(residual)):
+        deltas = [factor for factor in sympy.Mul.make_args(term) if isinstance(factor, sympy.DiracDelta)]
+        if not deltas:
+            if term.has(sympy.DiracDelta):
+                return None
+            regular += term
+            continue
+        if len(deltas) != 1:
+            return None
+        delta = deltas[0]
+        coefficient = term / delta
+        if coefficient.has(sympy.DiracDelta):
+            return None
+        k = int(delta.args[1]) if len(delta.args) > 1 else 0
+        found = _root(delta.args[0], X)
+        if found is None:
+            return None
+        slope, point = found
+        coefficient = coefficient / (sympy.Abs(slope) * slope**k)
+        for j in range(k + 1):
+            value = (-1) ** j * sympy.binomial(k, j) * sympy.diff(coefficient, X, j).subs(X, point)
+            key = (point, k - j)
+            singular[key] = singular.get(key, sympy.S.Zero) + value
+    return regular, singular
+
+
+def _jump_points(expr: sympy.Expr, X: sympy.Symbol) -> list[float]:
+    points = set()
+    for e in expr.atoms(*_STEP_FUNCTIONS):
+        found = _root(e.args[0], X)
+        if found is not None and found[1].is_number:
+            points.add(float(found[1]))
+    return sorted(points)
+
+
+def _interval_points(ctx: _Context, jumps: list[float], f: sympy.Expr, rounds: int = 3) -> Iterator[dict]:
+    """Random points in every interval between the jumps (and beyond them), then anywhere."""
+    edges = [jumps[0] - 4.0] + jumps + [jumps[-1] + 4.0] if jumps else []
+    value = _num if f.has(sympy.I) else _real
+    for _ in range(rounds):
+        for lo, hi in zip(edges, edges[1:]):
+            point = ctx.random_point()
+            point[ctx.X] = sympy.Rational(round(ctx.rng.uniform(lo + 1e-3, hi - 1e-3) * 10**6), 10**6)
+            if value(f, point) is not None:
+                yield point
+    yield from _explicit_points(ctx, f)
+
+
+def _decide_distribution(ctx: _Context, residual: sympy.Expr, f: sympy.Expr) -> _Outcome:
+    """Zero as a distribution: every delta coefficient vanishes and the rest on every interval."""
+    ok, parts = ctx.clock.attempt(_singular_parts, residual, ctx.X, seconds=max(0.5, ctx.clock.left() / 4))
+    if not ok or parts is None:
+        return _Outcome("undecided", note="the answer's impulses could not be separated from the rest.")
+    regular, singular = parts
+    for (point, order), coefficient in sorted(singular.items(), key=lambda item: sympy.default_sort_key(item[0])):
+        if _is_zero_symbolic(ctx, coefficient, strong=False, seconds=min(1.0, ctx.clock.left() / 4)):
+            continue
+        numeric = _numeric_zero(ctx, coefficient, (ctx.random_point() for _ in range(12)))
+        if numeric.zero is True and not numeric.partial:
+            continue
+        impulse = sympy.DiracDelta(ctx.X - point) if order == 0 else sympy.DiracDelta(ctx.X - point, order)
+        shown = _display(ctx, coefficient * impulse, seconds=min(1.0, ctx.clock.left() / 3))
+        if numeric.zero is None:
+            return _Outcome("undecided", note=f"I could not decide whether the impulse ${shown}$ cancels.")
+        return _Outcome("fails", method="numeric", residual=shown)
+    jumps = _jump_points(residual, ctx.X) or _jump_points(f, ctx.X)
+    if _is_zero_symbolic(ctx, regular, strong=False, seconds=min(1.0, ctx.clock.left() / 4)):
+        return _Outcome("satisfies", method="symbolic")
+    numeric = _numeric_zero(ctx, regular, _interval_points(ctx, jumps, f), wanted=max(6, 2 * len(jumps) + 4))
+    if numeric.zero is None:
+        return _Outcome("undecided", note="too few points where the answer is defined to test it.")
+    if numeric.zero is False or numeric.partial:
+        where = ", ".join(f"{sympy.latex(k)} = {float(v):.3g}" for k, v in numeric.witness.items())
+        return _Outcome("fails", method="numeric",
+                        residual=_display(ctx, regular.subs(ctx.X, numeric.witness[ctx.X]), seconds=0.5)
+                        + rf"\ \text{{at }} {where}")
     return _Outcome("satisfies", method="numeric")
 
 
@@ -1318,8 +1451,12 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
     task = ctx.task
     name = sympy.latex(sympy.Symbol(task.function.__name__))
     many = len(outcomes) > 1
+    families = 0
     for i, o in enumerate(outcomes):
         prefix = f"The solution ${sol_tex[i]}$: " if many else ""
+        if (o.rank or 0) > 0 and _boundary_value(task) and _conditions_hold_for_every_constant(ctx, o):
+            families += 1  # a boundary value problem with infinitely many solutions: the family is the answer
+            continue
         if (o.rank or 0) > 0:
             found = _constants_from_ics(ctx, o)
             if found == "none":
@@ -1373,9 +1510,38 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
     domain = ""
     if details.get("domain_note"):
         domain = " It holds on an interval around the initial point, not on the whole real line."
+    if families:
+        details["infinitely_many"] = True
+        return {"verdict": "correct",
+                "reason": "It satisfies the equation and every boundary condition for every value of "
+                          f"{_names(sorted({c for o in outcomes for c in o.constants}, key=str))}: this boundary "
+                          "value problem has infinitely many solutions." + domain,
+                "details": details}
     return {"verdict": "correct",
             "reason": "It satisfies the equation and every initial condition." + domain,
             "details": details}
+
+
+def _boundary_value(task: _Task) -> bool:
+    return conditions_at_several_points(point for _, point, _ in task.ics)
+
+
+def _conditions_hold_for_every_constant(ctx: _Context, o: _Outcome) -> bool:
+    """Every condition holds identically in the answer's free constants (explicit answers only)."""
+    if not o.explicit or o.f is None:
+        return False
+    for order, x0, v in ctx.task.ics:
+        ok, got = ctx.clock.attempt(lambda: _value_at(ctx, _d(o.f, ctx.X, order), ctx.real_form(x0)),
+                                    seconds=min(2.0, ctx.clock.left() / 3))
+        if not ok:
+            return False
+        difference = got - ctx.real_form(v)
+        if _is_zero_symbolic(ctx, difference, strong=True, seconds=min(1.0, ctx.clock.left() / 4)):
+            continue
+        numeric = _numeric_zero(ctx, difference, (ctx.random_point() for _ in range(12)))
+        if numeric.zero is not True or numeric.partial:
+            return False
+    return True
 
 
 def _sentence(prefix: str, rest: str) -> str:

@@ -21,6 +21,7 @@ from typing import Callable
 import sympy
 
 from tutor.errors import ParseError
+from tutor.notation import SPECIAL_MARKER_BASE
 from tutor.plaintext import checked_pow
 
 _lock = threading.Lock()
@@ -96,6 +97,10 @@ def _rebuild(node, symbols: Callable[[str], sympy.Expr], markers: Callable[[int]
         if len(args) == 2 and args[1] != sympy.E:
             return sympy.log(args[0]) / sympy.log(args[1])
         return sympy.log(args[0])
+    if isinstance(node, sympy.sin) and isinstance(node.args[0], sympy.Symbol):
+        wrapped = _MARKER_NAME.fullmatch(node.args[0].name)
+        if wrapped and int(wrapped.group(1)) >= SPECIAL_MARKER_BASE:
+            return args[0]  # the placeholder of a unit step or delta (see _marker_source)
     if node.func in _ALLOWED_FUNCS:
         return node.func(*args)
     if isinstance(node, sympy.core.function.AppliedUndef):
@@ -107,6 +112,15 @@ def _rebuild(node, symbols: Callable[[str], sympy.Expr], markers: Callable[[int]
     raise ParseError(f"{names.get(what, what)} cannot be used in an ODE here")
 
 
+def _marker_source(m: re.Match) -> str:
+    # A unit step or delta stands where a function call stood: latex2sympy2 reads
+    # ``\\sin{(t)} X`` as sin(t X) but ``\\sin{(t)} \\sin{(X)}`` as a product, so the placeholder
+    # is wrapped in a \\sin that _rebuild takes off again.
+    if int(m.group(1)) >= SPECIAL_MARKER_BASE:
+        return rf" \sin{{(\Upsilon_{{{m.group(1)}}})}} "
+    return rf" \Upsilon_{{{m.group(1)}}} "
+
+
 def parse_latex(text: str, symbols: Callable[..., sympy.Expr], markers: Callable[[int], sympy.Expr],
                 offset: int = 0) -> sympy.Expr:
     """Parse one side of an equation written in LaTeX (markers already in place)."""
@@ -115,7 +129,7 @@ def parse_latex(text: str, symbols: Callable[..., sympy.Expr], markers: Callable
             raise ParseError(f"the LaTeX command \\{command} is not supported here", offset + text.find(command) - 1)
     if "=" in text:
         raise ParseError("'=' may appear only once", offset + text.find("="))
-    source = re.sub(r"⟦(\d+)⟧", r" \\Upsilon_{\1} ", text)
+    source = re.sub(r"⟦(\d+)⟧", _marker_source, text)
     if not source.strip():
         raise ParseError("an expression is missing", offset)
     convert = _latex2sympy()

@@ -513,3 +513,65 @@ def applied_variables(text: str, function: str) -> set[str]:
         if clean_name(m.group(1)) == function and word not in KNOWN_WORDS:
             out.add(clean_name(m.group(2)))
     return out
+
+
+# ---------------------------------------------------------------------------
+# Unit step and Dirac delta (the Laplace-transform chapter's notation)
+
+#: Marker numbers from here on stand for unit steps and deltas (read by the parser), not derivatives.
+SPECIAL_MARKER_BASE = 10_000
+
+_STEP_NAMES = r"\\mathcal\s*\{\s*U\s*\}|\\operatorname\s*\{\s*Heaviside\s*\}|Heaviside|[uUH]"
+_DELTA_NAMES = r"\\operatorname\s*\{\s*DiracDelta\s*\}|DiracDelta|\\delta|delta"
+_SPECIAL_CALL = re.compile(
+    rf"(?<![A-Za-z\\])(?:(?P<step>{_STEP_NAMES})|(?P<delta>{_DELTA_NAMES}))"
+    r"\s*(?:_\s*(?P<sub>\{[^{}]*\}|[0-9]))?\s*\(")
+
+
+@dataclass(frozen=True)
+class SpecialCall:
+    """``u(t - a)`` / ``\\delta(t - a)`` / ``u_a(t)`` in the text: what it is and where its argument lies."""
+
+    kind: str  # "step" or "delta"
+    start: int  # of the name
+    end: int  # after the closing bracket
+    argument: str  # the text inside the brackets
+    argument_start: int
+    subscript: str | None  # ``a`` of Boyce's ``u_a(t)`` (the step at t = a)
+    name: str  # as written (``u``, ``\\mathcal{U}``, ``delta`` ...)
+
+
+def special_calls(text: str, function: str) -> list[SpecialCall]:
+    """The unit steps and Dirac deltas written as calls in ``text``, left to right.
+
+    Spellings: ``u(t-a)``, ``U(t-a)``, ``H(t-a)``, ``Heaviside(t-a)``, ``\\mathcal{U}(t-a)``,
+    ``u_a(t)`` / ``u_{a}(t)`` (the step at ``a``); ``delta(t-a)``, ``\\delta(t-a)``,
+    ``DiracDelta(t-a)``.  A single letter that is the unknown (``u'' + u = 0``) is never a
+    step, and a call whose argument has no letter in it (``H(2)``) is left as written; the
+    caller also refuses a reading whose argument contains the unknown (``delta(y - 1)`` is a
+    product).
+    """
+    calls: list[SpecialCall] = []
+    for m in _SPECIAL_CALL.finditer(text):
+        name = m.group("step") or m.group("delta")
+        if name == function or (calls and m.start() < calls[-1].end):
+            continue
+        depth, j = 0, m.end() - 1
+        while j < len(text):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        if depth != 0:
+            continue  # unbalanced: check_brackets reports it
+        argument = text[m.end():j]
+        if not re.search(r"[A-Za-z]", argument):
+            continue
+        subscript = m.group("sub")
+        if subscript is not None:
+            if m.group("delta"):
+                continue
+            subscript = subscript.strip("{} ")
+        calls.append(SpecialCall("step" if m.group("step") else "delta", m.start(), j + 1, argument, m.end(),
+                                 subscript, name))
+    return calls

@@ -46,6 +46,8 @@ class _Reader:
         self.is_latex = is_latex
         self.placeholders = {}
         self.seen_applied: set[str] = set()
+        #: unit steps / Dirac deltas read from the text, by their marker number (>= notation.SPECIAL_MARKER_BASE)
+        self.specials: dict[int, sympy.Expr] = {}
 
     def symbol(self, name: str, *args: sympy.Expr) -> sympy.Expr:
         """A name in the text; ``y(x)`` read by latex2sympy2 arrives with its argument."""
@@ -57,6 +59,8 @@ class _Reader:
         return sympy.Symbol(name)
 
     def marker(self, k: int) -> sympy.Expr:
+        if k in self.specials:
+            return self.specials[k]
         if k not in self.placeholders:
             self.placeholders[k] = sympy.Dummy(f"marker{k}")
         return self.placeholders[k]
@@ -68,9 +72,37 @@ class _Reader:
         return False
 
     def side(self, text: str, offset: int) -> sympy.Expr:
+        text = self._read_special_calls(text, offset)
         if self.is_latex:
             return parse_latex(text, self.symbol, self.marker, offset)
         return parse_expression(text, self.symbol, self.marker, self.applied, offset)
+
+
+    def _read_special_calls(self, text: str, offset: int) -> str:
+        """``u(t - 1)``, ``\\delta(t - 2)``, ``u_3(t)`` -> markers standing for ``Heaviside`` / ``DiracDelta``.
+
+        The argument is read by this same reader; a call whose argument contains the unknown
+        (``delta(y - 1)``) is not a step or an impulse and stays as written (a product).
+        """
+        calls = notation.special_calls(text, self.function)
+        if not calls:
+            return text
+        pieces, last = [], 0
+        for call in calls:
+            argument = self.side(call.argument, offset + call.argument_start)
+            if sympy.Symbol(self.function) in argument.free_symbols:
+                continue
+            if call.subscript is not None:
+                shift = self.side(call.subscript, offset + call.start)
+                if shift.free_symbols & argument.free_symbols or not isinstance(argument, sympy.Symbol):
+                    raise ParseError(f"write the step at {call.subscript} as {call.name}_{call.subscript}(t) "
+                                     f"or u(t - {call.subscript})", offset + call.start)
+                argument = argument - shift
+            k = notation.SPECIAL_MARKER_BASE + len(self.specials)
+            self.specials[k] = (sympy.Heaviside if call.kind == "step" else sympy.DiracDelta)(argument)
+            pieces += [text[last:call.start], f" ⟦{k}⟧ "]
+            last = call.end
+        return "".join(pieces) + text[last:]
 
 
 def _split_equals(text: str, offset: int) -> tuple[tuple[str, int], tuple[str, int] | None]:

@@ -40,6 +40,9 @@ FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "asinh": sympy.asinh, "acosh": sympy.acosh, "atanh": sympy.atanh,
     "exp": sympy.exp, "ln": sympy.log, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
     "cbrt": sympy.cbrt,
+    # the Laplace-transform chapter: the unit step and the impulse (u(t - a), delta(t - a) are read
+    # by the parser, tutor.parser._Reader, before this grammar sees them)
+    "Heaviside": sympy.Heaviside, "DiracDelta": sympy.DiracDelta,
 }
 INVERSES = {
     "sin": sympy.asin, "cos": sympy.acos, "tan": sympy.atan, "sec": sympy.asec, "csc": sympy.acsc,

@@ -9,14 +9,30 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 
 from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
+
+
+class _TextbookPrinter(LatexPrinter):
+    """SymPy's LaTeX, with the unit step written as textbooks do, ``\\mathcal{U}(t - a)``
+    (SymPy writes ``\\theta(t - a)``, which reads as a variable theta; the parser reads both
+    ``\\mathcal{U}(t - a)`` and ``\\delta(t - a)`` back)."""
+
+    def _print_Heaviside(self, expr: sympy.Heaviside, exp: str | None = None) -> str:
+        tex = r"\mathcal{U}\left(%s\right)" % self._print(expr.args[0])
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+
+def latex(expr: sympy.Basic, **settings) -> str:
+    """``sympy.latex`` with the textbook's unit step (every textbook formula goes through this)."""
+    return _TextbookPrinter(settings).doprint(expr)
 
 
 def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: sympy.Symbol) -> str:
     """LaTeX with ``y', y''`` for derivatives and ``y`` for ``y(x)``, as a textbook writes it."""
     name = function.__name__
-    tex_name = sympy.latex(sympy.Symbol(name))
+    tex_name = latex(sympy.Symbol(name))
     replacements = {}
     for d in expr.atoms(sympy.Derivative):
         if d.expr == function(variable):
@@ -28,7 +44,7 @@ def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: s
     def side_latex(side: sympy.Basic) -> str:
         # y'' + 2y' + y, not SymPy's y + 2y' + y'': terms ordered by derivative order
         if not isinstance(side, sympy.Add):
-            return sympy.latex(side.xreplace(replacements))
+            return latex(side.xreplace(replacements))
 
         def order(term: sympy.Basic) -> int:
             return max((int(d.derivative_count) for d in term.atoms(sympy.Derivative)), default=0)
@@ -36,7 +52,7 @@ def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: s
         text = ""
         for i, term in enumerate(sorted(side.as_ordered_terms(), key=order, reverse=True)):
             negative = term.could_extract_minus_sign()
-            body = sympy.latex((-term if negative else term).xreplace(replacements))
+            body = latex((-term if negative else term).xreplace(replacements))
             if i == 0:
                 text = f"- {body}" if negative else body
             else:
@@ -66,6 +82,12 @@ class InitialCondition:
         name = sympy.latex(function(sympy.Symbol("_")).func)
         primes = "'" * self.order if self.order <= 3 else f"^{{({self.order})}}"
         return f"{name}{primes}\\left({sympy.latex(self.point)}\\right) = {sympy.latex(self.value)}"
+
+
+def conditions_at_several_points(points) -> bool:
+    """A boundary value problem: conditions given at two or more different points (the one rule,
+    used by the engine's method and by the checker)."""
+    return len(set(points)) >= 2
 
 
 def _solve_for(expr: sympy.Expr, target: sympy.Expr) -> sympy.Expr | None:

@@ -44,7 +44,12 @@ LATEX_DELIMITERS: list[dict[str, str | bool]] = [
 ELLIPSIS = " …"
 LEARNING_MODES = ("full solution", "hint only", "step by step")
 #: Badge icons: plain characters that every font has (emoji fonts are often missing).
-ICONS = {"correct": "✓", "wrong": "✗", "incomplete": "!", "undecided": "?"}
+ICONS = {"correct": "✓", "wrong": "✗", "incomplete": "!", "undecided": "?", "no_solution": "✓", "eigenvalues": "✓"}
+#: Verdicts that are a checked result, with the words the badge and the exports lead with: an answer
+#: verified by substitution, or a proved "no solution" (a boundary value problem whose conditions
+#: contradict each other; every step of the proof checked).
+VERIFIED_WORDS = {"correct": "Verified by substitution.", "no_solution": "Proved: no solution (every step checked).",
+                  "eigenvalues": "Eigenvalues proved (every step checked)."}
 
 
 # --------------------------------------------------------------------------- math spans
@@ -295,8 +300,8 @@ def verdict_badge(verdict: dict | None, *, pending: bool = False) -> str:
         return '<div class="verdict verdict-pending"><span class="icon">…</span> Checking the answer by substitution…</div>'
     kind = verdict.get("verdict")
     reason = _html_text(str(verdict.get("reason") or "").strip())
-    if kind == "correct":
-        return (f'<div class="verdict verdict-correct"><span class="icon">✓</span> <strong>Verified by substitution.</strong> '
+    if kind in VERIFIED_WORDS:
+        return (f'<div class="verdict verdict-correct"><span class="icon">✓</span> <strong>{VERIFIED_WORDS[kind]}</strong> '
                 f"{reason}</div>")
     icon = ICONS.get(kind, "?")
     return (f'<div class="verdict verdict-{kind}"><span class="icon">{icon}</span> <strong>Not verified:</strong> '
@@ -400,7 +405,7 @@ def export_markdown(view: SolveView) -> str:
     if view.verdict is not None:
         kind = view.verdict.get("verdict")
         reason = str(view.verdict.get("reason") or "")
-        parts.append("**Verified by substitution.** " + reason if kind == "correct"
+        parts.append(f"**{VERIFIED_WORDS[kind]}** " + reason if kind in VERIFIED_WORDS
                      else f"**Not verified ({kind}):** {reason}")
     if view.fallback is not None:
         parts.append(f"## {view.fallback_label or 'Verified solution'}\n\n"
@@ -460,7 +465,7 @@ def export_latex(view: SolveView) -> str:
     if view.verdict is not None:
         kind = view.verdict.get("verdict")
         reason = _latex_text(str(view.verdict.get("reason") or ""))
-        lines.append(r"\noindent\textbf{Verified by substitution.} " + reason if kind == "correct"
+        lines.append(rf"\noindent\textbf{{{VERIFIED_WORDS[kind]}}} " + reason if kind in VERIFIED_WORDS
                      else rf"\noindent\textbf{{Not verified ({kind}):}} " + reason)
     if view.fallback is not None:
         lines.append(r"\section*{" + _latex_text(view.fallback_label or "Verified solution") + "}")

@@ -65,6 +65,10 @@ class Derivation:
     explicit: tuple[bool, ...] = ()
     lost: tuple[sympy.Eq, ...] = ()
     hint: str = ""
+    #: With no ``solutions``: what the steps establish instead ("no_solution", "eigenvalues"), and the
+    #: statement of it for the Final Answer (LaTeX in ``$...$``); the claim stands only if every step checks.
+    result: str = ""
+    statement: str = ""
 
     def answer(self) -> Answer:
         explicit = self.explicit or tuple(isinstance(s.lhs, sympy.core.function.AppliedUndef)

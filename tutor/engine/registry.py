@@ -20,6 +20,12 @@ from tutor.engine.base import Method
 
 #: Textbook preference order: the simplest method that applies comes first.
 PREFERENCE: tuple[str, ...] = (
+    # offered only for IVPs with unit-step or impulse forcing, where a textbook reaches for it first
+    "laplace_transform",
+    # y' = f(y) nonlinear with exact equilibria: the phase line first, then the separable solution
+    "autonomous",
+    # conditions at two or more points: the general solution, then the system's three outcomes
+    "boundary_value_problem",
     "separable",
     "first_order_linear",
     "exact",
@@ -43,6 +49,9 @@ METHOD_MODULES: tuple[str, ...] = (
     "tutor.engine.methods.bernoulli",
     "tutor.engine.methods.riccati",
     "tutor.engine.methods.higher_order",
+    "tutor.engine.methods.laplace",
+    "tutor.engine.methods.autonomous",
+    "tutor.engine.methods.boundary_value",
 )
 
 

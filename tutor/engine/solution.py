@@ -30,7 +30,13 @@ from tutor.engine.steps import Step, tex
 from tutor.problem import Problem
 
 SOLVED = "solved"
+#: A boundary value problem whose conditions contradict each other: proved (every step checked), no answer.
+NO_SOLUTION = "no_solution"
+#: An eigenvalue problem: the eigenvalues and eigenfunctions, proved by checked steps, no single answer.
+EIGENVALUES = "eigenvalues"
 NO_CLOSED_FORM = "no_closed_form"
+#: No closed form, but the IVP was solved numerically (tutor.engine.numerical): labelled, never verified.
+NUMERICAL = "numerical"
 TIMEOUT = "timeout"
 
 
@@ -65,6 +71,8 @@ class Solution:
     attempts: tuple[str, ...] = field(default=())  # methods tried, in order, with why they were dropped
     #: ``check_step`` results, one per step, when solve(..., check_steps=True) asked for them.
     step_checks: tuple = field(default=())
+    #: :class:`tutor.engine.numerical.NumericalSolution` when ``status == NUMERICAL``.
+    numerical: object | None = None
 
     # ------------------------------------------------------------------ answer renderings
 
@@ -95,6 +103,7 @@ class Solution:
             "steps": [s.to_dict() for s in self.steps],
             "answer": {"latex": self.answer_latex, "sympy": self.answer_sympy} if self.answer else None,
             "verified": self.verified,
+            **({"status": self.status, "numerical": self.numerical.to_dict()} if self.numerical is not None else {}),
         }
 
     def classification_text(self) -> str:

@@ -29,7 +29,7 @@ import sympy
 from tutor.bounded import DEFAULT_TIMEOUT, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.engine.base import CannotDerive, Derivation, Practice
 from tutor.engine.classify import Classification, classify
-from tutor.engine.solution import NO_CLOSED_FORM, SOLVED, TIMEOUT, Solution
+from tutor.engine.solution import EIGENVALUES, NO_CLOSED_FORM, NO_SOLUTION, NUMERICAL, SOLVED, TIMEOUT, Solution
 from tutor.engine.steps import Check, Step, check_step, tex
 from tutor.engine.timebox import attempt
 from tutor.problem import Answer, Problem
@@ -109,7 +109,9 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
     if DSOLVE not in excluded and method is None:
         excluded.append(DSOLVE)
         try:
-            dsolve_deadline = time.monotonic() + max(1.0, 0.8 * (deadline - time.monotonic()))
+            # An IVP keeps part of the time for the numerical answer if dsolve finds nothing.
+            share = 0.55 if problem.ics else 0.8
+            dsolve_deadline = time.monotonic() + max(1.0, share * (deadline - time.monotonic()))
             finished, derivation = attempt(dsolve_deadline - time.monotonic(), _dsolve_derivation, problem,
                                            dsolve_deadline)
             if finished:
@@ -137,7 +139,23 @@ def _timed_out(problem: Problem, classification: Classification | None, seconds:
                     status=TIMEOUT, message=message, seconds=seconds, attempts=attempts)
 
 
-def _solve_here(problem: Problem, method: str | None, budget: float, check_steps: bool = False) -> Solution:
+def _numerical(problem: Problem, deadline: float, euler_step: float):
+    """A numerical solution of an IVP in the time that is left (None: not an IVP, or no time)."""
+    from tutor.engine.numerical import numerical_solution
+
+    left = deadline - time.monotonic()
+    if not problem.ics or left < 0.5:
+        return None
+    try:
+        finished, value = attempt(0.9 * left, numerical_solution, problem, euler_step=euler_step,
+                                  budget=0.7 * left)
+    except Exception:  # a right-hand side mpmath cannot evaluate: no numbers rather than wrong ones
+        return None
+    return value if finished else None
+
+
+def _solve_here(problem: Problem, method: str | None, budget: float, check_steps: bool = False,
+                euler_step: float = 0.1) -> Solution:
     """Worker: classify, derive, verify; next method when the checker rejects an answer."""
     from tutor.engine.registry import get
 
@@ -149,9 +167,19 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
     while True:
         derivation = _next_derivation(problem, classification, method, excluded, attempts, deadline)
         if derivation is None:
-            if any("ran out" in a for a in attempts):
-                return _timed_out(problem, classification, time.monotonic() - started, budget, tuple(attempts))
             what = f"the method {method}" if method else "the methods (textbook or SymPy's dsolve)"
+            numerical = _numerical(problem, deadline, euler_step) if method is None else None
+            if numerical is None and any("ran out" in a for a in attempts):
+                return _timed_out(problem, classification, time.monotonic() - started, budget, tuple(attempts))
+            if numerical is not None:
+                from tutor.engine.numerical import numerical_steps
+
+                return Solution(problem=problem, classification=classification, method=None,
+                                method_name="Numerical solution", hint="", steps=tuple(numerical_steps(problem, numerical)),
+                                answer=None, status=NUMERICAL,
+                                message=(f"No closed form found; numerical solution ({numerical.method}, tolerance "
+                                         f"{numerical.tolerance:g}) — approximate values, not verified."),
+                                seconds=time.monotonic() - started, attempts=tuple(attempts), numerical=numerical)
             steps = (Step("No closed form found",
                           f"None of {what} produced a solution that passes the check by substitution.",
                           check=Check.NOTE),)
@@ -162,6 +190,26 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
         remaining = deadline - time.monotonic()
         if remaining <= 0.05:
             return _timed_out(problem, classification, time.monotonic() - started, budget, tuple(attempts))
+        if not derivation.solutions:
+            # "No solution" (a boundary value problem whose conditions contradict each other) or the
+            # eigenvalues of an eigenvalue problem: there is no single answer to substitute, so the
+            # claim stands only if every step of it checks.
+            checks = tuple(check_step(step, problem) for step in derivation.steps)
+            outcome = derivation.result or NO_SOLUTION
+            if all(c.ok for c in checks) and outcome in (NO_SOLUTION, EIGENVALUES):
+                reason = ("Every step checks, and the conditions lead to a contradiction." if outcome == NO_SOLUTION
+                          else "Every step checks: each eigenfunction solves the equation with its eigenvalue and "
+                               "meets both conditions, and the other cases give only y = 0.")
+                return Solution(problem=problem, classification=classification, method=derivation.method,
+                                method_name=get(derivation.method).name,
+                                hint=derivation.hint or get(derivation.method).hint(problem),
+                                steps=derivation.steps, answer=None, verified=True, verdict=outcome,
+                                reason=reason, status=outcome,
+                                message=derivation.statement or "No solution: the conditions contradict each other.",
+                                seconds=time.monotonic() - started, attempts=tuple(attempts),
+                                step_checks=checks if check_steps else ())
+            attempts.append(f"{derivation.method}: the '{outcome}' claim did not check")
+            continue
         verdict = verify(problem, derivation.answer(), timeout=remaining)
         if verdict.verdict == "correct":
             if derivation.method == DSOLVE:
@@ -179,12 +227,14 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
 
 
 def solve(problem_or_text: Problem | str, timeout: float | None = None, method: str | None = None,
-          check_steps: bool = False) -> Solution:
+          check_steps: bool = False, euler_step: float = 0.1) -> Solution:
     """Classify, derive step by step and verify; never longer than about ``timeout`` seconds.
 
     ``method`` forces one method id (teacher mode); otherwise the textbook order decides.
     ``check_steps`` also runs :func:`~tutor.engine.steps.check_step` on every step (tests,
-    benchmark) and puts the results in ``Solution.step_checks``.
+    benchmark) and puts the results in ``Solution.step_checks``. When no closed form is found for an
+    initial value problem, the answer is numerical (``status == "numerical"``, never verified:
+    :mod:`tutor.engine.numerical`), with Euler's method at step ``euler_step`` beside it.
     Raises :class:`tutor.errors.ParseError` for text that cannot be read.
     """
     limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
@@ -202,7 +252,7 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
         # The worker gets a slightly smaller budget so that it can report "no verified
         # answer in time" itself before the pool kills it.
         solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), check_steps,
-                               timeout=remaining)
+                               float(euler_step), timeout=remaining)
     except (SymbolicTimeout, WorkerCrashed):
         return _timed_out(problem, _structure_only(problem, min(2.0, 0.5 * limit)), time.monotonic() - started,
                           limit, ())

@@ -1,0 +1,63 @@
+"""The numerical answer when no closed form exists (tutor/engine/numerical.py and solve()'s fallback):
+accurate against known solutions in both directions, Euler's method as the textbook runs it, and
+always labelled as numerical, never verified.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tutor.bounded import run_bounded
+from tutor.engine import solve
+from tutor.engine.numerical import numerical_solution
+from tutor.engine.solution import NUMERICAL
+from tutor.parser import parse
+
+
+def _numerical(text: str, **kwargs):
+    return run_bounded(numerical_solution, parse(text), timeout=30, **kwargs)
+
+
+def test_first_order_against_the_exact_solution_both_ways():
+    result = _numerical("y' = y, y(0) = 1")
+    assert [x for x, _ in result.points] == [-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0]
+    for x, y in result.points:
+        assert abs(y - math.exp(x)) < 1e-8 * math.exp(x), x
+    # Euler with h = 0.1 from 0 to 1 is (1.1)^10 exactly: the textbook's hand computation
+    x1, y1, error = next(e for e in result.euler if e[0] == 1.0)
+    assert abs(y1 - 1.1 ** 10) < 1e-12 and abs(error - (math.e - 1.1 ** 10)) < 1e-8
+
+
+def test_second_order_and_the_step_the_student_picks():
+    coarse = _numerical("y'' = -y, y(0) = 0, y'(0) = 1", euler_step=0.1)
+    fine = _numerical("y'' = -y, y(0) = 0, y'(0) = 1", euler_step=0.05)
+    for x, y in coarse.points:
+        assert abs(y - math.sin(x)) < 1e-8, x
+    error = {x: e for x, _, e in coarse.euler}
+    finer = {x: e for x, _, e in fine.euler}
+    assert 0.35 < finer[2.0] / error[2.0] < 0.65  # first order: half the step, about half the error
+
+
+def test_solve_answers_numerically_when_there_is_no_closed_form():
+    solution = solve("y' = sin(x y), y(0) = 1", timeout=15)
+    assert solution.status == NUMERICAL and not solution.verified and solution.answer is None
+    assert "numerical" in solution.message and "not verified" in solution.message
+    titles = [s.title for s in solution.steps]
+    assert titles == ["No closed form found", "Numerical solution", "Euler's method with h = 0.1"]
+    values = dict(solution.numerical.points)
+    assert values[0.0] == 1.0
+    for x in (0.5, 1.0, 1.5):  # f(-x, y) = -f(x, y): the solution is even
+        assert abs(values[x] - values[-x]) < 1e-8
+    data = solution.to_dict()
+    assert data["status"] == NUMERICAL and data["answer"] is None and data["numerical"]["points"]
+
+
+def test_without_an_initial_condition_there_is_no_numerical_answer():
+    solution = solve("y' = sin(x*y) + x", timeout=6)
+    assert solution.status != NUMERICAL and solution.numerical is None
+
+
+@pytest.mark.parametrize("text", ["y' = y, y(0) = k", "y' = y, y(0) = 1, y(1) = 2"])
+def test_not_a_plain_ivp_gives_none(text):
+    assert _numerical(text) is None
