@@ -105,7 +105,7 @@ def hinted_methods(hint: str) -> tuple[str, ...]:
 
 
 def _names(families) -> str:
-    return ", ".join(_method_name(f) for f in families)
+    return ", ".join(_method_name(f).split(" (")[0] for f in families)
 
 
 def contradictions(sections: Sections, engine) -> dict[str, str]:

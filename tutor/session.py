@@ -302,8 +302,9 @@ class TutorSession:
             return None
 
     def _until(self, future: Future, status: Callable[[float], SessionUpdate]) -> Generator[SessionUpdate, None, Any]:
-        """``future``'s value; meanwhile ``status(seconds waited)`` every ``tick`` seconds."""
+        """``future``'s value; meanwhile ``status(seconds waited)`` at once and every ``tick`` seconds."""
         started = time.perf_counter()
+        yield status(0.0)
         while True:
             try:
                 return future.result(timeout=self.tick)
