@@ -137,9 +137,27 @@ def browser():
             browser.close()
 
 
+_PAGES: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_pages():
+    """Close every page a test opened: each open Gradio page keeps connections to the server, and
+    past a few of them a new page no longer loads."""
+    yield
+    while _PAGES:
+        _PAGES.pop().close()
+
+
+def _new_page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    _PAGES.append(page)
+    return page
+
+
 def test_solve_check_teach_about_in_a_browser(page_url, browser) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = _new_page(browser)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(page_url, wait_until="load")
@@ -149,6 +167,7 @@ def test_solve_check_teach_about_in_a_browser(page_url, browser) -> None:
     page.wait_for_selector("#problem-preview .katex", timeout=30_000)
     page.click("#solve-btn")
     page.wait_for_selector("#answer .verdict-correct", timeout=90_000)
+    page.wait_for_function(_FINISHED, timeout=60_000)
     answer = page.locator("#answer")
     assert "Verified by substitution." in answer.inner_text()
     for heading in ("Classification", "Hint", "Steps", "Final Answer"):
@@ -202,8 +221,12 @@ def test_solve_check_teach_about_in_a_browser(page_url, browser) -> None:
     assert not errors, errors
 
 
+#: The reply is finished: the status line, there while it is worked on, has gone.
+_FINISHED = "() => !!document.querySelector('#answer .katex') && !document.querySelector('#answer .progress')"
+
+
 def _open(browser, page_url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = _new_page(browser)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(page_url, wait_until="load")
@@ -219,6 +242,7 @@ def test_a_model_reply_with_broken_latex_shows_no_katex_error_and_fits_its_card(
     page.fill("#problem-box textarea", "y' = 2y")
     page.click("#solve-btn")
     page.wait_for_selector("#answer .verdict-correct", timeout=90_000)
+    page.wait_for_function(_FINISHED, timeout=60_000)  # the verdict comes before the reply is finished
     answer = page.locator("#answer")
     assert answer.locator(".katex").count() >= 8
     assert page.locator(".katex-error").count() == 0
@@ -323,7 +347,7 @@ def test_a_wrong_model_answer_is_replaced_by_the_engines_in_the_main_view(page_u
     page.fill("#problem-box textarea", RIGHT_PROBLEM)
     page.click("#solve-btn")
     page.wait_for_selector("#answer .verdict-correct", timeout=90_000)
-    page.wait_for_function("() => !document.querySelector('#answer .progress')", timeout=30_000)
+    page.wait_for_function(_FINISHED, timeout=60_000)
     main = page.evaluate(_MAIN_VIEW)
     assert "y = 3 e^{2 x}" in main["tex"] and page.locator("#answer details").count() == 0
     assert main["tags"] == ["model — not checked"] * 3, main
@@ -409,4 +433,22 @@ def test_fast_typing_always_ends_on_the_last_keystrokes_preview(page_url, browse
         if shown != expected:
             wrong.append((text, shown))
     assert wrong == []
+    assert not errors, errors
+
+
+def test_stop_stops_and_says_so(page_url, browser) -> None:
+    """Issue 15, item 5: a Stop that stops says so; the reply does not grow afterwards and the
+    status line goes.  (Last in this file: a cancelled reply may hold the model a moment longer.)"""
+    page, errors = _open(browser, page_url)
+    _solve_with_the_model(page, SLOW_PROBLEM)
+    page.wait_for_selector("#answer .progress:has-text(\"Generating the model's reply\")", timeout=30_000)
+    page.wait_for_selector("#answer h3 .tag-unchecked", timeout=30_000)
+    page.click("#stop-btn")
+    notice = page.wait_for_selector("#answer .notice:has-text('Stopped: you pressed Stop')", timeout=30_000)
+    assert "its answer was not checked" in notice.inner_text()
+    length = len(page.locator("#answer").inner_text())
+    page.wait_for_timeout(2_000)  # the slow reply would have sent several more pieces by now
+    assert len(page.locator("#answer").inner_text()) == length
+    assert page.locator("#answer .progress").count() == 0
+    assert page.locator("#answer .tag-unverified").count() >= 1  # its sections: "model — not checked"
     assert not errors, errors

@@ -292,7 +292,7 @@ def test_progress_is_reported_while_the_model_is_silent_checking_and_asking_the_
     phases = [s.phase for s in statuses]
     assert phases[0] == "starting" and phases.count("starting") >= 3  # ticks before the first piece
     assert all(u.text == "" for u in updates if u.status is not None and u.status.phase == "starting")
-    assert "Starting the model" in statuses[0].describe()
+    assert "Waiting for the model's first words" in statuses[0].describe()
     generating = [s for s in statuses if s.phase == "generating"]
     assert generating and generating[-1].counted and generating[-1].tokens == 2 * len(serialize(WRONG)[::5])
     assert f"{generating[-1].tokens} tokens" in generating[-1].describe()

@@ -431,8 +431,10 @@ def _model_attempt(view: SolveView, live: bool) -> str:
 
 
 def progress_line(status: Any) -> str:
-    """The status line while a reply is being worked on (what is happening, for how long)."""
-    return f'<div class="progress" role="status"><span class="spinner"></span> {html.escape(status.describe(), quote=False)}</div>'
+    """The status line while a reply is being worked on (what is happening, for how long); it is
+    there for as long as the reply is, so its absence means the reply is finished."""
+    text = status.describe() if status is not None else "Working on it…"
+    return f'<div class="progress" role="status"><span class="spinner"></span> {html.escape(text, quote=False)}</div>'
 
 
 def solve_markdown(view: SolveView, steps_shown: int | None = None) -> str:
@@ -462,12 +464,10 @@ def solve_markdown(view: SolveView, steps_shown: int | None = None) -> str:
                                  flags=view.flags, badge=badge)
         if body:
             parts.append(body)
-        elif live:
-            parts.append("*Working on it…*")
         if view.done and view.source == "model" and (view.verdict or {}).get("verdict") in ("wrong", "undecided"):
             parts.append('<div class="notice">The symbolic engine found no verified solution to show instead, '
                          "so nothing above is checked teaching: treat it as the model's unverified attempt.</div>")
-    if live and view.status is not None:
+    if live:
         parts.append(progress_line(view.status))
     if view.notice:
         parts.append(f'<div class="notice">{html.escape(view.notice, quote=False)}</div>')

@@ -84,7 +84,8 @@ class Progress:
         spent = f"{self.seconds:.0f} s"
         limit = f" (at most {self.limit_s:g} s)" if self.limit_s else ""
         if self.phase == STARTING:
-            return (f"Starting the model… {spent} (the first request loads it, which can take a minute).")
+            return (f"Waiting for the model's first words… {spent} (the first request after a start loads "
+                    "the model, which can take a minute).")
         if self.phase == GENERATING:
             unit = "tokens" if self.counted else "pieces of text"
             text = f"Generating the model's reply: {self.tokens} {unit} in {spent}"
