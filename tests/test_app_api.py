@@ -5,6 +5,7 @@ One server per module (launch costs seconds); every call goes over HTTP as a use
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,11 @@ def test_solve_streams_sections_then_the_verified_badge(client) -> None:
     assert "$$y = e^{- x}$$" in final
     # Streamed values grow: each one starts as the previous one did (same problem line).
     assert len({v.split("\n", 1)[0] for v in values}) == 1
-    assert len(final) >= max(len(v) for v in values[:-1])
+    # While it is worked on, a value ends with the status line; the finished one has none.
+    status = re.compile(r'\n\n<div class="progress" role="status">.*?</div>$', re.DOTALL)
+    assert all(status.search(v) for v in values[1:-1]) and not status.search(final)
+    assert "Asking the symbolic engine for a verified solution" in values[1]
+    assert len(final) >= max(len(status.sub("", v)) for v in values[:-1])
 
 
 def test_solve_with_only_the_problem_text_uses_defaults(client) -> None:
