@@ -210,7 +210,8 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     except ProfileError as exc:
         yield f"**Unknown profile:** {exc}. Available here: {', '.join(RUNNABLE)}.", None, shown
         return
-    view = render.SolveView(problem.latex, author=_author(chosen), problem=problem)
+    view = render.SolveView(problem.latex, author=_author(chosen), problem=problem,
+                            source="engine" if chosen.backend == "symbolic" else "model")
     yield render.solve_markdown(view, shown), view, shown  # first feedback at once
 
     deadline = time.monotonic() + SOLVE_TIME_LIMIT
@@ -219,18 +220,23 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     stream = None
     try:
         if chosen.backend == "local":
-            if not _MODEL_DEVICE.acquire(blocking=False):
-                view.notice = "Waiting for the model: another request is using it…"
-                yield render.solve_markdown(view, shown), view, shown
-                if not _MODEL_DEVICE.acquire(timeout=max(1.0, deadline - time.monotonic())):
+            waiting_since = time.monotonic()
+            acquired = _MODEL_DEVICE.acquire(blocking=False)
+            while not acquired:  # say so every second, never a silent wait
+                if time.monotonic() > deadline:
                     view.notice, view.done = "The model stayed busy for too long; please try again.", True
                     yield render.solve_markdown(view, shown), view, shown
                     return
-                view.notice = ""
+                view.notice = (f"Waiting for the model: another request is using it… "
+                               f"{time.monotonic() - waiting_since:.0f} s")
+                yield render.solve_markdown(view, shown), view, shown
+                acquired = _MODEL_DEVICE.acquire(timeout=1.0)
+            view.notice = ""
             locked = True
         stream = session.stream(text)
-        for update in stream:
+        for update in stream:  # the session also sends an update every second while it waits on something
             view.sections, view.verdict = update.sections, update.verdict
+            view.status, view.flags = update.status, update.flags
             if update.fallback is not None:
                 view.fallback, view.fallback_label = update.fallback.to_sections(), FALLBACK_LABEL
             if update.done:
@@ -260,11 +266,23 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
             _MODEL_DEVICE.release()
 
 
+STOPPED = "Stopped: you pressed Stop, so the reply above is unfinished"
+
+
+def stop(view: render.SolveView | None, shown: int | None) -> Any:
+    """Stop pressed: the running reply is cancelled (``cancels=``) and the page says so."""
+    if view is None or view.done:
+        return gr.skip()
+    view.done, view.status = True, None
+    view.notice = STOPPED + (" and its answer was not checked." if view.verdict is None else ".")
+    return render.solve_markdown(view, shown)
+
+
 def reveal_next(view: render.SolveView | None, shown: int | None, mode: str) -> tuple[Any, Any]:
     """Learning mode: one more phase or step."""
     if view is None:
         return gr.skip(), shown
-    shown = render.next_reveal(mode, shown, len(view.sections.steps))
+    shown = render.next_reveal(mode, shown, len(view.main_sections.steps))
     return render.solve_markdown(view, shown), shown
 
 
@@ -530,7 +548,8 @@ def build_demo() -> gr.Blocks:
                                           concurrency_id="solve", show_progress="minimal")
         for event in (solve_event, submit_event):
             event.then(export, view_state, [latex_code, download_btn], api_visibility="private")
-        stop_btn.click(None, None, None, cancels=[solve_event, submit_event])
+        stop_btn.click(stop, [view_state, shown_state], answer_md, cancels=[solve_event, submit_event],
+                       api_visibility="private")
         next_btn.click(reveal_next, [view_state, shown_state, mode_radio], [answer_md, shown_state],
                        api_visibility="private")
         all_btn.click(reveal_all, view_state, [answer_md, shown_state], api_visibility="private")

@@ -5,6 +5,7 @@ One server per module (launch costs seconds); every call goes over HTTP as a use
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,11 @@ def test_solve_streams_sections_then_the_verified_badge(client) -> None:
     assert "$$y = e^{- x}$$" in final
     # Streamed values grow: each one starts as the previous one did (same problem line).
     assert len({v.split("\n", 1)[0] for v in values}) == 1
-    assert len(final) >= max(len(v) for v in values[:-1])
+    # While it is worked on, a value ends with the status line; the finished one has none.
+    status = re.compile(r'\n\n<div class="progress" role="status">.*?</div>$', re.DOTALL)
+    assert all(status.search(v) for v in values[1:-1]) and not status.search(final)
+    assert "Asking the symbolic engine for a verified solution" in values[1]
+    assert len(final) >= max(len(status.sub("", v)) for v in values[:-1])
 
 
 def test_solve_with_only_the_problem_text_uses_defaults(client) -> None:
@@ -204,3 +209,82 @@ def test_examples_cover_every_method_family_and_parse() -> None:
     assert sum(bool(p.ics) for p in problems) >= 3
     assert any("\\frac" in e["text"] for e in examples)  # LaTeX input is shown too
     assert len({e["label"] for e in examples}) == len(examples)
+
+
+# ------------------------------------------------------------------ /solve with a model (issue 15)
+
+MODEL_PROFILE = "demo-cpu"  # shipped with the repository, so always in the profile selector
+#: A model reply to y' = -y that is wrong everywhere: order, linearity, method and answer.
+WRONG_REPLY = """## Classification
+Second order, nonlinear. Methods that apply: Bernoulli equation.
+
+## Hint
+This is a Bernoulli equation: substitute $v = y^{-1}$.
+
+## Steps
+1. **Substitute.** $v = y^{-1}$, so $v' = -y^{-2} y'$
+2. **Integrate.** $v = e^{x} + C$
+
+## Final Answer
+$y = C e^{x}$
+"""
+
+
+class SlowReply:
+    """A model backend that streams one fixed reply, a few characters every 0.05 s."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def stream(self, prompt):
+        import time
+
+        for i in range(0, len(self.text), 12):
+            time.sleep(0.05)
+            yield self.text[i:i + 12]
+
+    def complete(self, prompt, n: int = 1) -> list[str]:
+        return []
+
+
+@pytest.fixture(scope="module")
+def model_client():
+    """The app with the demo-cpu profile's model replaced by :data:`WRONG_REPLY`."""
+    from gradio_client import Client
+
+    import tutor.session
+
+    from app import build_demo
+
+    real = tutor.session.get_backend
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tutor.session, "get_backend",
+                      lambda profile: SlowReply(WRONG_REPLY) if profile.name == MODEL_PROFILE else real(profile))
+        demo = build_demo()
+        demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+        try:
+            yield Client(demo.local_url, verbose=False)
+        finally:
+            demo.close()
+
+
+def test_a_wrong_model_answer_is_replaced_by_the_engines_in_the_main_view(model_client) -> None:
+    """Issue 15, items 1 and 5: while the model writes, its sections say "model — not yet
+    checked" and a status line counts what it has written; when its answer is wrong, the
+    engine's verified solution is the main view and the model's attempt is collapsed below it,
+    labelled, with its contradicted classification and hint flagged."""
+    values = list(model_client.submit("y' = -y", MODEL_PROFILE, api_name="/solve"))
+    streaming = [v for v in values if "Generating the model's reply" in v]
+    assert streaming, values
+    assert any("### Classification <span class=\"tag tag-unchecked\">model — not yet checked</span>" in v
+               for v in streaming)
+    assert not any("Verified by substitution" in v for v in streaming)  # nothing unchecked looks checked
+    final = values[-1]
+    main, attempt = final.split('<details class="model-attempt">')
+    assert "The model's answer is wrong" in main and "engine — checked" in main
+    assert "$$y = C e^{- x}$$" in main and "$$y = C e^{x}$$" not in main and "Bernoulli" not in main
+    assert main.index("### Final Answer") < main.index("Verified by substitution.")
+    assert "The model’s unverified attempt (its answer is wrong)" in attempt
+    assert "$$y = C e^{x}$$" in attempt and "verdict-wrong" in attempt
+    assert attempt.count('class="flag"') == 2 and "the engine finds order 1" in attempt
+    assert "Generating" not in final and 'class="progress"' not in final  # done: no status line

@@ -42,15 +42,52 @@ MODEL_PROFILE = "demo-cpu"  # shipped with the repository, so always in the prof
 SLOW_PREVIEW_S = 0.6
 
 
-class FixedReply:
-    """A model backend that streams one fixed reply in small pieces."""
+#: A model reply to y' = -y that is wrong everywhere: order, linearity, method and answer.
+WRONG_PROBLEM = "y' = -y"
+WRONG_REPLY = """## Classification
+Second order, nonlinear. Methods that apply: Bernoulli equation.
 
-    def __init__(self, text: str):
-        self.text = text
+## Hint
+This is a Bernoulli equation: substitute $v = y^{-1}$.
+
+## Steps
+1. **Substitute.** $v = y^{-1}$, so $v' = -y^{-2} y'$
+2. **Integrate.** $v = e^{x} + C$
+
+## Final Answer
+$y = C e^{x}$
+"""
+RIGHT_PROBLEM = "y' = 2y, y(0) = 3"
+RIGHT_REPLY = """## Classification
+First order, degree 1, linear, homogeneous, constant coefficients, autonomous. Methods that apply: Separable equation.
+
+## Hint
+Separate the variables: $\\frac{dy}{y} = 2\\,dx$, and integrate both sides.
+
+## Steps
+1. **Separate.** $\\frac{dy}{y} = 2\\,dx$
+2. **Integrate.** $\\ln|y| = 2x + C$, so $y = C e^{2x}$
+3. **Initial condition.** $y(0) = C = 3$
+
+## Final Answer
+$y = 3 e^{2x}$
+"""
+#: A problem whose reply takes a minute to stream: long enough to press Stop.
+SLOW_PROBLEM = "y' = 3y"
+
+
+class FixedReply:
+    """A model backend that streams a fixed reply in small pieces: the broken-LaTeX one, the
+    wrong one for :data:`WRONG_PROBLEM` (a piece every 0.2 s, so its streaming can be watched),
+    and a very slow one for :data:`SLOW_PROBLEM`."""
 
     def stream(self, prompt):
-        for i in range(0, len(self.text), 40):
-            yield self.text[i:i + 40]
+        text, pause = {WRONG_PROBLEM: (WRONG_REPLY, 0.2), RIGHT_PROBLEM: (RIGHT_REPLY, 0.1),
+                       SLOW_PROBLEM: (WRONG_REPLY * 20, 0.3)}.get(
+            prompt, (BROKEN_REPLY, 0.0))
+        for i in range(0, len(text), 40 if not pause else 12):
+            time.sleep(pause)
+            yield text[i:i + (40 if not pause else 12)]
 
     def complete(self, prompt, n: int = 1) -> list[str]:
         return []
@@ -66,7 +103,7 @@ def page_url():
     real_backend, real_preview = tutor.session.get_backend, tutor.render.problem_preview
 
     def backend(profile):
-        return FixedReply(BROKEN_REPLY) if profile.name == MODEL_PROFILE else real_backend(profile)
+        return FixedReply() if profile.name == MODEL_PROFILE else real_backend(profile)
 
     def slow_preview(text, *args, **kwargs):
         if len(text or "") % 3 == 1:
@@ -100,9 +137,27 @@ def browser():
             browser.close()
 
 
+_PAGES: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_pages():
+    """Close every page a test opened: each open Gradio page keeps connections to the server, and
+    past a few of them a new page no longer loads."""
+    yield
+    while _PAGES:
+        _PAGES.pop().close()
+
+
+def _new_page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    _PAGES.append(page)
+    return page
+
+
 def test_solve_check_teach_about_in_a_browser(page_url, browser) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = _new_page(browser)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(page_url, wait_until="load")
@@ -112,6 +167,7 @@ def test_solve_check_teach_about_in_a_browser(page_url, browser) -> None:
     page.wait_for_selector("#problem-preview .katex", timeout=30_000)
     page.click("#solve-btn")
     page.wait_for_selector("#answer .verdict-correct", timeout=90_000)
+    page.wait_for_function(_FINISHED, timeout=60_000)
     answer = page.locator("#answer")
     assert "Verified by substitution." in answer.inner_text()
     for heading in ("Classification", "Hint", "Steps", "Final Answer"):
@@ -165,8 +221,12 @@ def test_solve_check_teach_about_in_a_browser(page_url, browser) -> None:
     assert not errors, errors
 
 
+#: The reply is finished: the status line, there while it is worked on, has gone.
+_FINISHED = "() => !!document.querySelector('#answer .katex') && !document.querySelector('#answer .progress')"
+
+
 def _open(browser, page_url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = _new_page(browser)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(page_url, wait_until="load")
@@ -182,6 +242,7 @@ def test_a_model_reply_with_broken_latex_shows_no_katex_error_and_fits_its_card(
     page.fill("#problem-box textarea", "y' = 2y")
     page.click("#solve-btn")
     page.wait_for_selector("#answer .verdict-correct", timeout=90_000)
+    page.wait_for_function(_FINISHED, timeout=60_000)  # the verdict comes before the reply is finished
     answer = page.locator("#answer")
     assert answer.locator(".katex").count() >= 8
     assert page.locator(".katex-error").count() == 0
@@ -215,6 +276,83 @@ def test_a_model_reply_with_broken_latex_shows_no_katex_error_and_fits_its_card(
     assert any(scroll > width + 100 for scroll, width in seen["displays"])
     assert seen["loose"] == [] and seen["page"][0] <= seen["page"][1]
     page.screenshot(path=str(ARTIFACTS / "broken-latex.png"), full_page=True)
+    assert not errors, errors
+
+
+def _solve_with_the_model(page, problem: str) -> None:
+    page.click("#profile input")
+    page.get_by_role("option", name=MODEL_PROFILE).click()
+    page.fill("#problem-box textarea", problem)
+    page.click("#solve-btn")
+
+
+#: The main view's formulas (LaTeX sources) and tags, without the collapsed model attempt.
+_MAIN_VIEW = """() => {
+    const card = document.querySelector('#answer').cloneNode(true);
+    card.querySelectorAll('details').forEach((d) => d.remove());
+    return {tex: [...card.querySelectorAll('annotation')].map((a) => a.textContent),
+            tags: [...card.querySelectorAll('.tag')].map((t) => t.textContent)};
+}"""
+#: Whether the verdict badge comes right after the Final Answer's formula (nothing in between), in
+#: the main view (root: the card) or in the collapsed model attempt (root: the details element).
+_BADGE_NEXT_TO_ANSWER = """(root) => {
+    const inside = root.tagName === 'DETAILS';
+    const head = [...root.querySelectorAll('h3')].find((h) => /final answer/i.test(h.textContent)
+                                                         && (inside || !h.closest('details')));
+    if (!head) return false;
+    let formula = head.nextElementSibling;
+    const badge = formula && formula.nextElementSibling;
+    return !!(formula && formula.querySelector('.katex') && badge && badge.classList.contains('verdict'));
+}"""
+
+
+def test_a_wrong_model_answer_is_replaced_by_the_engines_in_the_main_view(page_url, browser) -> None:
+    """Issue 15, item 1: while the model writes, each of its sections says "model — not yet
+    checked" and a status line counts what it has written (item 5); its wrong answer then gives
+    way to the engine's verified solution in the main view, the model's attempt collapsed below,
+    labelled, its contradicted classification and hint flagged; a right answer keeps the model's
+    reply, its badge right under the answer."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, errors = _open(browser, page_url)
+    _solve_with_the_model(page, WRONG_PROBLEM)
+    page.wait_for_selector("#answer h3 .tag-unchecked", timeout=30_000)
+    status = page.wait_for_selector("#answer .progress:has-text(\"Generating the model's reply\")", timeout=30_000)
+    assert "pieces of text in" in status.inner_text()
+    assert page.locator("#answer .verdict-correct").count() == 0  # nothing unchecked looks checked
+    page.screenshot(path=str(ARTIFACTS / "solve-model-streaming.png"), full_page=True)
+
+    page.wait_for_selector("#answer .verdict.replaced", timeout=90_000)
+    page.wait_for_selector("#answer details.model-attempt", timeout=30_000)
+    assert "The model's answer is wrong" in page.locator("#answer .verdict.replaced").inner_text()
+    main = page.evaluate(_MAIN_VIEW)
+    assert "y = C e^{- x}" in main["tex"] and "y = C e^{x}" not in main["tex"], main
+    assert main["tags"] and all(t == "engine — checked" for t in main["tags"]), main
+    assert page.locator("#answer .progress").count() == 0
+    attempt = page.locator("#answer details.model-attempt")
+    assert attempt.get_attribute("open") is None  # collapsed
+    assert "The model’s unverified attempt (its answer is wrong)" in attempt.locator("summary").inner_text()
+    assert not attempt.locator(".verdict-wrong").is_visible()
+    assert page.evaluate(_BADGE_NEXT_TO_ANSWER, page.locator("#answer").element_handle())
+    page.screenshot(path=str(ARTIFACTS / "solve-model-wrong.png"), full_page=True)
+    attempt.locator("summary").click()
+    page.wait_for_selector("#answer details.model-attempt .verdict-wrong", state="visible", timeout=10_000)
+    assert attempt.locator(".flag").count() == 2
+    assert "the engine finds order 1" in attempt.locator(".flag").first.inner_text()
+    assert attempt.locator(".tag-contradicted").count() == 2
+    assert page.evaluate(_BADGE_NEXT_TO_ANSWER, attempt.element_handle())
+    assert page.locator(".katex-error").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "solve-model-wrong-attempt.png"), full_page=True)
+
+    # A right answer: the model's reply stays the main view; its steps stay "not checked".
+    page.fill("#problem-box textarea", RIGHT_PROBLEM)
+    page.click("#solve-btn")
+    page.wait_for_selector("#answer .verdict-correct", timeout=90_000)
+    page.wait_for_function(_FINISHED, timeout=60_000)
+    main = page.evaluate(_MAIN_VIEW)
+    assert "y = 3 e^{2 x}" in main["tex"] and page.locator("#answer details").count() == 0
+    assert main["tags"] == ["model — not checked"] * 3, main
+    assert page.evaluate(_BADGE_NEXT_TO_ANSWER, page.locator("#answer").element_handle())
+    page.screenshot(path=str(ARTIFACTS / "solve-model-right.png"), full_page=True)
     assert not errors, errors
 
 
@@ -295,4 +433,22 @@ def test_fast_typing_always_ends_on_the_last_keystrokes_preview(page_url, browse
         if shown != expected:
             wrong.append((text, shown))
     assert wrong == []
+    assert not errors, errors
+
+
+def test_stop_stops_and_says_so(page_url, browser) -> None:
+    """Issue 15, item 5: a Stop that stops says so; the reply does not grow afterwards and the
+    status line goes.  (Last in this file: a cancelled reply may hold the model a moment longer.)"""
+    page, errors = _open(browser, page_url)
+    _solve_with_the_model(page, SLOW_PROBLEM)
+    page.wait_for_selector("#answer .progress:has-text(\"Generating the model's reply\")", timeout=30_000)
+    page.wait_for_selector("#answer h3 .tag-unchecked", timeout=30_000)
+    page.click("#stop-btn")
+    notice = page.wait_for_selector("#answer .notice:has-text('Stopped: you pressed Stop')", timeout=30_000)
+    assert "its answer was not checked" in notice.inner_text()
+    length = len(page.locator("#answer").inner_text())
+    page.wait_for_timeout(2_000)  # the slow reply would have sent several more pieces by now
+    assert len(page.locator("#answer").inner_text()) == length
+    assert page.locator("#answer .progress").count() == 0
+    assert page.locator("#answer .tag-unverified").count() >= 1  # its sections: "model — not checked"
     assert not errors, errors

@@ -87,13 +87,73 @@ def test_badges() -> None:
     assert render.verdict_badge(None) == ""
 
 
-def test_solve_markdown_offers_the_engine_solution_when_the_model_was_wrong() -> None:
+def test_a_wrong_model_answer_is_replaced_by_the_engines_solution_in_the_main_view() -> None:
+    """Issue 15: the engine's verified solution takes the main place; the model's attempt is
+    collapsed below it, labelled, with its badge next to its own answer."""
     wrong = parse_sections(REPLY.replace("$y = e^{-x} + C e^{-2x}$\n", "$y = C e^{x}$\n"), done=True)
-    view = render.SolveView("y' + 2y = e^{-x}", author="model", sections=wrong, done=True,
+    view = render.SolveView("y' + 2y = e^{-x}", author="model", sections=wrong, done=True, source="model",
                             verdict={"verdict": "wrong", "reason": "Substituting gives ..."},
                             fallback=parse_sections(REPLY, done=True), fallback_label="Engine solution")
     md = render.solve_markdown(view)
-    assert md.index("Not verified:") < md.index("#### Engine solution") < md.rindex("C e^{-2x}")
+    main, attempt = md.split('<details class="model-attempt">')
+    assert "The model's answer is wrong" in main and "Substituting gives ..." in main
+    assert main.index("wrong") < main.index("#### Engine solution") < main.index("### Final Answer")
+    assert "C e^{-2x}" in main and "C e^{x}" not in main  # the wrong answer is not in the main view
+    assert "engine — checked" in main and "model —" not in main
+    assert main.count("Verified by substitution.") == 1 and main.index("### Final Answer") < main.index("Verified by")
+    assert "<summary>The model’s unverified attempt (its answer is wrong)" in attempt
+    assert "$$y = C e^{x}$$" in attempt and attempt.index("$$y = C e^{x}$$") < attempt.index("Not verified:")
+    assert "model — not checked" in attempt and attempt.rstrip().endswith("</details>")
+    # learning mode counts the main view's steps: the engine's
+    assert view.main_sections is view.fallback
+    assert "<details" not in render.solve_markdown(view, steps_shown=1)
+    # the exports teach in the same order
+    exported = render.export_markdown(view)
+    assert exported.index("## Engine solution") < exported.index("## The model's unverified attempt")
+    assert exported.index("## The model's unverified attempt") < exported.index("C e^{x}")
+    tex = render.export_latex(view)
+    assert tex.index("Engine solution") < tex.index("The model's unverified attempt") < tex.index("C e^{x}")
+
+
+def test_model_sections_are_tagged_as_they_stream_and_flags_show() -> None:
+    """Every part says who wrote it and its status; contradicted sections are flagged."""
+    sections = parse_sections(REPLY.split("## Final Answer")[0] + "## Final Answer\n$y = C")
+    view = render.SolveView("y' + 2y = e^{x}", sections=sections, source="model",
+                            flags={"Hint": "The hint suggests Bernoulli equation; the engine finds that X applies here."})
+    md = render.solve_markdown(view)
+    for name in ("Classification", "Steps", "Final Answer"):
+        assert f'### {name} <span class="tag tag-unchecked">model — not yet checked</span>' in md
+    assert '### Hint <span class="tag tag-contradicted">model — the engine disagrees</span>' in md
+    assert md.index("### Hint") < md.index('class="flag"') < md.index("Multiply by")
+    assert "Verified" not in md and "Checking" not in md
+    view.sections = parse_sections(REPLY)  # the answer line is complete: the check is running
+    md = render.solve_markdown(view)
+    assert md.index("### Final Answer") < md.index("Checking the answer by substitution")
+    view.verdict, view.done = {"verdict": "correct", "reason": "It satisfies the equation."}, True
+    md = render.solve_markdown(view)
+    assert "model — not checked" in md and "not yet checked" not in md  # the steps stay unchecked
+    assert "Final Answer <span" not in md and md.index("### Final Answer") < md.index("Verified by substitution.")
+    engine = render.solve_markdown(render.SolveView("y' = y", sections=parse_sections(REPLY, done=True), done=True,
+                                                    source="engine", verdict={"verdict": "correct", "reason": ""}))
+    assert engine.count("engine — checked") == 3 and "model" not in engine
+
+
+def test_a_wrong_answer_without_an_engine_solution_says_nothing_is_checked() -> None:
+    view = render.SolveView("y' = y", sections=parse_sections(REPLY, done=True), done=True, source="model",
+                            verdict={"verdict": "wrong", "reason": "No."})
+    assert "found no verified solution" in render.solve_markdown(view)
+    view.verdict = {"verdict": "correct", "reason": ""}
+    assert "found no verified solution" not in render.solve_markdown(view)
+
+
+def test_the_status_line_shows_while_working_and_goes_when_done() -> None:
+    from tutor.session import Progress
+
+    view = render.SolveView("y' = y", source="model", status=Progress("generating", 4.0, tokens=42, counted=True))
+    md = render.solve_markdown(view)
+    assert 'class="progress"' in md and "Generating the model's reply: 42 tokens in 4 s" in md
+    view.done = True
+    assert 'class="progress"' not in render.solve_markdown(view)
 
 
 def test_exports() -> None:

@@ -226,3 +226,92 @@ def test_canonical_letters_prompt_in_y_of_x_check_there_and_show_the_students_le
     # without the setting the model reads what the student typed, as before
     backend, profile = fake(reply)
     assert TutorSession(profile).run("u'(t) = 3u, u(0) = 2").verdict != "correct"
+
+
+# ------------------------------------------------------------------ issue 15: flags and progress
+
+CONTRADICTED = replace(RIGHT, classification="Second order, nonlinear. Methods that apply: Bernoulli equation.",
+                       hint="This is a Bernoulli equation: substitute $v = y^{-1}$.")
+
+
+def test_a_classification_and_hint_the_engine_contradicts_are_flagged(fake) -> None:
+    _, profile = fake(serialize(CONTRADICTED))
+    updates = list(TutorSession(profile, fallback=False).stream("y' = 2y"))
+    flags = updates[-1].result.flags
+    assert set(flags) == {"Classification", "Hint"}, flags
+    assert "second order" in flags["Classification"] and "order 1" in flags["Classification"]
+    assert "nonlinear" in flags["Classification"] and "Bernoulli equation" in flags["Classification"]
+    assert "Bernoulli" in flags["Hint"] and "Separable equation" in flags["Hint"]
+    assert updates[-1].flags == flags and updates[-1].result.to_dict()["flags"] == flags
+    # a section is flagged once it is finished, never while it may still change
+    for update in updates:
+        if "Classification" in update.flags:
+            assert update.sections.is_complete("Classification")
+    # a reply that agrees with the engine is not flagged
+    _, profile = fake(serialize(RIGHT))
+    assert TutorSession(profile, fallback=False).run("y' = 2y").flags == {}
+
+
+class SlowBackend(FakeBackend):
+    """Silent for a while before its first piece (a model loading), counting tokens as it goes."""
+
+    def __init__(self, text: str, first_piece_after: float):
+        super().__init__(text)
+        self.first_piece_after = first_piece_after
+
+    def stream(self, problem_text: str, stats=None) -> Iterator[str]:
+        import time
+
+        time.sleep(self.first_piece_after)
+        for i, piece in enumerate(super().stream(problem_text)):
+            if stats is not None:
+                stats.tokens = 2 * (i + 1)  # two tokens per piece
+            yield piece
+
+
+def test_progress_is_reported_while_the_model_is_silent_checking_and_asking_the_engine(fake, monkeypatch) -> None:
+    """Issue 15: 8-75 s without a sign of life.  Every slow phase now sends updates that say
+    what is happening and for how long; the answer check and the engine are slowed down here."""
+    import time
+
+    _, profile = fake(serialize(WRONG))
+    backend = SlowBackend(serialize(WRONG), first_piece_after=0.5)
+    monkeypatch.setattr(session_module, "get_backend", lambda profile: backend)
+    real_check, real_engine = TutorSession._check, TutorSession._engine
+
+    def slow(real):
+        def call(self, *args):
+            time.sleep(0.4)
+            return real(self, *args)
+        return call
+
+    monkeypatch.setattr(TutorSession, "_check", slow(real_check))
+    monkeypatch.setattr(TutorSession, "_engine", slow(real_engine))
+    updates = list(TutorSession(profile, check_timeout=7, engine_timeout=9, tick=0.1).stream("y' = 2y"))
+    statuses = [u.status for u in updates if u.status is not None]
+    phases = [s.phase for s in statuses]
+    assert phases[0] == "starting" and phases.count("starting") >= 3  # ticks before the first piece
+    assert all(u.text == "" for u in updates if u.status is not None and u.status.phase == "starting")
+    assert "Waiting for the model's first words" in statuses[0].describe()
+    generating = [s for s in statuses if s.phase == "generating"]
+    assert generating and generating[-1].counted and generating[-1].tokens == 2 * len(serialize(WRONG)[::5])
+    assert f"{generating[-1].tokens} tokens" in generating[-1].describe()
+    checking = [s for s in statuses if s.phase == "checking"]
+    assert len(checking) >= 2 and "Checking the model's answer" in checking[-1].describe()
+    assert "at most 7 s" in checking[-1].describe()
+    engine = [s for s in statuses if s.phase == "engine"]
+    assert len(engine) >= 2 and "Asking the symbolic engine" in engine[-1].describe() and "at most 9 s" in engine[-1].describe()
+    # in that order, and the last update says it is done
+    order = [p for i, p in enumerate(phases) if i == 0 or phases[i - 1] != p]
+    assert order.index("starting") < order.index("generating") < order.index("checking") < order.index("engine")
+    assert updates[-1].done and updates[-1].status.phase == "done" and updates[-1].result.fallback_used
+
+
+def test_the_generating_status_estimates_what_is_left() -> None:
+    from tutor.session import Progress
+
+    status = Progress("generating", 10.0, tokens=200, counted=True, max_tokens=768, rate=20.0)
+    assert status.describe() == ("Generating the model's reply: 200 tokens in 10 s (20.0/s); "
+                                 "at most 568 more, about 28 s at this pace.")
+    pieces = Progress("generating", 3.0, tokens=12, rate=4.0)
+    assert pieces.describe() == "Generating the model's reply: 12 pieces of text in 3 s (4.0/s)."

@@ -9,7 +9,7 @@ For each example of the chosen splits (default ``test`` and ``heldout``):
   verifier *is* pass@k);
 * **classification** — the Classification section's order, linearity and type (the family's
   method named among the methods that apply) against the engine's facts stored with the example;
-* **hint** — the Hint section names the family's method (:data:`HINT_PATTERNS`);
+* **hint** — the Hint section names the family's method (:data:`tutor.claims.HINT_PATTERNS`);
 * **speed** — seconds per greedy solution, tokens per second and time to first piece (local
   models; the engine has no tokens).
 
@@ -42,64 +42,11 @@ from pathlib import Path
 from typing import Any
 
 from tutor import checker
+# The Classification and Hint readers live in tutor/claims.py: the app flags the model's claims that
+# the engine contradicts with the same readers these scores use.
+from tutor.claims import HINT_PATTERNS, hint_names, names_type, read_classification  # noqa: F401
 
 logger = logging.getLogger(__name__)
-
-#: Regexes (case-insensitive) saying a hint names a method: (must match, must not match).
-HINT_PATTERNS: dict[str, tuple[str, str | None]] = {
-    "separable": (r"separa", None),
-    "first_order_linear": (r"integrating factor|\\mu", r"exact"),
-    "exact": (r"\bexact\b|potential", r"not exact"),
-    "integrating_factor": (r"integrating factor", None),
-    "homogeneous": (r"v\s*=\s*\\?(frac\{)?[a-z]\}?\s*/?\s*\{?[a-z]\}?|homogeneous of degree", None),
-    "bernoulli": (r"bernoulli", None),
-    "riccati": (r"riccati", None),
-    "constant_coefficients": (r"characteristic", r"particular|vary|variation"),
-    "undetermined_coefficients": (r"undetermined|guess a particular|particular solution", r"wronskian"),
-    "variation_of_parameters": (r"variation of parameters|vary the constants|wronskian", None),
-    "cauchy_euler": (r"cauchy|euler|indicial", None),
-    "reduction_of_order": (r"reduction of order|p\s*=\s*[a-z]'", None),
-}
-
-_ORDER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-
-
-def hint_names(family: str, hint: str) -> bool:
-    """Whether ``hint`` names the method of ``family`` (its pattern, or its id/display name)."""
-    from tutor.engine.registry import get
-
-    text = hint or ""
-    try:
-        name = get(family).name
-    except KeyError:
-        name = family
-    if name.split(" (")[0].lower() in text.lower() or family.replace("_", " ") in text.lower():
-        return True
-    must, must_not = HINT_PATTERNS.get(family, (re.escape(family), None))
-    return bool(re.search(must, text, re.IGNORECASE)) and not (
-        must_not and re.search(must_not, text, re.IGNORECASE))
-
-
-def read_classification(text: str) -> dict[str, Any]:
-    """Order and linearity stated in a Classification section (None when not stated)."""
-    lowered = (text or "").lower()
-    order = None
-    m = re.search(r"\b(first|second|third|fourth)[ -]order|\border[- ](\d+)|\b(\d+)(?:st|nd|rd|th)[ -]order", lowered)
-    if m:
-        order = _ORDER_WORDS.get(m.group(1)) if m.group(1) else int(m.group(2) or m.group(3))
-    linear = False if re.search(r"\bnon-?linear\b", lowered) else True if re.search(r"\blinear\b", lowered) else None
-    return {"order": order, "linear": linear}
-
-
-def names_type(family: str, classification: str) -> bool:
-    """Whether the Classification lists the family's method among those that apply."""
-    from tutor.engine.registry import get
-
-    try:
-        name = get(family).name
-    except KeyError:
-        return family.replace("_", " ") in (classification or "").lower()
-    return name.lower() in (classification or "").lower() or family in (classification or "")
 
 
 @dataclass

@@ -6,7 +6,12 @@ The app (``app.py``) only wires widgets; everything it shows is built here from 
   the parse error with a caret under the position and the suggestion);
 * :class:`SolveView` + :func:`solve_markdown` — a (possibly still streaming) tutor reply:
   problem, Classification, Hint, Steps, Final Answer and the verification badge, optionally
-  revealed one phase or step at a time (learning mode, :func:`next_reveal`);
+  revealed one phase or step at a time (learning mode, :func:`next_reveal`).  Nothing unchecked
+  looks checked: every section carries a tag saying who wrote it and its status ("model — not
+  yet checked", "engine — checked"), a model section the engine's classification contradicts is
+  flagged, the badge sits right under the answer, and when the model's answer is not verified
+  the engine's verified solution takes the main place, the model's attempt collapsed below it,
+  labelled.  While the reply streams a status line says what is happening (:attr:`SolveView.status`);
 * :func:`export_markdown` / :func:`export_latex` — the worked solution as a Markdown file or
   LaTeX source;
 * :func:`check_markdown` and :func:`practice_markdown` for the Check and Teach tabs.
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tutor.errors import ParseError
-from tutor.format import Sections, answer_text
+from tutor.format import CLASSIFICATION, FINAL_ANSWER, HINT, STEPS, Sections, answer_text
 from tutor.katex import formula_error
 
 #: Math delimiters the tutor text uses, longest first (``$$`` before ``$``).
@@ -252,7 +257,10 @@ class SolveView:
     ``verdict`` is the checker's dict (``verdict``, ``reason``) for the Final Answer, None
     until it is known; ``fallback`` the engine's verified solution (as sections) when the
     model's answer was not verified; ``notice`` a sentence for the student (stopped, timed
-    out, the model failed midway).
+    out, the model failed midway).  ``source`` says who wrote ``sections`` ("model" or
+    "engine"; "" leaves the sections untagged); ``flags`` maps a section name to what the
+    engine's classification contradicts in it; ``status`` is the session's
+    :class:`tutor.session.Progress` (anything with ``describe()``), shown while not ``done``.
     """
 
     problem_latex: str
@@ -265,11 +273,20 @@ class SolveView:
     notice: str = ""
     #: The parsed problem; with it a complete Final Answer is shown as the checker reads it.
     problem: Any = None
+    source: str = ""
+    flags: dict[str, str] = field(default_factory=dict)
+    status: Any = None
     _final: tuple[str, str | None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def verified(self) -> bool:
         return bool(self.verdict) and self.verdict.get("verdict") == "correct"
+
+    @property
+    def main_sections(self) -> Sections:
+        """What the main view teaches: the engine's verified solution when it replaced the
+        model's attempt, else the reply itself (learning mode counts these steps)."""
+        return self.fallback if self.fallback is not None else self.sections
 
     def final_latex(self) -> str | None:
         """The complete Final Answer as the checker reads it (:func:`final_answer_latex`), read
@@ -315,25 +332,65 @@ def _steps_markdown(steps: list[str], live: bool) -> str:
     return "\n".join(lines)
 
 
+#: Tag kinds (CSS ``tag-<kind>``) and their words, per source.
+_TAG_WORDS = {"unchecked": "not yet checked", "unverified": "not checked", "contradicted": "the engine disagrees",
+              "checked": "checked"}
+
+
+def section_tags(source: str, *, live: bool, flags: dict[str, str] | None = None,
+                 verdict: dict | None = None) -> dict[str, str]:
+    """Section name -> the HTML tag after its heading: who wrote it and its status.
+
+    A model's sections are "not yet checked" while they stream and "not checked" after (only its
+    Final Answer is checked, by the badge under it); a flagged one says "the engine disagrees".
+    The engine's sections are "checked" (every step of an engine derivation is).  The Final
+    Answer has a tag only until its verdict is known: then the badge under it says it.
+    """
+    if source not in ("model", "engine"):
+        return {}
+
+    def tag(kind: str) -> str:
+        return f'<span class="tag tag-{kind}">{source} — {_TAG_WORDS[kind]}</span>'
+
+    quiet = "checked" if source == "engine" else "unchecked" if live else "unverified"
+    tags = {name: tag("contradicted" if (flags or {}).get(name) else quiet) for name in (CLASSIFICATION, HINT, STEPS)}
+    if verdict is None:
+        tags[FINAL_ANSWER] = tag(quiet)
+    return tags
+
+
+def _flag(message: str) -> str:
+    return f'<div class="flag"><span class="icon">!</span> {_html_text(message)}</div>'
+
+
 def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: int | None = None,
-                      final_latex: str | None = None) -> str:
+                      final_latex: str | None = None, tags: dict[str, str] | None = None,
+                      flags: dict[str, str] | None = None, badge: str = "") -> str:
     """Markdown of the four sections; ``steps_shown`` hides the rest (None: everything).
 
     With ``steps_shown = k`` the first k steps are shown and the Final Answer only once
     k exceeds the number of steps (learning mode).  ``live`` drops unclosed formulas; every
     formula is checked (:func:`safe_math`).  ``final_latex``: the Final Answer as the checker
-    read it, shown instead of the text as written.
+    read it, shown instead of the text as written.  ``tags`` (:func:`section_tags`) go after the
+    headings, ``flags`` (section -> message) under them, and ``badge`` right under the answer.
     """
+    tags, flags = tags or {}, flags or {}
+
     def fix(text: str) -> str:
         return safe_math(text, live=live)
+
+    def heading(name: str) -> str:
+        tag = tags.get(name)
+        head = f"### {name} {tag}" if tag else f"### {name}"
+        return head + (f"\n\n{_flag(flags[name])}\n" if flags.get(name) else "")
 
     parts = []
     if sections.preamble.strip() and not any((sections.classification, sections.hint, sections.steps)):
         parts.append(fix(sections.preamble))
     if sections.classification:
-        parts.append(f"### Classification\n{fix(sections.classification)}")
+        parts.append(f"{heading(CLASSIFICATION)}\n{fix(sections.classification)}")
     if sections.hint:
-        parts.append(f"### Hint\n{fix(sections.hint)}")
+        parts.append(f"{heading(HINT)}\n{fix(sections.hint)}")
     total = len(sections.steps)
     if total:
         shown = total if steps_shown is None else max(0, min(steps_shown, total))
@@ -341,33 +398,82 @@ def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: in
         if shown < total:
             more = f"*{total - shown} more step{'s' if total - shown != 1 else ''} — press **Next step**.*"
             body = f"{body}\n\n{more}" if body else more
-        parts.append(f"### Steps\n{body}")
+        parts.append(f"{heading(STEPS)}\n{body}")
     final_visible = steps_shown is None or steps_shown > total
     if sections.final_answer and final_visible:
         shown = f"$${final_latex}$$" if final_latex and renders(f"$${final_latex}$$") else None
-        parts.append(f"### Final Answer\n{shown or _display(fix(sections.final_answer))}")
+        parts.append(f"{heading(FINAL_ANSWER)}\n{shown or _display(fix(sections.final_answer))}")
+        if badge:
+            parts.append(badge)
     elif sections.final_answer:
-        parts.append("### Final Answer\n*Hidden until you have seen the steps.*")
+        parts.append(f"{heading(FINAL_ANSWER)}\n*Hidden until you have seen the steps.*")
     return "\n\n".join(parts)
 
 
+#: What the main view says when the engine's solution replaced the model's attempt.
+_REPLACED = {"wrong": "The model's answer is wrong", "incomplete": "The model's answer is incomplete",
+             "undecided": "The model's answer could not be verified"}
+
+
+def _replaced_notice(verdict: dict | None, label: str) -> str:
+    kind = (verdict or {}).get("verdict") or "undecided"
+    reason = _html_text(str((verdict or {}).get("reason") or "").strip())
+    return (f'<div class="verdict verdict-{kind} replaced"><span class="icon">{ICONS.get(kind, "?")}</span> '
+            f"<strong>{_REPLACED.get(kind, _REPLACED['undecided'])}</strong>{': ' + reason if reason else '.'} "
+            "The symbolic engine's verified solution replaces it here; the model's attempt is collapsed at the end."
+            f"</div>\n\n#### {html.escape(label, quote=False)}")
+
+
+def _model_attempt(view: SolveView, live: bool) -> str:
+    """The model's reply, collapsed under the engine's solution, labelled as unverified."""
+    kind = (view.verdict or {}).get("verdict") or "undecided"
+    what = {"wrong": "its answer is wrong", "incomplete": "its answer is incomplete"}.get(kind, "its answer is not verified")
+    body = sections_markdown(view.sections, live=live, final_latex=view.final_latex(),
+                             tags=section_tags("model", live=live, flags=view.flags, verdict=view.verdict),
+                             flags=view.flags, badge=verdict_badge(view.verdict))
+    return (f'<details class="model-attempt">\n<summary>The model’s unverified attempt ({what}) — '
+            f"open to compare</summary>\n\n{body}\n\n</details>")
+
+
+def progress_line(status: Any) -> str:
+    """The status line while a reply is being worked on (what is happening, for how long); it is
+    there for as long as the reply is, so its absence means the reply is finished."""
+    text = status.describe() if status is not None else "Working on it…"
+    return f'<div class="progress" role="status"><span class="spinner"></span> {html.escape(text, quote=False)}</div>'
+
+
 def solve_markdown(view: SolveView, steps_shown: int | None = None) -> str:
-    """The whole Solve-tab answer: problem, sections so far, badge, fallback, notice."""
+    """The whole Solve-tab answer: problem, sections so far (tagged), badge, status line, notice.
+
+    When the engine's verified solution replaced the model's attempt (``fallback``), it is
+    the main view, under a line saying why, and the model's attempt is collapsed below it.
+    """
     live = not view.done
     parts = [f"$${view.problem_latex}$$"]
     if view.author:
         parts.append(f'<div class="author">{html.escape(view.author, quote=False)}</div>')
-    body = sections_markdown(view.sections, live=live, steps_shown=steps_shown, final_latex=view.final_latex())
-    if body:
-        parts.append(body)
-    elif live:
-        parts.append("*Working on it…*")
-    final_visible = steps_shown is None or steps_shown > len(view.sections.steps)
-    if final_visible and (view.verdict is not None or (live and view.sections.final_answer_complete)):
-        parts.append(verdict_badge(view.verdict, pending=live))
-    if view.fallback is not None and final_visible:
-        parts.append(f"---\n\n#### {view.fallback_label or 'The symbolic engine’s verified solution'}\n\n"
-                     + sections_markdown(view.fallback))
+    main = view.main_sections
+    final_visible = steps_shown is None or steps_shown > len(main.steps)
+    if view.fallback is not None:
+        parts.append(_replaced_notice(view.verdict, view.fallback_label or "The symbolic engine’s verified solution"))
+        verified = {"verdict": "correct", "reason": ""}  # only a verified engine solution replaces an attempt
+        parts.append(sections_markdown(view.fallback, steps_shown=steps_shown, badge=verdict_badge(verified),
+                                       tags=section_tags("engine", live=False, verdict=verified)))
+        if final_visible:
+            parts.append(_model_attempt(view, live))
+    else:
+        pending = view.verdict is None and live and view.sections.final_answer_complete
+        badge = verdict_badge(view.verdict, pending=pending)
+        body = sections_markdown(view.sections, live=live, steps_shown=steps_shown, final_latex=view.final_latex(),
+                                 tags=section_tags(view.source, live=live, flags=view.flags, verdict=view.verdict),
+                                 flags=view.flags, badge=badge)
+        if body:
+            parts.append(body)
+        if view.done and view.source == "model" and (view.verdict or {}).get("verdict") in ("wrong", "undecided"):
+            parts.append('<div class="notice">The symbolic engine found no verified solution to show instead, '
+                         "so nothing above is checked teaching: treat it as the model's unverified attempt.</div>")
+    if live:
+        parts.append(progress_line(view.status))
     if view.notice:
         parts.append(f'<div class="notice">{html.escape(view.notice, quote=False)}</div>')
     return "\n\n".join(parts)
@@ -396,20 +502,29 @@ def initial_reveal(mode: str) -> int | None:
 # --------------------------------------------------------------------------- exports
 
 
+#: The heading of the model's reply in an export where the engine's solution replaced it.
+MODEL_ATTEMPT_LABEL = "The model's unverified attempt"
+
+
 def export_markdown(view: SolveView) -> str:
-    """A standalone Markdown document of the worked solution (``$...$`` LaTeX)."""
+    """A standalone Markdown document of the worked solution (``$...$`` LaTeX): the engine's
+    verified solution first when it replaced the model's attempt, which then follows, labelled."""
     parts = ["# ODE Tutor — worked solution", f"**Problem:**\n\n$${view.problem_latex}$$"]
     if view.author:
         parts.append(f"*{view.author}*")
-    parts.append(sections_markdown(view.sections, final_latex=view.final_latex()).replace("### ", "## "))
+    if view.fallback is not None:
+        parts.append(f"## {view.fallback_label or 'Verified solution'}\n\n"
+                     + sections_markdown(view.fallback))
+        parts.append(f"## {MODEL_ATTEMPT_LABEL}")
+    heading = "### " if view.fallback is not None else "## "
+    parts.append(sections_markdown(view.sections, final_latex=view.final_latex()).replace("### ", heading))
     if view.verdict is not None:
         kind = view.verdict.get("verdict")
         reason = str(view.verdict.get("reason") or "")
         parts.append(f"**{VERIFIED_WORDS[kind]}** " + reason if kind in VERIFIED_WORDS
                      else f"**Not verified ({kind}):** {reason}")
-    if view.fallback is not None:
-        parts.append(f"## {view.fallback_label or 'Verified solution'}\n\n"
-                     + sections_markdown(view.fallback))
+    for name, message in view.flags.items():
+        parts.append(f"**{name} — the engine disagrees:** {message}")
     return "\n\n".join(parts) + "\n"
 
 
@@ -458,18 +573,22 @@ def _latex_sections(sections: Sections, final_latex: str | None = None) -> list[
 
 
 def export_latex(view: SolveView) -> str:
-    """LaTeX source of the worked solution (a fragment for ``\\begin{document}``; amsmath)."""
+    """LaTeX source of the worked solution (a fragment for ``\\begin{document}``; amsmath), in
+    the order of :func:`export_markdown`."""
     lines = ["% ODE Tutor — worked solution (needs amsmath)", r"\section*{Problem}",
              r"\[" + view.problem_latex + r"\]"]
+    if view.fallback is not None:
+        lines.append(r"\section*{" + _latex_text(view.fallback_label or "Verified solution") + "}")
+        lines += _latex_sections(view.fallback)
+        lines.append(r"\section*{" + _latex_text(MODEL_ATTEMPT_LABEL) + "}")
     lines += _latex_sections(view.sections, view.final_latex())
     if view.verdict is not None:
         kind = view.verdict.get("verdict")
         reason = _latex_text(str(view.verdict.get("reason") or ""))
         lines.append(rf"\noindent\textbf{{{VERIFIED_WORDS[kind]}}} " + reason if kind in VERIFIED_WORDS
                      else rf"\noindent\textbf{{Not verified ({kind}):}} " + reason)
-    if view.fallback is not None:
-        lines.append(r"\section*{" + _latex_text(view.fallback_label or "Verified solution") + "}")
-        lines += _latex_sections(view.fallback)
+    for name, message in view.flags.items():
+        lines.append(r"\noindent\textbf{" + _latex_text(f"{name} — the engine disagrees:") + "} " + _latex_text(message))
     return "\n".join(lines) + "\n"
 
 

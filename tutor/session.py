@@ -10,7 +10,16 @@
 4. optionally (``generation.candidates`` > 1) more candidates are sampled in one batch and
    the first verified one is kept (verified best-of-n);
 5. if the answer is still ``wrong`` or ``undecided`` and the engine solves the problem, the
-   engine's verified solution is offered, labelled as such (``fallback_used``).
+   engine's verified solution is offered, labelled as such (``fallback_used``);
+6. meanwhile the engine classifies the problem (in a worker, while the model writes), and a
+   model Classification or Hint that this classification contradicts is flagged
+   (``flags``: :func:`tutor.claims.contradictions`).
+
+Every update carries ``status``, a :class:`Progress` saying what the session is doing (starting
+the model, generating n tokens, checking the answer, asking the engine) with the time spent and,
+where one is known, a limit or an estimate; while it waits on something slow (the model's first
+token, the check, the engine) it still sends an update every ``tick`` seconds, so a reply never
+stalls without a word (issue 15).
 
 A profile whose model is missing raises :class:`tutor.profiles.ModelUnavailable` before any
 text is produced: the session never switches models silently.  A stream that breaks midway
@@ -26,11 +35,16 @@ Usage::
 """
 from __future__ import annotations
 
+import inspect
+import queue
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any, Callable, Generator, Iterator, TypeVar
 
-from tutor.backends import BackendError, get_backend
+from tutor.backends import BackendError, StreamStats, get_backend
 from tutor.format import FORMATS, PromptFormat, SectionParser, Sections, answer_text, serialize
 from tutor.parser import parse
 from tutor.problem import Problem
@@ -38,6 +52,117 @@ from tutor.profiles import Profile, load_profile
 
 FALLBACK_LABEL = "Solution from the symbolic engine (verified by substitution)"
 _FALLBACK_VERDICTS = ("wrong", "undecided")
+#: Seconds between updates while the session waits on something slow.
+TICK_SECONDS = 1.0
+
+T = TypeVar("T")
+# Checks, engine calls and the engine's classification run here so the stream can keep reporting
+# while they run (each is bounded by its own timeout in a worker process).
+_WAITS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="tutor-session-wait")
+
+#: Progress phases, in the order a reply goes through them.
+STARTING, GENERATING, CHECKING, SAMPLING, CLASSIFYING, ENGINE, DONE = (
+    "starting", "generating", "checking", "sampling", "classifying", "engine", "done")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the session is doing now, for the status line: the phase, seconds spent in it, and
+    what is known about how long it can take (a token count and budget, a time limit)."""
+
+    phase: str
+    seconds: float = 0.0
+    tokens: int = 0
+    counted: bool = False          # ``tokens`` are the model's tokens (else text pieces)
+    max_tokens: int | None = None  # the profile's max_new_tokens
+    rate: float | None = None      # tokens (pieces) per second since the first one
+    limit_s: float | None = None   # the phase's time limit (check, engine)
+    what: str = ""                 # extra words (how many candidates are sampled)
+
+    def describe(self) -> str:
+        """One sentence for the status line."""
+        spent = f"{self.seconds:.0f} s"
+        limit = f" (at most {self.limit_s:g} s)" if self.limit_s else ""
+        if self.phase == STARTING:
+            return (f"Waiting for the model's first words… {spent} (the first request after a start loads "
+                    "the model, which can take a minute).")
+        if self.phase == GENERATING:
+            unit = "tokens" if self.counted else "pieces of text"
+            text = f"Generating the model's reply: {self.tokens} {unit} in {spent}"
+            if self.rate:
+                text += f" ({self.rate:.1f}/s)"
+            if self.counted and self.max_tokens and self.rate:
+                left = max(0, self.max_tokens - self.tokens)
+                text += f"; at most {left} more, about {left / self.rate:.0f} s at this pace"
+            return text + "."
+        if self.phase == CHECKING:
+            return f"Checking the model's answer by substitution… {spent}{limit}."
+        if self.phase == SAMPLING:
+            return f"Sampling {self.what} more candidate replies to find a verified one… {spent}."
+        if self.phase == CLASSIFYING:
+            return f"Asking the engine how it classifies the equation… {spent}{limit}."
+        if self.phase == ENGINE:
+            return f"Asking the symbolic engine for a verified solution… {spent}{limit}."
+        return f"Done in {spent}."
+
+
+class _Pump:
+    """A backend's pieces read in a thread, one at a time on request, so the session can send
+    progress updates while it waits for the next one (the model loading, a slow first token).
+
+    Nothing is read ahead: the next piece is asked for only when the session wants it, and
+    ``close`` makes the thread close the backend's generator (which stops generation) in the
+    thread that runs it."""
+
+    END = object()
+
+    def __init__(self, pieces: Iterator[str]):
+        self._pieces = pieces
+        self._wanted = threading.Semaphore(0)
+        self._out: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._asked = False
+        self._thread = threading.Thread(target=self._run, name="tutor-session-pieces", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                self._wanted.acquire()
+                if self._stop.is_set():
+                    return
+                try:
+                    piece = next(self._pieces)
+                except StopIteration:
+                    self._out.put((self.END, None))
+                    return
+                except BaseException as exc:  # raised again in the session's thread
+                    self._out.put((None, exc))
+                    return
+                self._out.put((piece, None))
+        finally:
+            close = getattr(self._pieces, "close", None)
+            if close is not None:
+                close()
+
+    def next(self, timeout: float) -> Any:
+        """The next piece, :data:`END`, or None when none came within ``timeout`` s."""
+        if not self._asked:
+            self._asked = True
+            self._wanted.release()
+        try:
+            piece, error = self._out.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self._asked = False
+        if error is not None:
+            raise error
+        return piece
+
+    def close(self, wait: float = 5.0) -> None:
+        self._stop.set()
+        self._wanted.release()
+        self._thread.join(timeout=wait)  # a piece still on its way is dropped when it arrives
 
 
 class LiveSections:
@@ -83,6 +208,8 @@ class SessionResult:
     fallback_used: bool = False
     fallback: Any = None            # the engine's Solution when it was offered
     engine_solution: Any = None     # the Solution the symbolic backend streamed
+    flags: dict[str, str] = field(default_factory=dict)  # section -> what the engine contradicts
+    classification: Any = None      # the engine's Classification of the problem (model profiles)
     candidates: int = 1             # replies generated (best-of-n)
     chosen_candidate: int = 0       # which one is shown (0 = the streamed one)
     error: str | None = None
@@ -117,6 +244,7 @@ class SessionResult:
             fallback_used=self.fallback_used,
             text=self.text,
             sections=self.sections.to_dict(),
+            flags=dict(self.flags),
             candidates=self.candidates,
             chosen_candidate=self.chosen_candidate,
             error=self.error,
@@ -138,17 +266,20 @@ class SessionUpdate:
     fallback: Any = None
     done: bool = False
     result: SessionResult | None = None
+    status: Progress | None = None
+    flags: dict[str, str] = field(default_factory=dict)
 
 
 class TutorSession:
     """Stream -> parse -> verify -> fall back, for one profile. Thread-safe to share."""
 
     def __init__(self, profile: Profile | None = None, *, check_timeout: float | None = None,
-                 engine_timeout: float | None = None, fallback: bool = True):
+                 engine_timeout: float | None = None, fallback: bool = True, tick: float = TICK_SECONDS):
         self.profile = profile if profile is not None else load_profile()
         self.check_timeout = check_timeout
         self.engine_timeout = engine_timeout
         self.use_fallback = fallback
+        self.tick = tick
 
     def _check(self, problem: Problem, final_answer: str) -> dict:
         from tutor.checker import check
@@ -162,6 +293,42 @@ class TutorSession:
 
         return solve(problem, timeout=self.engine_timeout)
 
+    def _classify(self, problem: Problem):
+        """The engine's classification, or None (timed out, or the engine failed: then nothing is flagged)."""
+        from tutor.engine import classify_bounded
+
+        try:
+            return classify_bounded(problem, timeout=self.engine_timeout)
+        except Exception:  # flags are a help; their absence must never break a reply
+            return None
+
+    def _until(self, future: Future, status: Callable[[float], SessionUpdate]) -> Generator[SessionUpdate, None, Any]:
+        """``future``'s value; meanwhile ``status(seconds waited)`` at once and every ``tick`` seconds."""
+        started = time.perf_counter()
+        yield status(0.0)
+        while True:
+            try:
+                return future.result(timeout=self.tick)
+            except FutureTimeout:
+                yield status(time.perf_counter() - started)
+
+    def _wait(self, status: Callable[[float], SessionUpdate], fn: Callable[..., T], *args: Any
+              ) -> Generator[SessionUpdate, None, T]:
+        """``fn(*args)`` run in a thread, with ``status`` updates while it runs."""
+        return (yield from self._until(_WAITS.submit(fn, *args), status))
+
+    @staticmethod
+    def _flags(classification: Future | None, sections: Sections, done: bool = False) -> dict[str, str]:
+        """What the engine's classification contradicts in the finished Classification and Hint."""
+        if classification is None or not classification.done():
+            return {}
+        from tutor.claims import contradictions
+        from tutor.format import CLASSIFICATION, HINT
+
+        finished = replace(sections, classification=sections.classification if done or sections.is_complete(
+            CLASSIFICATION) else "", hint=sections.hint if done or sections.is_complete(HINT) else "")
+        return contradictions(finished, classification.result())
+
     def stream(self, problem_text: str) -> Iterator[SessionUpdate]:
         """Updates as the reply streams; the last one has ``done=True`` and the ``result``."""
         started = time.perf_counter()
@@ -169,18 +336,29 @@ class TutorSession:
         result = SessionResult(problem=problem, profile=self.profile)
         backend = get_backend(self.profile)
         live = LiveSections(self.profile.format)
-        sections = Sections()
+        symbolic = self.profile.backend == "symbolic"
         # A canonical-letters model reads the problem in y(x) and is checked against that problem;
         # the student sees every formula in their own letters (tutor/letters.py).
         prompt, checked, view = model_input(problem, problem_text, self.profile)
         shown_text = view.to_student if view else (lambda text: text)
         shown = view.sections_to_student if view else (lambda s: s)
         shown_verdict = view.verdict_to_student if view else (lambda v: v)
-        previous = ""
+        text, current = "", Sections()
+
+        def update(status: Progress | None, piece: str = "", **extra: Any) -> SessionUpdate:
+            return SessionUpdate(piece, text, current, result.model_verdict, fallback=result.fallback,
+                                 status=status, flags=dict(result.flags), **extra)
+
+        def phase(name: str, limit: float | None = None, what: str = "") -> Callable[[float], SessionUpdate]:
+            return lambda seconds: update(Progress(name, seconds, limit_s=limit, what=what))
+
+        classification: Future | None = None
+        stats: StreamStats | None = None
         # The model sees what the student typed (a canonical-letters profile: the problem in y(x));
         # the engine gets the parsed problem.
-        if self.profile.backend == "symbolic":
-            solution = self._engine(problem)
+        if symbolic:
+            yield update(Progress(ENGINE, limit_s=self.engine_timeout))
+            solution = yield from self._wait(phase(ENGINE, self.engine_timeout), self._engine, problem)
             result.engine_solution = solution
             # The engine verified its answer with the same checker; no second check.
             result.model_verdict = {"verdict": solution.verdict or ("correct" if solution.verified else "undecided"),
@@ -190,51 +368,95 @@ class TutorSession:
             pieces: Iterator[str] = iter(serialize_pieces(solution.to_sections()))
         else:
             self.profile.check_available()  # ModelUnavailable before any text, never a switch
-            pieces = backend.stream(prompt)
+            # The engine classifies while the model writes (a worker process), for the flags.
+            classification = _WAITS.submit(self._classify, checked)
+            if "stats" in inspect.signature(backend.stream).parameters:  # a backend that counts tokens
+                stats = StreamStats()
+                pieces = backend.stream(prompt, stats=stats)
+            else:
+                pieces = backend.stream(prompt)
+        generation_started = time.perf_counter()
+        first_piece: float | None = None
+        count = 0
+
+        def generating() -> Progress | None:
+            if symbolic:
+                return None
+            now = time.perf_counter()
+            if first_piece is None:
+                return Progress(STARTING, now - generation_started)
+            tokens = stats.tokens if stats is not None else count
+            rate = tokens / (now - first_piece) if now - first_piece >= 0.5 and tokens else None
+            return Progress(GENERATING, now - generation_started, tokens, counted=stats is not None,
+                            max_tokens=self.profile.generation.max_new_tokens, rate=rate)
+
+        previous = ""
+        pump = _Pump(pieces)
         try:
-            for piece in pieces:
+            if not symbolic:
+                yield update(generating())
+            while True:
+                piece = pump.next(self.tick)
+                if piece is None:  # nothing new yet: say so, and how long it has been
+                    yield update(generating())
+                    continue
+                if piece is _Pump.END:
+                    break
+                count += 1
+                if first_piece is None:
+                    first_piece = time.perf_counter()
                 sections = live.feed(piece)
-                text = shown_text(live.text)
+                text, current = shown_text(live.text), shown(sections)
                 # the new piece as shown (a renamed letter may change text already sent)
                 piece_shown = text[len(previous):] if view and text.startswith(previous) else piece
                 previous = text
-                yield SessionUpdate(piece_shown, text, shown(sections), result.model_verdict)
+                result.flags = self._flags(classification, sections)
+                yield update(generating(), piece_shown)
                 if result.model_verdict is None and sections.final_answer_complete:
-                    result.model_verdict = shown_verdict(self._check(checked, sections.final_answer))
-                    yield SessionUpdate("", text, shown(sections), result.model_verdict)
+                    verdict = yield from self._wait(phase(CHECKING, self.check_timeout), self._check, checked,
+                                                    sections.final_answer)
+                    result.model_verdict = shown_verdict(verdict)
+                    yield update(generating())
         except BackendError as exc:
             result.error = str(exc)
         finally:
-            close = getattr(pieces, "close", None)
-            if close is not None:  # stop generation if our consumer stopped early
-                close()
+            pump.close()  # stops the model's generation if our consumer stopped early
         sections = live.finish()
         result.model_text = live.text
         result.text, result.sections = shown_text(live.text), shown(sections)
+        text, current = result.text, result.sections
         if result.model_verdict is None:
             if sections.final_answer.strip():
-                result.model_verdict = shown_verdict(self._check(checked, sections.final_answer))
+                verdict = yield from self._wait(phase(CHECKING, self.check_timeout), self._check, checked,
+                                                sections.final_answer)
+                result.model_verdict = shown_verdict(verdict)
             else:
                 reason = (f"The model stopped before giving a final answer ({result.error})." if result.error
                           else "The reply has no final answer.")
                 result.model_verdict = {"verdict": "undecided", "reason": reason}
-            yield SessionUpdate("", result.text, result.sections, result.model_verdict)
+            yield update(None)
 
         wanted = self.profile.generation.candidates
-        if wanted > 1 and result.verdict != "correct" and self.profile.backend != "symbolic" and not result.error:
-            self._best_of_n(prompt, checked, result, wanted - 1, view)
+        if wanted > 1 and result.verdict != "correct" and not symbolic and not result.error:
+            yield from self._wait(phase(SAMPLING, what=str(wanted - 1)), self._best_of_n, prompt, checked, result,
+                                  wanted - 1, view)
             if result.chosen_candidate:
-                yield SessionUpdate("", result.text, result.sections, result.model_verdict)
+                text, current = result.text, result.sections
+                yield update(None)
 
-        if (self.use_fallback and self.profile.backend != "symbolic"
-                and result.verdict in _FALLBACK_VERDICTS):
-            solution = self._engine(problem)
+        if classification is not None:
+            model_sections = self.profile.format.parse(result.model_text, done=True)
+            if model_sections.classification.strip() or model_sections.hint.strip():
+                result.classification = yield from self._until(classification, phase(CLASSIFYING, self.engine_timeout))
+                result.flags = self._flags(classification, model_sections, done=True)
+
+        if self.use_fallback and not symbolic and result.verdict in _FALLBACK_VERDICTS:
+            solution = yield from self._wait(phase(ENGINE, self.engine_timeout), self._engine, problem)
             if solution.verified:
                 result.fallback, result.fallback_used = solution, True
-                yield SessionUpdate("", result.text, result.sections, result.model_verdict, fallback=solution)
+                yield update(None)
         result.seconds = time.perf_counter() - started
-        yield SessionUpdate("", result.text, result.sections, result.model_verdict, result.fallback,
-                            done=True, result=result)
+        yield update(Progress(DONE, result.seconds), done=True, result=result)
 
     def _best_of_n(self, prompt: str, problem: Problem, result: SessionResult, more: int, view=None) -> None:
         """Sample ``more`` candidates in one batch; keep the first the verifier accepts.

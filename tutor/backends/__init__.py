@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 from tutor.profiles import Profile
@@ -26,6 +27,18 @@ from tutor.profiles import Profile
 
 class BackendError(RuntimeError):
     """Generation failed after the model was reached (a server error, a stalled stream)."""
+
+
+@dataclass
+class StreamStats:
+    """Filled in by a stream that counts (the local backend): generated tokens, time to first
+    piece, total time, cancelled.  A backend whose ``stream`` takes ``stats=`` fills it in; the
+    session reads ``tokens`` for its progress line while the reply streams."""
+
+    tokens: int = 0
+    first_piece_s: float | None = None
+    seconds: float = 0.0
+    cancelled: bool = False
 
 
 class Backend(Protocol):

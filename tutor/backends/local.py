@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from tutor.backends import BackendError
+from tutor.backends import BackendError, StreamStats
 from tutor.profiles import ModelUnavailable, Profile, looks_local
 
 logger = logging.getLogger(__name__)
@@ -39,16 +39,6 @@ try:  # Spaces (ZeroGPU) allocates a GPU per decorated call; elsewhere it is not
 except Exception:  # ImportError, or a spaces that cannot initialise off Spaces
     def _gpu(fn: Callable) -> Callable:
         return fn
-
-
-@dataclass
-class StreamStats:
-    """Filled in by a stream: generated tokens, time to first piece, total time, cancelled."""
-
-    tokens: int = 0
-    first_piece_s: float | None = None
-    seconds: float = 0.0
-    cancelled: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ exact + integrating_factor, homogeneous, bernoulli, riccati; higher order in
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice
 from tutor.engine.classify import Classification, classify
 from tutor.engine.solution import Solution
-from tutor.engine.solve import practice, solve
+from tutor.engine.solve import classify_bounded, practice, solve
 from tutor.engine.steps import Check, Step, StepCheck, check_step, tex
 
 __all__ = ["CannotDerive", "Check", "Classification", "Derivation", "Method", "Practice", "Solution",
-           "Step", "StepCheck", "check_step", "classify", "practice", "solve", "tex"]
+           "Step", "StepCheck", "check_step", "classify", "classify_bounded", "practice", "solve", "tex"]

@@ -259,6 +259,16 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
     return replace(solution, seconds=time.monotonic() - started)
 
 
+def classify_bounded(problem: Problem, timeout: float | None = None) -> Classification | None:
+    """The engine's classification alone (order, linearity, the methods that apply), in a worker;
+    None when it does not finish in ``timeout`` s.  The session compares a model's Classification
+    and Hint with it (:func:`tutor.claims.contradictions`)."""
+    try:
+        return run_bounded(classify, problem, timeout=timeout)
+    except (SymbolicTimeout, WorkerCrashed):
+        return None
+
+
 def _structure_only(problem: Problem, seconds: float) -> Classification | None:
     """Order, degree, linearity without the method list (after a timeout; briefly bounded)."""
     from tutor.engine.classify import structure
