@@ -31,6 +31,12 @@ def export(run: str | Path, out: str | Path, checkpoint: str | None = None) -> P
 
     run, out = Path(run), Path(out)
     summary = json.loads((run / "run_summary.json").read_text(encoding="utf-8"))
+    # A warm-started run continues an earlier one: keep that stage's record (read before `out` is
+    # overwritten: the earlier stage may be the very adapter being replaced).
+    earlier = Path(summary["init_adapter"]) / "training_summary.json" if summary.get("init_adapter") else None
+    if earlier is not None and earlier.is_file():
+        previous = json.loads(earlier.read_text(encoding="utf-8"))
+        summary["earlier_stages"] = [*previous.pop("earlier_stages", []), previous]
     source = Path(checkpoint or summary.get("best_checkpoint") or run)
     if not (source / "adapter_model.safetensors").is_file():
         raise SystemExit(f"no adapter_model.safetensors in {source}")
@@ -48,6 +54,26 @@ def export(run: str | Path, out: str | Path, checkpoint: str | None = None) -> P
     (out / "training_summary.json").write_text(json.dumps({**summary, "exported_checkpoint": source.name},
                                                           indent=2, default=str), encoding="utf-8")
     return out
+
+
+def _stage_line(number: int, summary: dict, budget: float | None = None) -> str:
+    """One training stage, from what the stage recorded in its run summary."""
+    weight = summary.get("head_loss_weight", 1.0)
+    shape = [f"max length {summary['max_length']}" if summary.get("max_length") else None,
+             f"Classification/Hint tokens weighted {weight:g}x" if weight and weight != 1.0 else None,
+             "warm start from the stage before" if summary.get("init_adapter") else None]
+    losses = ", ".join(f"{s}: {v}" for s, v in summary.get("eval_losses", []))
+    return (f"- stage {number}: {summary['steps']} updates ({summary['train_rows']} training rows), "
+            f"{summary.get('minutes_total', '–')} min{f' (budget {budget} min)' if budget else ''}"
+            f"{'; ' + ', '.join(x for x in shape if x) if any(shape) else ''}; exported "
+            f"`{summary.get('exported_checkpoint', '–')}` (lowest validation loss); validation loss by step: {losses}")
+
+
+def _stages(summary: dict, recipe: dict) -> str:
+    """Every stage that made the adapter, oldest first (a stage's loss is on its own weighting)."""
+    stages = [*summary.get("earlier_stages", []), summary]
+    lines = [_stage_line(i + 1, s, recipe.get("max_minutes") if s is summary else None) for i, s in enumerate(stages)]
+    return "\n".join(lines)
 
 
 def _pct(x: float | None) -> str:
@@ -144,17 +170,15 @@ validation {counts.get('validation', 0)}, test {counts.get('test', 0)}, held-out
 
 ## Training
 
-`training/recipes/sft/smollm2-135m.yaml` through `python -m training.sft` (trl `SFTTrainer`): QLoRA —
+`{recipe}` through `python -m training.sft` (trl `SFTTrainer`): QLoRA —
 NF4 4-bit base with double quantization, bf16 compute — LoRA r={r['lora_r']}, alpha={r['lora_alpha']},
 dropout {r['lora_dropout']}, lr {r['learning_rate']} cosine, warmup {r['warmup_steps']}, batch
 {r['per_device_train_batch_size']} x {r['gradient_accumulation_steps']} accumulation, completion-only
-loss (SmolLM2's chat template has no generation markers), max length {r['max_length']}.
+loss (SmolLM2's chat template has no generation markers), max length {r['max_length']}, {r.get('torch_num_threads')} torch
+thread(s). The stages, as each recorded itself:
 
-- steps: {summary['steps']} ({summary['train_rows']} training rows); wall-clock {summary.get('minutes_total', '–')} min
-  (budget {r.get('max_minutes')} min, resumable across sessions)
-- hardware: 2 shared CPU cores (AMD EPYC, AVX512-BF16), {r.get('torch_num_threads')} torch threads, no GPU
-- shipped checkpoint: `{summary.get('exported_checkpoint')}` (lowest validation loss)
-- validation loss by step: {', '.join(f"{s}: {v}" for s, v in summary.get('eval_losses', []))}
+{_stages(summary, r)}
+- hardware: 2 shared CPU cores (AMD EPYC, AVX512-BF16), no GPU
 - adapter: {size_mb:.1f} MB of bf16 safetensors
 
 ## Reproduce / resume
@@ -163,8 +187,9 @@ loss (SmolLM2's chat template has no generation markers), max length {r['max_len
 python -m tutor models fetch                                    # the base, once
 python -m training.data --out runs/smollm2/data --per-family 64 --heldout-family bernoulli \\
     --namings "y(x)" --compact --seed 1
-python -m training.sft --config training/recipes/sft/smollm2-135m.yaml   # resumes from runs/smollm2/sft
-python -m training.card export --run runs/smollm2/sft --out assets/models/smollm2-ode
+python -m training.sft --config training/recipes/sft/smollm2-135m.yaml   # stage 1; resumes from runs/smollm2/sft
+python -m training.sft --config training/recipes/sft/smollm2-135m-stage2.yaml   # stage 2, from stage 1's adapter
+python -m training.card export --run runs/smollm2/sft2 --out assets/models/smollm2-ode
 python -m training.evaluate --profile smollm2-ode --data runs/smollm2/data --out runs/eval/smollm2-ode
 python -m training.card card --out assets/models/smollm2-ode --recipe training/recipes/sft/smollm2-135m.yaml \\
     --data runs/smollm2/data --eval runs/eval/smollm2-ode
