@@ -26,7 +26,7 @@ from dataclasses import replace
 
 import sympy
 
-from tutor.bounded import DEFAULT_TIMEOUT, SymbolicTimeout, WorkerCrashed, run_bounded
+from tutor.bounded import DEFAULT_TIMEOUT, SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.engine.base import CannotDerive, Derivation, Practice
 from tutor.engine.classify import Classification, classify
 from tutor.engine.solution import NO_CLOSED_FORM, SOLVED, TIMEOUT, Solution
@@ -185,7 +185,9 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
     ``method`` forces one method id (teacher mode); otherwise the textbook order decides.
     ``check_steps`` also runs :func:`~tutor.engine.steps.check_step` on every step (tests,
     benchmark) and puts the results in ``Solution.step_checks``.
-    Raises :class:`tutor.errors.ParseError` for text that cannot be read.
+    Raises :class:`tutor.errors.ParseError` for text that cannot be read, and
+    :class:`tutor.bounded.SymbolicBusy` when every symbolic worker is taken and the line is full
+    (nothing was computed; the app says "busy, try again in N s").
     """
     limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     started = time.monotonic()
@@ -202,7 +204,7 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
         # The worker gets a slightly smaller budget so that it can report "no verified
         # answer in time" itself before the pool kills it.
         solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), check_steps,
-                               timeout=remaining)
+                               timeout=remaining, heavy=problem.heavy)
     except (SymbolicTimeout, WorkerCrashed):
         return _timed_out(problem, _structure_only(problem, min(2.0, 0.5 * limit)), time.monotonic() - started,
                           limit, ())
@@ -214,8 +216,8 @@ def _structure_only(problem: Problem, seconds: float) -> Classification | None:
     from tutor.engine.classify import structure
 
     try:
-        return Classification(**run_bounded(structure, problem, timeout=seconds), types=())
-    except (SymbolicTimeout, WorkerCrashed):
+        return Classification(**run_bounded(structure, problem, timeout=seconds, heavy=problem.heavy), types=())
+    except (SymbolicTimeout, WorkerCrashed, SymbolicBusy):
         return None
 
 
