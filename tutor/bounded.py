@@ -10,11 +10,14 @@ does not work, so every potentially slow symbolic computation goes through
 while someone solves ``y'' + y = sin(x)^1000``).  The workers are split into two pools:
 
 * the *light* lane (``TUTOR_LIGHT_WORKERS``, default 2-4 by CPU count) runs every call's first
-  attempt, for at most ``TUTOR_LIGHT_SECONDS`` (default 2 s);
+  attempt, for at most ``TUTOR_LIGHT_SECONDS`` (default 2) seconds of the worker's *CPU time*
+  (``setitimer(ITIMER_PROF)``), so light work that is merely slowed down by a crowded machine is
+  not mistaken for heavy work; the call's wall-clock limit still applies;
 * the *heavy* lane (``TUTOR_HEAVY_WORKERS``, default 2-4) runs a call again, with its whole time
-  limit, when that first attempt ran out — or at once when the caller's cheap estimate says the
-  work is heavy (``heavy=True``; :func:`tutor.problem.looks_heavy`).  Its workers run at a lower
-  CPU priority (``nice`` +10), so on a machine with few cores light work still gets the CPU.
+  limit, when that first attempt used up its CPU time — or at once when the caller's cheap
+  estimate says the work is heavy (``heavy=True``; :func:`tutor.problem.looks_heavy`).  Its workers
+  run at a lower CPU priority (``nice`` +10), so on a machine with few cores light work still gets
+  the CPU.
 
 So heavy work can occupy at most the heavy lane's workers; a light request waits only for other
 light requests.  Each lane runs at most as many calls as it has workers, and lets at most
@@ -49,6 +52,7 @@ import heapq
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -107,11 +111,34 @@ def worker_memory_limit() -> int | None:
 
 
 def first_attempt_seconds() -> float:
-    """How long a call may run in the light lane before it is moved to the heavy one."""
+    """CPU seconds a call may use in the light lane before it is moved to the heavy one."""
     try:
         return max(0.1, float(os.environ.get("TUTOR_LIGHT_SECONDS", "2")))
     except ValueError:
         return 2.0
+
+
+class _FirstAttemptOver(BaseException):
+    """The light lane's CPU time ran out (BaseException: SymPy has ``except Exception``)."""
+
+
+def _first_attempt(cpu_seconds: float, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    """Worker: ``fn(*args, **kwargs)``, stopped with :class:`_FirstAttemptOver` once this process
+    has used ``cpu_seconds`` of CPU time (a profiling timer, so waiting for the CPU does not count;
+    the wall-clock timers of :mod:`tutor.engine.timebox` are separate and keep working)."""
+    if not hasattr(signal, "setitimer"):
+        return fn(*args, **kwargs)
+
+    def over(signum: int, frame: Any) -> None:
+        raise _FirstAttemptOver()
+
+    previous = signal.signal(signal.SIGPROF, over)
+    signal.setitimer(signal.ITIMER_PROF, cpu_seconds)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _init_worker(limit: int | None, niceness: int) -> None:
@@ -280,20 +307,19 @@ def run_bounded(fn: Callable[..., T], *args: Any, timeout: float | None = None, 
                 **kwargs: Any) -> T:
     """Run ``fn(*args, **kwargs)`` in a worker process; raise SymbolicTimeout after ``timeout`` s.
 
-    The first attempt runs in the light lane for at most :func:`first_attempt_seconds`; if the
-    limit is longer and that ran out, the call runs again in the heavy lane with the whole
-    ``timeout`` (so a heavy call takes up to the first attempt longer than its limit).
-    ``heavy=True`` skips the first attempt.  A full lane raises :class:`SymbolicBusy`.
+    The first attempt runs in the light lane for at most :func:`first_attempt_seconds` of CPU
+    time (and ``timeout`` of wall time); when the CPU time ran out, the call runs again in the
+    heavy lane with the whole ``timeout`` (so a heavy call takes up to the first attempt longer
+    than its limit).  ``heavy=True`` skips the first attempt.  A full lane raises
+    :class:`SymbolicBusy`.
 
     ``fn`` and its arguments must be picklable (module-level functions, SymPy
     objects).  Exceptions raised by ``fn`` are re-raised here unchanged.
     """
     limit = DEFAULT_TIMEOUT if timeout is None else timeout
     if not heavy:
-        first = first_attempt_seconds()
         try:
-            return lane(LIGHT).run(fn, args, kwargs, min(limit, first))
-        except SymbolicTimeout:
-            if limit <= first:
-                raise
+            return lane(LIGHT).run(_first_attempt, (first_attempt_seconds(), fn, args, kwargs), {}, limit)
+        except _FirstAttemptOver:
+            pass
     return lane(HEAVY).run(fn, args, kwargs, limit)
