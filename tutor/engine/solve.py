@@ -216,7 +216,9 @@ def _structure_only(problem: Problem, seconds: float) -> Classification | None:
     from tutor.engine.classify import structure
 
     try:
-        return Classification(**run_bounded(structure, problem, timeout=seconds, heavy=problem.heavy), types=())
+        # Light lane, even for a heavy problem: it is a short look, and in the heavy lane it would
+        # wait behind the very work that just ran out of time.
+        return Classification(**run_bounded(structure, problem, timeout=seconds), types=())
     except (SymbolicTimeout, WorkerCrashed, SymbolicBusy):
         return None
 
