@@ -149,19 +149,19 @@ class WorkerWatch(threading.Thread):
         self.server, self.every = server, every
         self.seen: set[int] = set()
         self.most = 0
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._done.is_set():
             procs = _processes()
             children = {pid for pid, (parent, _) in procs.items() if parent == self.server}
             alive = {pid for pid, (parent, _) in procs.items() if parent in children}
             self.seen |= alive
             self.most = max(self.most, len(alive))
-            self._stop.wait(self.every)
+            self._done.wait(self.every)
 
     def stop(self) -> int:
-        self._stop.set()
+        self._done.set()
         self.join()
         return len(self.seen) - self.most
 
