@@ -20,7 +20,7 @@ while someone solves ``y'' + y = sin(x)^1000``).  The workers are split into two
   the CPU.
 
 So heavy work can occupy at most the heavy lane's workers; a light request waits only for other
-light requests.  Each lane runs at most as many calls as it has workers, and lets at most
+light requests (and for heavy work the estimate missed, for its first attempt's CPU seconds).  Each lane runs at most as many calls as it has workers, and lets at most
 ``TUTOR_LIGHT_QUEUE`` (default 64) / ``TUTOR_HEAVY_QUEUE`` (default 8) more wait in line; a call
 beyond that is refused at once with :class:`SymbolicBusy`, which carries an estimate of when a
 place frees up (the app shows "busy, try again in N s"), never a hang.  Time spent waiting in line
@@ -37,7 +37,7 @@ Each worker runs under an address-space limit (``TUTOR_WORKER_MEMORY_MB``, defau
 ``resource.RLIMIT_AS``), so an expansion that would need more memory fails in that worker as
 :class:`SymbolicTooLarge` instead of waking the machine's OOM killer.  A worker killed from
 outside (SIGKILL, the OOM killer) is :class:`WorkerCrashed`; pebble starts a new one, so the next
-call works.  Lane settings are read when a lane's pool starts (:func:`shutdown` resets them).
+call works.  Lane settings are read when a lane is first used (:func:`shutdown` resets them).
 
 Usage::
 
