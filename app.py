@@ -16,8 +16,13 @@ Configuration (environment variables; all optional):
   check; ``TUTOR_SOLVE_TIME_LIMIT`` (180) — for a whole streamed reply, model included.
 * ``TUTOR_MAX_INPUT_CHARS`` (2000) — longest problem or answer accepted; a longer paste gets the
   app's "too long" message (the text boxes take up to 10 times as much, so no paste is cut silently).
-* ``TUTOR_SOLVE_CONCURRENCY`` (8) — solve requests handled at once; generation by an in-process
-  model is serialized on top of that (one device); ``TUTOR_QUEUE_SIZE`` (64) — waiting requests.
+* ``TUTOR_SOLVE_CONCURRENCY`` (48) — solve (and, separately, check) requests handled at once.  A
+  handled request mostly waits for a symbolic worker, which costs a thread, not CPU: the CPU-bound
+  work is bounded by the worker lanes of :mod:`tutor.bounded` (``TUTOR_LIGHT_*``/``TUTOR_HEAVY_*``),
+  where heavy work cannot take the light lane's workers and a full lane answers "busy, try again
+  in N s" at once.  Generation by an in-process model is serialized on top (one device).
+  ``TUTOR_QUEUE_SIZE`` (64) — requests waiting in Gradio's queue beyond those (past it Gradio
+  refuses at once with "queue is full").
 
 API (``gradio_client``): ``/solve`` (streams Markdown), ``/check``, ``/practice``, ``/parse``;
 see the README.
@@ -47,6 +52,7 @@ except ImportError:  # not on Spaces: nothing to register
 from tutor import ParseError, check, parse, parse_answer
 from tutor import solve as engine_solve
 from tutor import render
+from tutor.bounded import SymbolicBusy
 from tutor.about import about_markdown
 from tutor.availability import default_profile, runnable_profiles
 from tutor.profiles import ModelUnavailable, ProfileError, load_profile
@@ -75,7 +81,7 @@ TEXTBOX_MAX_CHARS = max(20_000, 10 * MAX_INPUT_CHARS)
 ENGINE_TIMEOUT = _env_number("TUTOR_TIMEOUT", 10.0)
 CHECK_TIMEOUT = _env_number("TUTOR_CHECK_TIMEOUT", 10.0)
 SOLVE_TIME_LIMIT = _env_number("TUTOR_SOLVE_TIME_LIMIT", 180.0)
-SOLVE_CONCURRENCY = int(_env_number("TUTOR_SOLVE_CONCURRENCY", 8))
+SOLVE_CONCURRENCY = int(_env_number("TUTOR_SOLVE_CONCURRENCY", 48))
 QUEUE_SIZE = int(_env_number("TUTOR_QUEUE_SIZE", 64))
 
 RUNNABLE = runnable_profiles()
@@ -256,6 +262,9 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     except ModelUnavailable as exc:
         view.done, view.notice = True, f"{exc.message} {exc.hint}".strip()
         yield render.solve_markdown(view, shown), view, shown
+    except SymbolicBusy as exc:  # every symbolic worker taken, line full: say when to come back
+        view.done, view.notice = True, render.busy_message(exc.retry_after)
+        yield render.solve_markdown(view, shown), view, shown
     except Exception as exc:  # never a traceback in the UI
         logger.exception("solve failed for %r", text)
         yield SOMETHING_WRONG.format(what=type(exc).__name__), view, shown
@@ -354,11 +363,16 @@ def check_answer(problem_text: str, answer_text: str, show_solution: bool = Fals
         return render.parse_error_markdown(exc, problem_text)
     try:
         verdict = check(problem, answer_text, timeout=CHECK_TIMEOUT).to_dict()
-        solution = None
+        solution, busy = None, ""
         if verdict["verdict"] != "correct" or show_solution:
-            solution = engine_solve(problem, timeout=ENGINE_TIMEOUT)
+            try:
+                solution = engine_solve(problem, timeout=ENGINE_TIMEOUT)
+            except SymbolicBusy as exc:  # the verdict stands; only the pointer or solution is missing
+                busy = "\n\n" + render.busy_markdown(exc.retry_after)
         shown = solution.to_sections() if (show_solution and solution is not None and solution.verified) else None
-        return render.check_markdown(verdict, where_to_look(problem, verdict, solution), shown, FALLBACK_LABEL)
+        return render.check_markdown(verdict, where_to_look(problem, verdict, solution), shown, FALLBACK_LABEL) + busy
+    except SymbolicBusy as exc:
+        return render.busy_markdown(exc.retry_after)
     except Exception as exc:
         logger.exception("check failed for %r / %r", problem_text, answer_text)
         return SOMETHING_WRONG.format(what=type(exc).__name__)
@@ -377,6 +391,8 @@ def practice(method: str = RANDOM, difficulty: int = 1, seed: int = 1) -> tuple[
         item = practice_set(method or RANDOM, int(seed or 0), int(difficulty or 1), timeout=ENGINE_TIMEOUT)
     except KeyError:
         return f"**Unknown method** `{method}`.", None, None
+    except SymbolicBusy as exc:
+        return render.busy_markdown(exc.retry_after), None, None
     except Exception as exc:
         logger.warning("practice failed: %s", exc)
         return ("**Could not make a verified problem for this seed** — press **New problem** for another.",
@@ -400,6 +416,8 @@ def teach_plot(item) -> tuple[Any, str]:
         if field is None:
             return None, "*The picture could not be computed in time.*"
         return figure(field), (f"*{field.note}*" if field.note else "")
+    except SymbolicBusy as exc:
+        return None, f"*{render.busy_message(exc.retry_after)}*"
     except Exception as exc:  # a picture that cannot be drawn must not break the tab
         logger.warning("slope field failed for %s: %s", item.problem.latex, exc)
         return None, "*No picture for this problem.*"
@@ -429,8 +447,9 @@ def theme() -> gr.themes.Base:
 
 
 def launch_kwargs() -> dict[str, Any]:
-    """Arguments for ``demo.launch`` (Gradio 6 takes theme and CSS there)."""
-    return {"theme": theme(), "css_paths": [ASSETS / "style.css"]}
+    """Arguments for ``demo.launch`` (Gradio 6 takes theme and CSS there, and the thread limit:
+    every solve and check handled at once holds a thread while it waits for a worker)."""
+    return {"theme": theme(), "css_paths": [ASSETS / "style.css"], "max_threads": 2 * SOLVE_CONCURRENCY + 24}
 
 
 def build_demo() -> gr.Blocks:

@@ -56,3 +56,49 @@ def transformers_serve(model_dir: Path, *, threads: int = 1, log: IO | None = No
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def app_server(env: dict[str, str] | None = None, *, log: IO | None = None,
+               timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start ``python app.py`` (the symbolic profile unless ``env`` says otherwise) on a free
+    loopback port in its own process group; yield (URL, process) once it answers; stop it with
+    Ctrl-C (so its worker pools shut down), then SIGKILL to the group if it lingers."""
+    import signal
+
+    port = free_port()
+    full_env = {**os.environ, "TUTOR_PROFILE": "symbolic", **(env or {}),
+                "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                "GRADIO_ANALYTICS_ENABLED": "False"}
+    output = log if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env, stdout=output,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                where = f"; see {log.name}" if log is not None and hasattr(log, "name") else ""
+                raise RuntimeError(f"app.py did not start (exit {proc.poll()}){where}")
+            time.sleep(0.5)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # workers or a fork server left behind
+        except ProcessLookupError:
+            pass
+        proc.wait()

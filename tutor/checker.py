@@ -105,11 +105,11 @@ from typing import Any, Callable, Iterator, Sequence
 import mpmath
 import sympy
 
-from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
+from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.errors import ParseError
 from tutor.parser import MAX_ANSWER_CHARS, parse, parse_answer
 from tutor.plaintext import KNOWN_WORDS
-from tutor.problem import Answer, Problem, conditions_at_several_points, latex, textbook_latex
+from tutor.problem import Answer, Problem, conditions_at_several_points, latex, looks_heavy, textbook_latex
 
 VERDICTS = ("correct", "incomplete", "wrong", "undecided")
 DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
@@ -157,6 +157,8 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     ``answer`` is the student's text (plain or LaTeX), an :class:`Answer`, one SymPy ``Eq`` in
     ``y(x)``, a list of them, or an expression meaning ``y = expr``. Raises ParseError only when
     the *problem* text cannot be read; an unreadable answer gives an ``undecided`` Verdict.
+    Raises :class:`tutor.bounded.SymbolicBusy` when every symbolic worker is taken and the line
+    is full (nothing was judged; the app says "busy, try again in N s").
 
     ``author`` says who wrote the answer, for the wording of the reason: ``"student"`` (the
     reason speaks to them: "your constants", "write it in terms of x") or ``"model"`` ("the
@@ -197,7 +199,10 @@ def _run_bounded_check(problem: Problem, ans: Answer, voice: "_Voice", budget: f
             # Already in a worker process (e.g. the engine verifying its own answer inside
             # run_bounded): run here, bounded by the interval timer of this main thread.
             return _run_task(task, budget)
-        return run_bounded(_run_task, task, max(0.05, budget - _MARGIN), timeout=budget)
+        return run_bounded(_run_task, task, max(0.05, budget - _MARGIN), timeout=budget,
+                           heavy=problem.heavy or looks_heavy(*ans.solutions))
+    except SymbolicBusy:  # nothing was judged: the caller says "busy, try again", never a verdict
+        raise
     except SymbolicTimeout:
         return {"verdict": "undecided",
                 "reason": f"I could not decide within the time limit ({limit:g} s).",

@@ -90,6 +90,30 @@ def conditions_at_several_points(points) -> bool:
     return len(set(points)) >= 2
 
 
+#: Beyond these an expression keeps SymPy busy for seconds (``(x+y)^1000 dx + dy = 0`` and
+#: ``y'' + y = sin(x)^1000`` ran out of their 10 s; ``y' = (x+1)^30`` took 2.5 s): an integer power
+#: above HEAVY_POWER, or more than HEAVY_NODES nodes in the expression tree.  Big numbers alone are
+#: cheap (``y(0) = 10^300`` solved in under a second).  Milder cases (``y'' + y = sin(x)^4``, 6 s)
+#: are caught by the light lane's first-attempt limit instead.
+HEAVY_POWER = 12
+HEAVY_NODES = 400
+
+
+def looks_heavy(*exprs: sympy.Basic) -> bool:
+    """A cheap estimate (a walk over at most HEAVY_NODES nodes, no algebra): is solving or checking
+    these likely to take seconds?  Such work goes straight to the heavy lane of
+    :mod:`tutor.bounded`; a wrong "light" costs only that lane's short first attempt."""
+    nodes = 0
+    for expr in exprs:
+        for node in sympy.preorder_traversal(expr):
+            nodes += 1
+            if nodes > HEAVY_NODES:
+                return True
+            if isinstance(node, sympy.Pow) and node.exp.is_Number and abs(node.exp) > HEAVY_POWER:
+                return True
+    return False
+
+
 def _solve_for(expr: sympy.Expr, target: sympy.Expr) -> sympy.Expr | None:
     """Module-level (picklable) helper: the unique solution of expr = 0 for target, else None."""
     dummy = sympy.Dummy("top")
@@ -132,6 +156,11 @@ class Problem:
         return max(orders, default=0)
 
     @cached_property
+    def heavy(self) -> bool:
+        """Whether the equation or a condition looks expensive for SymPy (:func:`looks_heavy`)."""
+        return looks_heavy(self.equation, *(part for ic in self.ics for part in (ic.point, ic.value)))
+
+    @cached_property
     def highest_derivative(self) -> sympy.Expr:
         return sympy.Derivative(self.unknown, (self.variable, self.order))
 
@@ -143,7 +172,7 @@ class Problem:
         derivative (``(y')^2 = x`` has two) or solving takes too long.
         """
         try:
-            return run_bounded(_solve_for, self.expr, self.highest_derivative, timeout=5)
+            return run_bounded(_solve_for, self.expr, self.highest_derivative, timeout=5, heavy=self.heavy)
         except (SymbolicTimeout, WorkerCrashed, NotImplementedError):
             return None
 

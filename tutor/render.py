@@ -614,6 +614,18 @@ def check_markdown(verdict: dict, where_to_look: str = "", solution: Sections | 
     return "\n\n".join(parts)
 
 
+def busy_message(retry_after: int) -> str:
+    """What a visitor reads when every symbolic worker is taken and the line is full
+    (:class:`tutor.bounded.SymbolicBusy`): nothing went wrong, and when to come back."""
+    return (f"The tutor is busy right now: other long computations are using every symbolic worker. "
+            f"Nothing is wrong with your input; please try again in {retry_after} s.")
+
+
+def busy_markdown(retry_after: int) -> str:
+    """:func:`busy_message` as a notice block (the Check and Teach tabs)."""
+    return f'<div class="notice">{html.escape(busy_message(retry_after), quote=False)}</div>'
+
+
 def practice_markdown(problem_latex: str, method_name: str, seed: int, difficulty: int) -> str:
     """The Teach tab's problem card."""
     return (f"$${problem_latex}$$\n\n"

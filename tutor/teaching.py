@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from tutor.bounded import SymbolicBusy
 from tutor.engine import Practice, Solution, practice, solve
 from tutor.engine.registry import get, methods
 from tutor.problem import Problem
@@ -73,13 +74,16 @@ class PracticeSet:
 
 
 def practice_set(method: str = RANDOM, seed: int = 0, difficulty: int = 1, timeout: float = 15.0) -> PracticeSet:
-    """A practice problem with its worked solution (ValueError if no verified one can be made)."""
+    """A practice problem with its worked solution (ValueError if no verified one can be made;
+    :class:`tutor.bounded.SymbolicBusy` when every symbolic worker is taken)."""
     seed, difficulty = int(seed), max(1, min(3, int(difficulty)))
     method_id = pick_method(method, seed)
     last_error: Exception | None = None
     for offset in _RETRY_OFFSETS:
         try:
             generated = practice(method_id, seed + offset, difficulty, timeout=timeout)
+        except SymbolicBusy:  # every worker is taken: another seed would be refused too
+            raise
         except Exception as exc:  # the generator's answer did not verify, or it ran out of time
             last_error = exc
             continue

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 import sympy
 
-from tutor.bounded import DEFAULT_TIMEOUT, SymbolicTimeout, WorkerCrashed, run_bounded
+from tutor.bounded import DEFAULT_TIMEOUT, SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.engine.base import CannotDerive, Derivation, Practice
 from tutor.engine.classify import Classification, classify
 from tutor.engine.solution import EIGENVALUES, NO_CLOSED_FORM, NO_SOLUTION, NUMERICAL, SOLVED, TIMEOUT, Solution
@@ -235,7 +235,9 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
     benchmark) and puts the results in ``Solution.step_checks``. When no closed form is found for an
     initial value problem, the answer is numerical (``status == "numerical"``, never verified:
     :mod:`tutor.engine.numerical`), with Euler's method at step ``euler_step`` beside it.
-    Raises :class:`tutor.errors.ParseError` for text that cannot be read.
+    Raises :class:`tutor.errors.ParseError` for text that cannot be read, and
+    :class:`tutor.bounded.SymbolicBusy` when every symbolic worker is taken and the line is full
+    (nothing was computed; the app says "busy, try again in N s").
     """
     limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     started = time.monotonic()
@@ -252,7 +254,7 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
         # The worker gets a slightly smaller budget so that it can report "no verified
         # answer in time" itself before the pool kills it.
         solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), check_steps,
-                               float(euler_step), timeout=remaining)
+                               float(euler_step), timeout=remaining, heavy=problem.heavy)
     except (SymbolicTimeout, WorkerCrashed):
         return _timed_out(problem, _structure_only(problem, min(2.0, 0.5 * limit)), time.monotonic() - started,
                           limit, ())
@@ -274,8 +276,10 @@ def _structure_only(problem: Problem, seconds: float) -> Classification | None:
     from tutor.engine.classify import structure
 
     try:
+        # Light lane, even for a heavy problem: it is a short look, and in the heavy lane it would
+        # wait behind the very work that just ran out of time.
         return Classification(**run_bounded(structure, problem, timeout=seconds), types=())
-    except (SymbolicTimeout, WorkerCrashed):
+    except (SymbolicTimeout, WorkerCrashed, SymbolicBusy):
         return None
 
 
