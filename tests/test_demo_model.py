@@ -50,13 +50,15 @@ def test_profile_points_at_the_shipped_model_in_4bit() -> None:
     profile.check_available()
 
 
-def test_it_is_the_default_model_unless_another_is_configured(monkeypatch, tmp_path) -> None:
+def test_it_is_the_default_model_without_smollm2_unless_another_is_configured(monkeypatch, tmp_path) -> None:
     from tutor.availability import default_profile, runnable_profiles
 
     monkeypatch.delenv("TUTOR_PROFILE", raising=False)
     monkeypatch.delenv("TUTOR_BASE_MODEL", raising=False)
+    monkeypatch.setenv("TUTOR_MODEL_FETCH", "0")  # offline, an empty store: smollm2-ode cannot run
+    monkeypatch.setenv("TUTOR_MODEL_STORE", str(tmp_path / "empty-store"))
     names = runnable_profiles()
-    assert names[0] == "symbolic" and "demo-cpu" in names
+    assert names[0] == "symbolic" and "demo-cpu" in names and "smollm2-ode" not in names
     assert default_profile(names) == "demo-cpu"
     monkeypatch.setenv("TUTOR_PROFILE", "symbolic")  # one setting away: the engine
     assert default_profile(names) == "symbolic"

@@ -13,8 +13,8 @@ A profile is *runnable* when everything it needs is here without a download:
 The default (:func:`default_profile`): ``TUTOR_PROFILE`` when it is runnable; else the
 profile file's ``default`` when it is a runnable model; else the first runnable local model,
 a configured or downloaded one before the ones shipped with the project, in the profile file's
-order (``demo-cpu`` under ``assets/models/``, then the ``smollm2-ode`` adapter there on its store
-base); else ``symbolic``.  So the app starts with a model as
+order (the ``smollm2-ode`` adapter under ``assets/models/`` on its store base, then ``demo-cpu``
+there); else ``symbolic``.  So the app starts with a model as
 soon as one is present, and the symbolic engine otherwise.
 
 Usage::
