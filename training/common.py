@@ -204,12 +204,44 @@ def head_weights(labels, marker: list[int], weight: float):
     return weights
 
 
-def head_weighted_loss(marker: list[int], weight: float):
+def mask_tool_answers(labels, tokenizer):
+    """``labels`` with every token of a tool's answer (``<<= ...>>``, :func:`tutor.tools.answer_spans`)
+    set to -100: the runtime writes those, the model only reads them.
+
+    Each row's reply tokens are decoded one by one and the spans found in their concatenation,
+    so the mask does not depend on how the tokenizer happened to merge the markup.
+    """
+    from tutor.tools import answer_spans
+
+    masked = labels.clone()
+    for i, row in enumerate(labels.tolist()):
+        positions = [j for j, t in enumerate(row) if t != -100]
+        if not positions:
+            continue
+        pieces = [tokenizer.decode([row[j]]) for j in positions]
+        text = "".join(pieces)
+        spans = answer_spans(text)
+        if not spans:
+            continue
+        offset = 0
+        for j, piece in zip(positions, pieces):
+            start, end = offset, offset + len(piece)
+            offset = end
+            if any(start < b and end > a for a, b in spans):
+                masked[i, j] = -100
+    return masked
+
+
+def head_weighted_loss(marker: list[int], weight: float, tokenizer=None):
     """The training loss (``fn(outputs, labels)``): the next-token cross-entropy of the reply, with the
-    Classification and Hint tokens counted ``weight`` times (a weighted mean, so the scale stays)."""
+    Classification and Hint tokens counted ``weight`` times (a weighted mean, so the scale stays).
+
+    With ``tokenizer``, tool answers are masked out first (:func:`mask_tool_answers`)."""
     import torch.nn.functional as F
 
     def loss(outputs, labels):
+        if tokenizer is not None:
+            labels = mask_tool_answers(labels, tokenizer)
         logits = outputs.logits[:, :-1].float()
         target = labels[:, 1:]
         valid = target != -100

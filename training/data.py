@@ -879,6 +879,107 @@ def extend_train(base: str | Path, extras: list[str | Path], out: str | Path) ->
     return save(rows, stats, config), stats
 
 
+def tool_example(row: dict, timeout: float = 20.0) -> tuple[dict | None, str, int]:
+    """A compact row rewritten in the ``tools`` format (:func:`tutor.tools.tool_sections`).
+
+    The same problem and prompt; the target's steps ask SymPy where a request reproduces the
+    engine's step, with the runtime's own answers.  The Final Answer is checked again (it may be
+    a tool's answer).  Returns (row or None, why not, number of tool steps).
+    """
+    from tutor.bounded import SymbolicTimeout, WorkerCrashed
+    from tutor.checker import check
+    from tutor.engine import solve
+    from tutor.format import TOOLS_SYSTEM_PROMPT
+    from tutor.letters import model_problem_text
+    from tutor.parser import parse
+    from tutor.tools import tool_sections
+
+    try:
+        parsed = parse(row["problem"])
+        solution = solve(parsed, timeout=timeout, method=row["family"])
+        if not solution.verified or not solution.answer:
+            return None, f"engine: {solution.status}", 0
+        sections, tools = tool_sections(solution)
+    except (SymbolicTimeout, WorkerCrashed) as exc:
+        return None, f"did not finish: {exc}", 0
+    target = serialize(sections)
+    if not _same_sections(parse_sections(target, done=True), sections):
+        return None, "serialized target does not parse back into the same sections", tools
+    verdict = check(parsed, answer_text(sections.final_answer), timeout=timeout)
+    if verdict.verdict != "correct":
+        return None, f"checker: {verdict.verdict}", tools
+    prompt_text = model_problem_text(parsed)
+    return {**row, "messages": chat_messages(prompt_text, sections, TOOLS_SYSTEM_PROMPT),
+            "prompt": chat_messages(prompt_text, system_prompt=TOOLS_SYSTEM_PROMPT),
+            "completion": [{"role": "assistant", "content": target}],
+            "answer": sections.final_answer}, "", tools
+
+
+def _tool_example_job(args: tuple[dict, float]) -> tuple[dict | None, str, int, str]:
+    row, timeout = args
+    out, why, tools = tool_example(row, timeout)
+    return out, why, tools, row["id"]
+
+
+def convert_tools(source: str | Path, out: str | Path, train_per_family: int | None = None,
+                  workers: int = 1, timeout: float = 20.0) -> tuple[Path, dict]:
+    """``source``'s rows (every split, the same ids and splits) in the ``tools`` format.
+
+    ``train_per_family`` keeps the first N train rows of each family (in the source's order);
+    validation, test and held-out rows are all kept.  A row that cannot be rewritten is dropped
+    and counted.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    source = Path(source)
+    rows = []
+    for split in SPLITS:
+        path = source / "jsonl" / f"{split}.jsonl"
+        if path.is_file():
+            rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if train_per_family is not None:
+        taken: Counter = Counter()
+        kept = []
+        for r in rows:
+            if r["split"] == "train":
+                if taken[r["family"]] >= train_per_family:
+                    continue
+                taken[r["family"]] += 1
+            kept.append(r)
+        rows = kept
+    started = time.time()
+    done, dropped, tool_steps = [], Counter(), Counter()
+    bar = tqdm(total=len(rows), desc="tools format", unit="row", file=sys.stderr)
+    jobs = [(r, timeout) for r in rows]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            results = pool.map(_tool_example_job, jobs, chunksize=4)
+            for res in results:
+                done.append(res)
+                bar.update()
+    else:
+        for job in jobs:
+            done.append(_tool_example_job(job))
+            bar.update()
+    bar.close()
+    converted = []
+    for new, why, tools, _ in done:
+        if new is None:
+            dropped[_reason_kind(why)] += 1
+            continue
+        converted.append(new)
+        tool_steps[new["family"]] += tools
+    stats = json.loads((source / "stats.json").read_text(encoding="utf-8"))
+    stats["tools"] = {"from": str(source), "rows": len(converted), "dropped": dict(dropped),
+                      "train_per_family": train_per_family, "tool_steps_by_family": dict(tool_steps),
+                      "rows_with_a_request": sum("<<" in r["completion"][0]["content"] for r in converted),
+                      "seconds": round(time.time() - started, 1)}
+    config = DataConfig(**{**stats["config"], "out": str(out)})
+    return save(converted, stats, config), stats
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -890,6 +991,16 @@ def main(argv: list[str] | None = None) -> int:
         a = p.parse_args(argv[1:])
         out, stats = extend_train(a.base, a.extras, a.out)
         print(f"wrote {out}: {stats['counts']} ({stats['extended']})", file=sys.stderr)
+        return 0
+    if argv[:1] == ["tools"]:  # python -m training.data tools --out OUT SOURCE
+        p = argparse.ArgumentParser(prog="python -m training.data tools", description=convert_tools.__doc__)
+        p.add_argument("--out", required=True)
+        p.add_argument("--train-per-family", type=int, default=None)
+        p.add_argument("--workers", type=int, default=1)
+        p.add_argument("source")
+        a = p.parse_args(argv[1:])
+        out, stats = convert_tools(a.source, a.out, a.train_per_family, a.workers)
+        print(f"wrote {out}: {stats['counts']} ({stats['tools']})", file=sys.stderr)
         return 0
     config = parse_args(argv)
     rows, stats = build(config)

@@ -61,6 +61,9 @@ class SFTScriptArguments:
     head_loss_weight: float = field(default=1.0, metadata={
         "help": "count the reply's Classification and Hint tokens (before '## Steps') this many times in the "
                 "loss, training and validation alike (implies one plain forward, like plain_loss)"})
+    mask_tool_answers: bool = field(default=False, metadata={
+        "help": "leave the tools format's SymPy answers (<<= ...>>, written by the runtime) out of the loss "
+                "(training.common.mask_tool_answers; implies one plain forward, like plain_loss)"})
     init_adapter: str | None = field(default=None, metadata={
         "help": "warm start: train this saved LoRA adapter further instead of a new one (the model block's "
                 "LoRA settings are then the adapter's own); a checkpoint in output_dir still wins"})
@@ -143,8 +146,9 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
     already = (recorded_minutes(last) or 0.0) if last else 0.0
     budget = time_budget_callback(script_args.max_minutes, already)
     loss_func = None
-    if script_args.head_loss_weight != 1.0:
-        loss_func = head_weighted_loss(steps_marker(tokenizer), script_args.head_loss_weight)
+    if script_args.head_loss_weight != 1.0 or script_args.mask_tool_answers:
+        loss_func = head_weighted_loss(steps_marker(tokenizer), script_args.head_loss_weight,
+                                       tokenizer if script_args.mask_tool_answers else None)
     plain = script_args.plain_loss or loss_func is not None
     trainer_class = _PlainLossSFTTrainer(loss_func) if plain else SFTTrainer
     lora = peft_config(model_args)
@@ -172,6 +176,7 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
         "resumed_from": last,
         "init_adapter": script_args.init_adapter,
         "head_loss_weight": script_args.head_loss_weight,
+        "mask_tool_answers": script_args.mask_tool_answers,
         "max_length": training_args.max_length,
         "minutes_total": round(budget.used(), 3),
         "best_checkpoint": trainer.state.best_model_checkpoint,

@@ -58,6 +58,13 @@ SYSTEM_PROMPT = (
     "Write every formula in LaTeX between $...$."
 )
 
+#: The ``tools`` variant (:mod:`tutor.tools`): the same four sections; a step may ask SymPy for a
+#: computation and the runtime writes its answer into the reply.
+TOOLS_SYSTEM_PROMPT = SYSTEM_PROMPT + (
+    " In a step, ask for a computation with <<op: arguments>> (integrate, diff, simplify, expand, "
+    "factor, solve, roots, subs, constants); its answer <<= ...>> is written for you."
+)
+
 USER_PROMPT_TEMPLATE = "Solve the differential equation step by step:\n{problem}"
 
 
@@ -486,4 +493,5 @@ class PromptFormat:
 FORMATS: dict[str, PromptFormat] = {
     "tutor": PromptFormat("tutor", SYSTEM_PROMPT, user_prompt, parse_sections),
     "lmt": PromptFormat("lmt", LMT_SYSTEM_PROMPT, lmt_user_prompt, parse_lmt),
+    "tools": PromptFormat("tools", TOOLS_SYSTEM_PROMPT, user_prompt, parse_sections),
 }

@@ -122,9 +122,31 @@ class _Cancel:
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
+class _AfterRequest:
+    """StoppingCriteria: stop once the reply (``prefix`` + the new tokens) ends with a tool request
+    (:func:`tutor.tools.pending_request`), so the runtime can answer it."""
+
+    def __init__(self, tokenizer: Any, prefix: str, prompt_length: int):
+        self.tokenizer = tokenizer
+        self.prefix = prefix
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        from tutor.tools import CLOSE, pending_request
+
+        last = self.tokenizer.decode(input_ids[0, -1:], skip_special_tokens=True)
+        stop = False
+        if CLOSE[-1] in last:
+            text = self.prefix + self.tokenizer.decode(input_ids[0, self.prompt_length:], skip_special_tokens=True)
+            stop = pending_request(text.rstrip(" ")) is not None
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+
 @_gpu
 def _stream_generate(model: Any, tokenizer: Any, inputs: dict, settings: dict, timeout: float,
-                     stats: StreamStats) -> Iterator[str]:
+                     stats: StreamStats, extra_criteria: tuple = ()) -> Iterator[str]:
     """Run ``generate`` in a thread and yield the streamer's text pieces; stop it when closed."""
     import torch
     from transformers import StoppingCriteriaList, TextIteratorStreamer
@@ -132,7 +154,7 @@ def _stream_generate(model: Any, tokenizer: Any, inputs: dict, settings: dict, t
     started = time.perf_counter()
     cancel = threading.Event()
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=timeout)
-    criteria = StoppingCriteriaList([_Cancel(cancel, inputs["input_ids"].shape[1], stats)])
+    criteria = StoppingCriteriaList([_Cancel(cancel, inputs["input_ids"].shape[1], stats), *extra_criteria])
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -257,11 +279,62 @@ class LocalBackend:
     # -- generation -----------------------------------------------------------------------------
 
     def stream(self, problem_text: str, stats: StreamStats | None = None) -> Iterator[str]:
-        """New text pieces of the reply; closing the iterator stops generation."""
+        """New text pieces of the reply; closing the iterator stops generation.
+
+        A ``tools`` profile's reply is generated in segments: each stops after a tool request,
+        the runtime's answer is streamed, and generation resumes with it in the context
+        (:func:`tutor.tools.stream_with_tools`); ``max_new_tokens`` bounds the model's tokens
+        over all segments.
+        """
         model, tokenizer = self.load()
         inputs = self.prompt_inputs(problem_text)
-        yield from _stream_generate(model, tokenizer, inputs, self.generation_settings(),
-                                    self.profile.stream_timeout, stats if stats is not None else StreamStats())
+        stats = stats if stats is not None else StreamStats()
+        if self.profile.prompt_format != "tools":
+            yield from _stream_generate(model, tokenizer, inputs, self.generation_settings(),
+                                        self.profile.stream_timeout, stats)
+            return
+        yield from self._stream_with_tools(model, tokenizer, inputs, stats)
+
+    def _stream_with_tools(self, model: Any, tokenizer: Any, inputs: dict, stats: StreamStats) -> Iterator[str]:
+        import torch
+
+        from tutor.tools import stream_with_tools
+
+        settings = self.generation_settings()
+        budget = settings["max_new_tokens"]
+        started = time.perf_counter()
+        used = 0
+
+        def continue_reply(prefix: str) -> Iterator[str]:
+            nonlocal used
+            left = budget - used
+            if left <= 0:
+                return
+            ids = inputs["input_ids"]
+            if prefix:
+                more = tokenizer(prefix, add_special_tokens=False, return_tensors="pt")["input_ids"].to(ids.device)
+                ids = torch.cat([ids, more], dim=1)
+            segment = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+            part = StreamStats()
+            try:
+                for piece in _stream_generate(model, tokenizer, segment, {**settings, "max_new_tokens": left},
+                                              self.profile.stream_timeout, part,
+                                              (_AfterRequest(tokenizer, prefix, ids.shape[1]),)):
+                    if stats.first_piece_s is None:
+                        stats.first_piece_s = time.perf_counter() - started
+                    stats.tokens = used + part.tokens
+                    yield piece
+            finally:
+                used += part.tokens
+                stats.tokens = used
+
+        try:
+            yield from stream_with_tools(continue_reply)
+        except GeneratorExit:
+            stats.cancelled = True
+            raise
+        finally:
+            stats.seconds = time.perf_counter() - started
 
     def complete(self, problem_text: str, n: int = 1) -> list[str]:
         """``n`` whole replies in one batched ``generate`` (``num_return_sequences``)."""
