@@ -315,3 +315,20 @@ def test_the_generating_status_estimates_what_is_left() -> None:
                                  "at most 568 more, about 28 s at this pace.")
     pieces = Progress("generating", 3.0, tokens=12, rate=4.0)
     assert pieces.describe() == "Generating the model's reply: 12 pieces of text in 3 s (4.0/s)."
+
+
+def test_a_tools_reply_is_shown_as_maths_computed_by_sympy(fake, monkeypatch) -> None:
+    reply = ("## Classification\nFirst order, linear.\n\n## Hint\nSeparate the variables.\n\n## Steps\n"
+             "1. **Integrate the y side.** <<integrate: \\frac{1}{y}; y>><<= \\ln(y)>>\n"
+             "2. **Integrate the x side.** <<integrate: 2; x>><<= 2 x>>\n\n## Final Answer\n$y = C e^{2 x}$\n")
+    fake(reply)
+    profile = load_profile("smollm2-ode-tools")
+    monkeypatch.setattr(type(profile), "check_available", lambda self: None)
+    updates = list(TutorSession(profile).stream("u'(t) = 2 u"))  # the student's letters: u(t)
+    result = updates[-1].result
+    assert result.verdict == "correct" and "<<" in result.model_text
+    steps = result.sections.steps
+    assert "<<" not in " ".join(steps) and "<<" not in result.text
+    assert steps[0].endswith(" $\\int \\frac{1}{u}\\,du = \\ln(u)$ *(computed by SymPy)*")
+    assert "\\int 2\\,dt = 2 t$" in steps[1]
+    assert all("<<" not in u.text for u in updates)  # never a raw request, even mid-stream

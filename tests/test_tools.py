@@ -144,3 +144,37 @@ def test_tool_answers_are_masked_out_of_the_loss(smollm2_base) -> None:
     dropped = tokenizer.decode([t for t, m in zip(labels[0].tolist(), masked[0].tolist()) if m == -100 and t != -100])
     assert kept == reply.replace("<<= \\frac{e^{3 x}}{3}>>", "")
     assert dropped == "<<= \\frac{e^{3 x}}{3}>>"
+
+
+def test_the_remote_backend_stops_at_each_request_and_continues_the_assistant_message(monkeypatch) -> None:
+    import json
+
+    import httpx
+
+    import tutor.backends.remote as remote
+    from tutor.profiles import load_profile
+
+    bodies = []
+    script = ["## Steps\n1. **Integrate.** <<integrate: 2 x; x", "\n## Final Answer\n$y = x^2 + C$\n"]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        text = script[len(bodies) - 1]  # the server leaves the stop string '>>' out, as vLLM does
+        events = [f'data: {json.dumps({"choices": [{"delta": {"content": text[i:i + 4]}, "finish_reason": None}]})}'
+                  for i in range(0, len(text), 4)]
+        events += ['data: {"choices": [{"delta": {}, "finish_reason": "stop"}]}', "data: [DONE]"]
+        return httpx.Response(200, text="\n\n".join(events) + "\n\n", headers={"content-type": "text/event-stream"})
+
+    real_client = httpx.Client
+    monkeypatch.setattr(remote.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(handler), **kw))
+    monkeypatch.setenv("TUTOR_REMOTE_URL", "http://model-server:8000")
+    profile = load_profile("remote", prompt_format="tools")
+    reply = "".join(remote.RemoteBackend(profile).stream("y' = 2x"))
+    assert reply == ("## Steps\n1. **Integrate.** <<integrate: 2 x; x>><<= x^2>>"
+                     "\n## Final Answer\n$y = x^2 + C$\n")
+    assert [b["stop"] for b in bodies] == [[">>"], [">>"]]
+    assert "continue_final_message" not in bodies[0]
+    assert bodies[1]["messages"][-1] == {"role": "assistant",
+                                         "content": "## Steps\n1. **Integrate.** <<integrate: 2 x; x>><<= x^2>>"}
+    assert bodies[1]["continue_final_message"] is True and bodies[1]["add_generation_prompt"] is False

@@ -886,7 +886,7 @@ def tool_example(row: dict, timeout: float = 20.0) -> tuple[dict | None, str, in
     engine's step, with the runtime's own answers.  The Final Answer is checked again (it may be
     a tool's answer).  Returns (row or None, why not, number of tool steps).
     """
-    from tutor.bounded import SymbolicTimeout, WorkerCrashed
+    from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
     from tutor.checker import check
     from tutor.engine import solve
     from tutor.format import TOOLS_SYSTEM_PROMPT
@@ -899,7 +899,8 @@ def tool_example(row: dict, timeout: float = 20.0) -> tuple[dict | None, str, in
         solution = solve(parsed, timeout=timeout, method=row["family"])
         if not solution.verified or not solution.answer:
             return None, f"engine: {solution.status}", 0
-        sections, tools = tool_sections(solution)
+        # in a worker: the serializer's time boxes (tutor.engine.timebox) only work there
+        sections, tools = run_bounded(tool_sections, solution, timeout=timeout * 3, heavy=True)
     except (SymbolicTimeout, WorkerCrashed) as exc:
         return None, f"did not finish: {exc}", 0
     target = serialize(sections)
@@ -913,6 +914,15 @@ def tool_example(row: dict, timeout: float = 20.0) -> tuple[dict | None, str, in
             "prompt": chat_messages(prompt_text, system_prompt=TOOLS_SYSTEM_PROMPT),
             "completion": [{"role": "assistant", "content": target}],
             "answer": sections.final_answer}, "", tools
+
+
+def _stop_workers_at_exit() -> None:
+    """A pool worker's own bounded workers are stopped when it exits (else its exit waits on them)."""
+    from multiprocessing.util import Finalize
+
+    from tutor.bounded import shutdown
+
+    Finalize(None, shutdown, exitpriority=100)
 
 
 def _tool_example_job(args: tuple[dict, float]) -> tuple[dict | None, str, int, str]:
@@ -954,7 +964,7 @@ def convert_tools(source: str | Path, out: str | Path, train_per_family: int | N
     bar = tqdm(total=len(rows), desc="tools format", unit="row", file=sys.stderr)
     jobs = [(r, timeout) for r in rows]
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, initializer=_stop_workers_at_exit) as pool:
             results = pool.map(_tool_example_job, jobs, chunksize=4)
             for res in results:
                 done.append(res)

@@ -343,6 +343,10 @@ class TutorSession:
         shown_text = view.to_student if view else (lambda text: text)
         shown = view.sections_to_student if view else (lambda s: s)
         shown_verdict = view.verdict_to_student if view else (lambda v: v)
+        rewritten = view is not None
+        if self.profile.prompt_format == "tools":  # requests and SymPy's answers, written as maths
+            shown_text, shown = _readable(shown_text, shown)
+            rewritten = True
         text, current = "", Sections()
 
         def update(status: Progress | None, piece: str = "", **extra: Any) -> SessionUpdate:
@@ -408,7 +412,7 @@ class TutorSession:
                 sections = live.feed(piece)
                 text, current = shown_text(live.text), shown(sections)
                 # the new piece as shown (a renamed letter may change text already sent)
-                piece_shown = text[len(previous):] if view and text.startswith(previous) else piece
+                piece_shown = text[len(previous):] if rewritten and text.startswith(previous) else piece
                 previous = text
                 result.flags = self._flags(classification, sections)
                 yield update(generating(), piece_shown)
@@ -491,6 +495,19 @@ class TutorSession:
             pass
         assert update is not None and update.result is not None
         return update.result
+
+
+def _readable(shown_text: Callable[[str], str], shown: Callable[[Sections], Sections]):
+    """``shown_text`` and ``shown`` with a tools reply's markup written as maths first
+    (:func:`tutor.tools.readable`, before any renaming of letters: it works on ``$...$``)."""
+    from dataclasses import replace
+
+    from tutor.tools import readable
+
+    def sections(s: Sections) -> Sections:
+        return shown(replace(s, steps=[readable(step) for step in s.steps], final_answer=readable(s.final_answer)))
+
+    return (lambda text: shown_text(readable(text))), sections
 
 
 def model_input(problem: Problem, problem_text: str, profile: Profile):

@@ -117,6 +117,13 @@ def pending_request(reply: str) -> tuple[int, Request | ToolError] | None:
         return start, exc
 
 
+def unfinished_request(reply: str) -> bool:
+    """Whether the reply ends inside a request ``<<op: ...`` (a server stopped at its ``>>``)."""
+    start = reply.rfind(OPEN)
+    return (start >= 0 and CLOSE not in reply[start:] and not reply.startswith(ANSWER_OPEN, start)
+            and re.match(r"<<\s*[a-z]+\s*:", reply[start:]) is not None)
+
+
 def answer_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the tool answers ``<<= ...>>`` in a reply (masked out of the loss)."""
     return [m.span() for m in _ANSWER.finditer(text)]
@@ -367,6 +374,56 @@ def execute_text(request_text: str, timeout: float = TOOL_SECONDS) -> str:
     except ToolError as exc:
         request = exc
     return execute(request, timeout)
+
+
+# --------------------------------------------------------------------------- what the student sees
+
+_PAIR = re.compile(r"<<(?!=)\s*([a-z]+)\s*:(.*?)>>(?:<<=(.*?)>>)?", re.S)
+_UNFINISHED = re.compile(r"<<(?:(?!>>).)*$", re.S)
+
+
+def _shown(op: str, args: list[str], result: str) -> str:
+    a = args + [""] * 3
+    if op == "integrate":
+        return rf"\int {a[0]}\,d{a[1]} = {result}"
+    if op == "diff":
+        n = a[2] if a[2] and a[2] != "1" else ""
+        return rf"\frac{{d^{{{n}}}}}{{d{a[1]}^{{{n}}}}}\left({a[0]}\right) = {result}" if n else \
+            rf"\frac{{d}}{{d{a[1]}}}\left({a[0]}\right) = {result}"
+    if op in ("simplify", "expand", "factor"):
+        return f"{a[0]} = {result}"
+    if op == "solve":
+        return rf"{a[0]}\ \Longrightarrow\ {result}"
+    if op == "roots":
+        return rf"{a[0]} = 0\ \Longrightarrow\ {result}"
+    if op == "subs":
+        return rf"\left.{a[0]}\right|_{{{', '.join(args[1:])}}} = {result}"
+    if op == "constants":
+        return rf"{', '.join(args[1:])}\ \Longrightarrow\ {result}"
+    return result
+
+
+def readable(text: str) -> str:
+    """A reply with its requests and answers written as maths for the student.
+
+    ``<<integrate: e^{3x}; x>><<= \frac{e^{3x}}{3}>>`` becomes ``$\int e^{3x}\,dx = \frac{e^{3x}}{3}$``
+    followed by *(computed by SymPy)*; a request SymPy could not answer says so; a request still
+    waiting for its answer, or one still being written, is shown as *(asking SymPy ...)*.
+    """
+    def pair(m: re.Match) -> str:
+        op, args, result = m.group(1), [x.strip() for x in _ARGUMENT_SPLIT.split(m.group(2))], m.group(3)
+        if result is None:
+            return f"*(asking SymPy to {op} ...)*"
+        result = result.strip()
+        if result.startswith("?"):
+            return f"*(SymPy could not {op} this: {result[1:].strip()})*"
+        if op not in OPERATIONS:
+            return f"${result}$"
+        return f"${_shown(op, args, result)}$ *({COMPUTED_BY})*"
+
+    text = _PAIR.sub(pair, text)
+    text = _ANSWER.sub(lambda m: "", text)  # an answer the model wrote itself is not shown as computed
+    return _UNFINISHED.sub("*(asking SymPy ...)*", text)
 
 
 # --------------------------------------------------------------------------- the runtime loop

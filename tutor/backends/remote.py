@@ -82,10 +82,13 @@ class RemoteBackend:
         key = self.profile.api_key
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    def request_body(self, problem_text: str, stream: bool = True, n: int = 1) -> dict[str, Any]:
+    def request_body(self, problem_text: str, stream: bool = True, n: int = 1, prefix: str | None = None) -> dict[str, Any]:
+        """The chat request; ``prefix`` (a tools reply so far) continues the assistant message and
+        stops at the end of the next request (``stop: [">>"]``; vLLM's ``continue_final_message``)."""
         g = self.profile.generation
+        messages = self.profile.format.messages(problem_text)
         body: dict[str, Any] = {
-            "messages": self.profile.format.messages(problem_text),
+            "messages": messages,
             "stream": stream,
             "max_tokens": g.max_new_tokens,
             "temperature": g.temperature if (g.temperature > 0 or n == 1) else 0.8,
@@ -97,6 +100,14 @@ class RemoteBackend:
             body["n"] = n
         if self.profile.remote_model:
             body["model"] = self.profile.remote_model
+        if prefix is not None:
+            from tutor.tools import CLOSE
+
+            body["stop"] = [CLOSE]
+            if prefix:
+                body["messages"] = [*messages, {"role": "assistant", "content": prefix}]
+                body["continue_final_message"] = True   # vLLM: go on inside the assistant turn
+                body["add_generation_prompt"] = False
         return body
 
     def _unreachable(self, exc: Exception) -> ModelUnavailable:
@@ -106,12 +117,33 @@ class RemoteBackend:
             missing=self.profile.base_url or "", hint="Check that it is running and TUTOR_REMOTE_URL is right.")
 
     def stream(self, problem_text: str) -> Iterator[str]:
-        """New text pieces; closing the iterator closes the connection (the server stops)."""
+        """New text pieces; closing the iterator closes the connection (the server stops).
+
+        A ``tools`` profile's reply comes in segments (:func:`tutor.tools.stream_with_tools`): each
+        request stops at ``>>`` (a stop string, which the server leaves out; it is put back here),
+        the answer is computed here, and the next request continues the assistant message.
+        """
+        if self.profile.prompt_format != "tools":
+            yield from self._stream(self.request_body(problem_text))
+            return
+        from tutor.tools import CLOSE, stream_with_tools, unfinished_request
+
+        def continue_reply(prefix: str) -> Iterator[str]:
+            said = ""
+            for piece in self._stream(self.request_body(problem_text, prefix=prefix)):
+                said += piece
+                yield piece
+            if unfinished_request(prefix + said):
+                yield CLOSE
+
+        yield from stream_with_tools(continue_reply)
+
+    def _stream(self, body: dict[str, Any]) -> Iterator[str]:
         self.profile.check_available()
         url = chat_url(self.profile.base_url or "")
         try:
             with httpx.Client(timeout=self._timeout(), headers=self._headers()) as client:
-                with client.stream("POST", url, json=self.request_body(problem_text)) as response:
+                with client.stream("POST", url, json=body) as response:
                     if response.status_code >= 400:
                         response.read()
                         raise BackendError(f"the model server answered HTTP {response.status_code}: "
