@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tutor.format import (
     CLASSIFICATION, FINAL_ANSWER, FORMATS, HINT, SECTION_NAMES, STEPS, SYSTEM_PROMPT, SectionParser,
     Sections, answer_text, chat_messages, parse_lmt, parse_sections, serialize, serialize_pieces,
-    to_markdown, user_prompt,
+    user_prompt,
 )
 
 EXAMPLE = Sections(
@@ -118,8 +118,10 @@ def test_serialize_pieces_concatenate_to_whole() -> None:
 
 
 def test_markdown() -> None:
-    md = to_markdown(EXAMPLE)
-    assert "### Steps\n1. **Integrating factor.**" in md and md.endswith(EXAMPLE.final_answer)
+    from tutor.render import sections_markdown
+
+    md = sections_markdown(EXAMPLE)
+    assert "### Steps\n1. **Integrating factor.**" in md and md.endswith("$" + EXAMPLE.final_answer + "$")  # display maths
 
 
 def test_lmt_format() -> None:

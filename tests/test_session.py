@@ -86,7 +86,7 @@ def test_wrong_answer_falls_back_to_the_engine_labelled(fake) -> None:
     assert data["fallback_used"] is True and data["model_verdict"]["verdict"] == "wrong"
     assert data["fallback"]["label"] == FALLBACK_LABEL and data["fallback"]["verified"] is True
     assert data["answer"]["latex"] == "y = e^{x}"  # the model's answer stays what it was
-    assert "## Final Answer" in result.fallback_text
+    assert "## Final Answer" in serialize(result.fallback.to_sections())
 
 
 @pytest.mark.parametrize("final_answer, verdict, words", [

@@ -347,21 +347,6 @@ def answer_text(final_answer: str) -> str:
     return text
 
 
-def to_markdown(sections: Sections) -> str:
-    """Markdown (with $...$ LaTeX) for the UI; only the sections that have content."""
-    parts = []
-    if sections.classification:
-        parts.append(f"### {CLASSIFICATION}\n{sections.classification}")
-    if sections.hint:
-        parts.append(f"### {HINT}\n{sections.hint}")
-    if sections.steps:
-        parts.append(f"### {STEPS}\n" + "\n".join(
-            f"{i}. " + step.replace("\n", "\n   ") for i, step in enumerate(sections.steps, start=1)))
-    if sections.final_answer:
-        parts.append(f"### {FINAL_ANSWER}\n{sections.final_answer}")
-    return "\n\n".join(parts)
-
-
 # --- the LMT-tuning format ---------------------------------------------------------------------
 # The public Sandesh-Zenteiq/LMT-tuning checkpoint (Meta-Llama-3-8B-Instruct + LbT + DPO) is
 # prompted as its model card says: one user turn (no system turn) whose text is the card's

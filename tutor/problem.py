@@ -1,7 +1,7 @@
 """The one problem type every stage takes: an ODE in an applied function, with its conditions.
 
-``Problem`` is frozen; derived facts (order, the equation solved for the highest
-derivative) are computed once, lazily, and cached on the instance.
+``Problem`` is frozen; derived facts (order, the unknown, the highest derivative, whether it
+looks heavy) are computed once, lazily, and cached on the instance.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from functools import cached_property
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded
 
 
 class _TextbookPrinter(LatexPrinter):
@@ -114,15 +113,6 @@ def looks_heavy(*exprs: sympy.Basic) -> bool:
     return False
 
 
-def _solve_for(expr: sympy.Expr, target: sympy.Expr) -> sympy.Expr | None:
-    """Module-level (picklable) helper: the unique solution of expr = 0 for target, else None."""
-    dummy = sympy.Dummy("top")
-    solutions = sympy.solve(expr.subs(target, dummy), dummy, dict=False)
-    if len(solutions) != 1:
-        return None
-    return solutions[0]
-
-
 @dataclass(frozen=True)
 class Problem:
     """An ordinary differential equation in ``function(variable)`` with initial conditions.
@@ -163,18 +153,6 @@ class Problem:
     @cached_property
     def highest_derivative(self) -> sympy.Expr:
         return sympy.Derivative(self.unknown, (self.variable, self.order))
-
-    @cached_property
-    def solved(self) -> sympy.Expr | None:
-        """The right-hand side f of ``y^(n) = f(x, y, ..., y^(n-1))``, or None.
-
-        None when the equation does not have exactly one solution for the highest
-        derivative (``(y')^2 = x`` has two) or solving takes too long.
-        """
-        try:
-            return run_bounded(_solve_for, self.expr, self.highest_derivative, timeout=5, heavy=self.heavy)
-        except (SymbolicTimeout, WorkerCrashed, NotImplementedError):
-            return None
 
     @property
     def ics_dict(self) -> dict:

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Iterator, TypeVar
 
 from tutor.backends import BackendError, StreamStats, get_backend
-from tutor.format import FORMATS, PromptFormat, SectionParser, Sections, answer_text, serialize
+from tutor.format import FORMATS, PromptFormat, SectionParser, Sections, answer_text
 from tutor.parser import parse
 from tutor.problem import Problem
 from tutor.profiles import Profile, load_profile
@@ -218,11 +218,6 @@ class SessionResult:
     @property
     def verdict(self) -> str | None:
         return self.model_verdict["verdict"] if self.model_verdict else None
-
-    @property
-    def fallback_text(self) -> str:
-        """The engine's solution in the tutor format, or "" when none was offered."""
-        return serialize(self.fallback.to_sections()) if self.fallback is not None else ""
 
     def to_dict(self) -> dict:
         final = self.sections.final_answer
@@ -524,14 +519,6 @@ def model_input(problem: Problem, problem_text: str, profile: Profile):
     view = canonical_view(problem)
     checked = view.canonical if view else problem
     return model_problem_text(checked), checked, view
-
-
-def solve_with_profile(problem_text: str, profile: str | Profile | None = None, *,
-                       base_model: str | None = None, adapter: str | None = None) -> SessionResult:
-    """One call: the session result for ``problem_text`` with the named (or default) profile."""
-    chosen = profile if isinstance(profile, Profile) else load_profile(profile, base_model=base_model,
-                                                                       adapter=adapter)
-    return TutorSession(chosen).run(problem_text)
 
 
 # --- command line (``python -m tutor solve ... --profile NAME``; wired in tutor/cli.py) ------------

@@ -17,7 +17,7 @@ it), a display ``name``, and four operations:
 All four run inside the bounded worker (:func:`tutor.engine.solve.solve` calls them via
 :func:`tutor.bounded.run_bounded`), so they may do slow SymPy work but must not call
 ``run_bounded`` themselves (worker processes cannot start workers) — use
-:func:`normal_form` instead of ``problem.solved``.
+:func:`normal_form` for the equation solved for its highest derivative.
 
 Usage (writing a method)::
 
