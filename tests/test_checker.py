@@ -489,3 +489,29 @@ def test_every_engine_method_verified_and_a_perturbation_caught(method_id):
     assert caught is not None, f"no perturbation of a {method_id} answer that the oracle can judge"
     assert caught.verdict == "wrong", caught.reason
 
+
+
+def test_special_function_answers_are_judged_in_seconds() -> None:
+    """Bessel and Airy answers: mpmath evaluates the residual (SymPy's evalf took 1-5 s a point,
+    so the check ran out of time and the engine's dsolve answer to Bessel's equation was dropped)."""
+    import time
+
+    from sympy import Eq, Function, Symbol, airyai, airybi, besselj, bessely
+
+    x, y = Symbol("x"), Function("y")
+    C1, C2 = Symbol("C1"), Symbol("C2")
+    bessel = "x^2 y'' + x y' + (x^2 - 4) y = 0"
+    started = time.monotonic()
+    assert check(bessel, Eq(y(x), C1 * besselj(2, x) + C2 * bessely(2, x))).verdict == "correct"
+    assert check(bessel, Eq(y(x), C1 * besselj(2, x))).verdict == "incomplete"
+    assert check(bessel, Eq(y(x), C1 * besselj(3, x) + C2 * bessely(3, x))).verdict == "wrong"
+    assert check("y'' = x y", Eq(y(x), C1 * airyai(x) + C2 * airybi(x))).verdict == "correct"
+    assert check("y'' = -x y", Eq(y(x), C1 * airyai(x) + C2 * airybi(x))).verdict == "wrong"
+    assert time.monotonic() - started < 30  # was a 20 s time-out for the first one alone
+
+
+def test_the_engine_answers_bessels_equation() -> None:
+    from tutor.engine import solve
+
+    solution = solve("x^2 y'' + x y' + (x^2 - 4) y = 0", timeout=20)
+    assert solution.verified and "J_{2}" in solution.answer_latex and "Y_{2}" in solution.answer_latex

@@ -663,12 +663,79 @@ _TOL = 1e-15  # relative difference below which two evaluated values count as eq
 _DIGITS = 30
 
 
+#: Special functions evaluated by mpmath directly (:func:`_mp_value`): SymPy's ``evalf`` of a
+#: residual in Bessel functions took 1-5 s per point (its adaptive precision chasing a value that
+#: is exactly 0), mpmath a few milliseconds.
+_MP_SPECIAL = {
+    sympy.besselj: mpmath.besselj, sympy.bessely: mpmath.bessely, sympy.besseli: mpmath.besseli,
+    sympy.besselk: mpmath.besselk, sympy.airyai: mpmath.airyai, sympy.airybi: mpmath.airybi,
+    sympy.airyaiprime: lambda z: mpmath.airyai(z, derivative=1),
+    sympy.airybiprime: lambda z: mpmath.airybi(z, derivative=1),
+    sympy.erf: mpmath.erf, sympy.erfi: mpmath.erfi, sympy.Ei: mpmath.ei, sympy.gamma: mpmath.gamma,
+}
+_MP_ELEMENTARY = {
+    sympy.exp: mpmath.exp, sympy.log: mpmath.log, sympy.sin: mpmath.sin, sympy.cos: mpmath.cos,
+    sympy.tan: mpmath.tan, sympy.sinh: mpmath.sinh, sympy.cosh: mpmath.cosh, sympy.tanh: mpmath.tanh,
+    sympy.asin: mpmath.asin, sympy.acos: mpmath.acos, sympy.atan: mpmath.atan, sympy.Abs: abs,
+}
+
+
+class _NotMpmath(Exception):
+    pass
+
+
+def _mp_value(expr: sympy.Expr, subs: dict, digits: int):
+    """``expr`` at ``subs`` evaluated by mpmath (a walk over the tree: no generated code), at ``digits``."""
+    def ev(e):
+        if e.is_Symbol:
+            if e not in subs:
+                raise _NotMpmath(e)
+            return ev(sympy.sympify(subs[e]))
+        if e.is_Integer:
+            return mpmath.mpf(int(e))
+        if e.is_Rational:
+            return mpmath.mpf(int(e.p)) / int(e.q)
+        if e is sympy.pi:
+            return mpmath.pi
+        if e is sympy.E:
+            return mpmath.e
+        if e is sympy.I:
+            return mpmath.mpc(0, 1)
+        if e.is_Float:
+            return mpmath.mpf(e._to_mpmath(mpmath.mp.prec))
+        if e.is_Add:
+            return mpmath.fsum(ev(a) for a in e.args)
+        if e.is_Mul:
+            out = mpmath.mpf(1)
+            for a in e.args:
+                out *= ev(a)
+            return out
+        if e.is_Pow:
+            return mpmath.power(ev(e.base), ev(e.exp))
+        f = _MP_SPECIAL.get(e.func) or _MP_ELEMENTARY.get(e.func)
+        if f is None:
+            raise _NotMpmath(e.func)
+        return f(*(ev(a) for a in e.args))
+
+    with mpmath.workdps(digits + 10):
+        return mpmath.mpc(ev(expr))
+
+
 def _num(expr: sympy.Expr, subs: dict, digits: int = _DIGITS) -> mpmath.mpc | None:
     """The value of ``expr`` at ``subs``, or None where it is not finite.
 
     An mpmath number, not a Python float: (x + C)^5000 at |x + C| < 1 is about 1e-300 or smaller,
-    which a float would round to 0 (a false "zero residual") or to inf.
+    which a float would round to 0 (a false "zero residual") or to inf.  An expression with a
+    special function (Bessel, Airy ...) is evaluated by mpmath directly (:func:`_mp_value`).
     """
+    if expr.atoms(*_MP_SPECIAL):
+        try:
+            z = _mp_value(expr, subs, digits)
+            if mpmath.isfinite(z.real) and mpmath.isfinite(z.imag):
+                return z
+            return None
+        except (_NotMpmath, ValueError, TypeError, ZeroDivisionError, ArithmeticError, OverflowError):
+            pass  # SymPy's evalf below
     try:
         v = expr.evalf(digits, subs=subs)
         if v.free_symbols or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
