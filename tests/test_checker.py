@@ -515,3 +515,12 @@ def test_the_engine_answers_bessels_equation() -> None:
 
     solution = solve("x^2 y'' + x y' + (x^2 - 4) y = 0", timeout=20)
     assert solution.verified and "J_{2}" in solution.answer_latex and "Y_{2}" in solution.answer_latex
+
+
+def test_special_equations_are_named_in_the_hint() -> None:
+    from tutor.engine import solve
+
+    airy = solve("y'' - x y = 0", timeout=20)
+    assert airy.verified and "Airy's equation" in airy.hint and airy.steps[0].title == "This is Airy's equation"
+    bessel = solve("x^2 y'' + x y' + (x^2 - 1/4) y = 0", timeout=20)
+    assert bessel.verified and "Bessel's equation" in bessel.hint

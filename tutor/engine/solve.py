@@ -39,15 +39,27 @@ DSOLVE = "dsolve"
 METHOD_SHARE = 0.6
 #: dsolve hints that only restate the problem as an unevaluated integral, or group others.
 _SKIPPED_HINTS = ("_Integral", "default", "all", "best")
+#: Equations a first course names although no textbook method here solves them in elementary
+#: functions: SymPy's hint -> (the name, what the solutions are).
+SPECIAL_EQUATIONS = {
+    "2nd_linear_airy": ("Airy's equation", r"the Airy functions $\operatorname{Ai}$ and $\operatorname{Bi}$"),
+    "2nd_linear_bessel": ("Bessel's equation", r"Bessel functions ($J_\nu$ and $Y_\nu$, or the modified $I_\nu$ and $K_\nu$)"),
+    "2nd_hypergeometric": ("a hypergeometric equation", "hypergeometric functions"),
+}
+
+
+def special_equation(hint: str) -> tuple[str, str] | None:
+    """(name, what its solutions are) when dsolve's ``hint`` is one of :data:`SPECIAL_EQUATIONS`."""
+    return next((v for k, v in SPECIAL_EQUATIONS.items() if hint.startswith(k)), None)
 
 
 def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Derivation:
     """SymPy's dsolve: its default hint first (what ``dsolve`` itself does), then its other
     hints in SymPy's order, each time-boxed; the steps say which hint worked."""
     eq, y = problem.equation, problem.unknown
-    info = sympy.classify_ode(eq, y, dict=True)
-    ordered = [info["default"]] if info.get("default") else []
-    ordered += [h for h in info.get("ordered_hints", ()) if h not in ordered]
+    # The tuple form: with dict=True SymPy returns only {'factorable', ...} for a factorable
+    # equation (Bessel's is one), and no 'ordered_hints' at all.
+    ordered = list(dict.fromkeys(sympy.classify_ode(eq, y)))
     hints = [h for h in ordered if not h.endswith(_SKIPPED_HINTS)]
     out_of_time = False
     for hint in hints:
@@ -68,9 +80,12 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
             continue
         constants = sorted({s for r in results for s in r.free_symbols
                             if s.name.startswith("C") and s not in problem.parameters}, key=lambda s: s.name)
+        named = next(filter(None, map(special_equation, ordered)), None)  # by what SymPy recognised
         steps = [
-            Step("No textbook method applies",
-                 "None of this tutor's textbook methods fits this equation, so SymPy's solver is used.",
+            Step(f"This is {named[0]}" if named else "No textbook method applies",
+                 (f"This is {named[0]} (possibly after a change of variable): its solutions are {named[1]}, "
+                  "not elementary functions, so SymPy's solver writes them." if named else
+                  "None of this tutor's textbook methods fits this equation, so SymPy's solver is used."),
                  check=Check.NOTE),
             Step("Solved by SymPy",
                  f"SymPy's dsolve solved it with the hint '{hint}'.",
@@ -78,7 +93,9 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
                  after=results),
         ]
         # dsolve applied the initial conditions itself; its C1, C2 are already textbook names.
-        return Derivation(DSOLVE, tuple(steps), results, tuple(constants))
+        hint_text = (f"This is {named[0]}: its solutions are {named[1]}." if named else
+                     "No textbook method applies; SymPy's solver is used.")
+        return Derivation(DSOLVE, tuple(steps), results, tuple(constants), hint=hint_text)
     # "ran out" tells solve() to answer "could not finish in time", not "no closed form"
     raise CannotDerive("dsolve ran out of time" if out_of_time else "dsolve found no closed form")
 
@@ -213,7 +230,7 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
         verdict = verify(problem, derivation.answer(), timeout=remaining)
         if verdict.verdict == "correct":
             if derivation.method == DSOLVE:
-                name, hint = "SymPy dsolve", "No textbook method applies; SymPy's solver is used."
+                name, hint = "SymPy dsolve", derivation.hint or "No textbook method applies; SymPy's solver is used."
             else:
                 name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
             checks = tuple(check_step(step, problem) for step in derivation.steps) if check_steps else ()
