@@ -329,7 +329,7 @@ def test_only_runnable_profiles_are_listed(monkeypatch, tmp_path) -> None:
     assert "phi3-mini-ode" not in names  # its adapter is not configured here
     # Without a model the engine is the default (the shipped models: tests/test_demo_model.py and
     # tests/test_smollm2_model.py).
-    assert default_profile([n for n in names if n not in ("demo-cpu", "smollm2-ode")]) == "symbolic"
+    assert default_profile([n for n in names if n not in ("demo-cpu", "smollm2-ode", "smollm2-ode-tools")]) == "symbolic"
 
     # A local model whose weights are present becomes runnable and the default.
     model = tmp_path / "model"
