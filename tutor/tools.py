@@ -37,7 +37,7 @@ exactly what the runtime returns); other steps stay as the model writes them.
 Usage::
 
     from tutor.tools import stream_with_tools, execute_text
-    execute_text("<<integrate: x e^{x}; x>>")        # '<<= x e^{x} - e^{x}>>'
+    execute_text("<<integrate: x e^{x}; x>>")        # '<<= x e^x - e^x>>'
     for piece in stream_with_tools(continue_reply):  # continue_reply(prefix) streams until '>>'
         ...
 """
@@ -140,12 +140,6 @@ def requests_in(text: str) -> list[tuple[Request | ToolError, str | None]]:
             request = exc
         out.append((request, after.group(1).strip() if after else None))
     return out
-
-
-def strip_markup(text: str) -> str:
-    """A reply with requests and answers written as readable maths (for the checker and the UI)."""
-    return _ANSWER.sub(lambda m: " $" + m.group(1).strip() + "$" if not m.group(1).strip().startswith("?")
-                       else "", _REQUEST.sub("", text))
 
 
 # --------------------------------------------------------------------------- computing
