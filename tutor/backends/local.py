@@ -293,14 +293,14 @@ class LocalBackend:
             yield from _stream_generate(model, tokenizer, inputs, self.generation_settings(),
                                         self.profile.stream_timeout, stats)
             return
-        yield from self._stream_with_tools(model, tokenizer, inputs, stats)
+        yield from self._stream_with_tools(model, tokenizer, inputs, stats, self.generation_settings())
 
-    def _stream_with_tools(self, model: Any, tokenizer: Any, inputs: dict, stats: StreamStats) -> Iterator[str]:
+    def _stream_with_tools(self, model: Any, tokenizer: Any, inputs: dict, stats: StreamStats,
+                           settings: dict) -> Iterator[str]:
         import torch
 
         from tutor.tools import stream_with_tools
 
-        settings = self.generation_settings()
         budget = settings["max_new_tokens"]
         started = time.perf_counter()
         used = 0
@@ -340,6 +340,10 @@ class LocalBackend:
         """``n`` whole replies in one batched ``generate`` (``num_return_sequences``)."""
         model, tokenizer = self.load()
         inputs = self.prompt_inputs(problem_text)
+        if self.profile.prompt_format == "tools":  # each reply needs its requests answered: one at a time
+            settings = {k: v for k, v in self.generation_settings(n).items() if k != "num_return_sequences"}
+            return ["".join(self._stream_with_tools(model, tokenizer, inputs, StreamStats(), settings))
+                    for _ in range(n)]
         output = _generate(model, inputs, self.generation_settings(n))
         prompt_length = inputs["input_ids"].shape[1]
         return [tokenizer.decode(row[prompt_length:], skip_special_tokens=True) for row in output]
