@@ -19,7 +19,7 @@ def _parser(path: Path):
 
 
 def test_the_recipes_the_issue_names_exist():
-    assert {p.stem for p in SFT} == {"phi3-mini", "tinyllama", "tiny-cpu", "smollm2-135m", "smollm2-135m-stage2", "smollm2-135m-tools"}
+    assert {p.stem for p in SFT} == {"phi3-mini", "tinyllama", "tiny-cpu", "smollm2-135m", "smollm2-135m-stage2", "smollm2-135m-tools", "smollm2-135m-tools-more"}
     assert {p.stem for p in DPO} == {"llama3-8b", "phi3-mini", "tiny-cpu"}
 
 

@@ -52,7 +52,6 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -62,6 +61,8 @@ from sympy.printing.str import StrPrinter
 
 from tutor.format import Sections, answer_text, chat_messages, compact_sections, parse_sections, serialize
 from tutor.letters import rename
+from training.fanout import fan_out
+from training.pipeline import ResultLog
 from tutor.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -393,6 +394,10 @@ class DataConfig:
     namings: list[tuple[str, str]] | None = None
     #: concise compact targets, canonical prompts, one row per problem (see make_examples)
     compact: bool = False
+    #: where candidates are solved and verified: this machine's worker pool, or Ray (training.fanout)
+    executor: str = "local"
+    #: start over instead of resuming the families an earlier run of this --out finished
+    fresh: bool = False
 
 
 @dataclass
@@ -426,37 +431,42 @@ def generate_family(family: str, family_index: int, config: DataConfig, seen: se
     stats.wanted = config.per_family
     max_attempts = max(config.per_family * config.max_attempts_factor, config.per_family + 5)
     i = 0
-    with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
-        while stats.kept < config.per_family and i < max_attempts:
-            # Prepare a batch of unique candidates in seed order (deterministic whatever ``jobs``) ...
-            batch: list[Candidate] = []
-            while len(batch) < max(1, config.jobs) and i < max_attempts:
-                c = candidate(family, *_plan(family_index, i, config), timeout=config.timeout)
-                i += 1
-                stats.tried += 1
-                if c.skip:
-                    stats.skipped[_reason_kind(c.skip)] += 1
-                    logger.debug("%s seed %d skipped: %s", family, c.seed, c.skip)
-                    continue
-                if c.canonical in seen:
-                    stats.duplicates += 1
-                    continue
-                seen.add(c.canonical)
-                batch.append(c)
-            # ... then solve and verify them concurrently; results are taken in seed order.
-            for c, (examples, why) in zip(batch, pool.map(lambda c: make_examples(c, config.timeout, config.compact), batch)):
-                if stats.kept >= config.per_family:
-                    seen.discard(c.canonical)
-                    continue
-                if not examples:
-                    stats.skipped[_reason_kind(why)] += 1
-                    logger.debug("%s seed %d dropped: %s", family, c.seed, why)
-                    continue
-                rows.extend(examples)
-                stats.kept += 1
-                if bar is not None:
-                    bar.update(1)
+    while stats.kept < config.per_family and i < max_attempts:
+        # Prepare a batch of unique candidates in seed order (deterministic whatever ``jobs``) ...
+        batch: list[Candidate] = []
+        while len(batch) < max(1, config.jobs) and i < max_attempts:
+            c = candidate(family, *_plan(family_index, i, config), timeout=config.timeout)
+            i += 1
+            stats.tried += 1
+            if c.skip:
+                stats.skipped[_reason_kind(c.skip)] += 1
+                logger.debug("%s seed %d skipped: %s", family, c.seed, c.skip)
+                continue
+            if c.canonical in seen:
+                stats.duplicates += 1
+                continue
+            seen.add(c.canonical)
+            batch.append(c)
+        # ... then solve and verify them concurrently; results are taken in seed order.
+        made = fan_out(_make_examples_job, [(c, config.timeout, config.compact) for c in batch],
+                       executor=config.executor, workers=max(1, config.jobs))
+        for c, (examples, why) in zip(batch, made):
+            if stats.kept >= config.per_family:
+                seen.discard(c.canonical)
+                continue
+            if not examples:
+                stats.skipped[_reason_kind(why)] += 1
+                logger.debug("%s seed %d dropped: %s", family, c.seed, why)
+                continue
+            rows.extend(examples)
+            stats.kept += 1
+            if bar is not None:
+                bar.update(1)
     return rows
+
+
+def _make_examples_job(args: tuple[Candidate, float, bool]) -> tuple[list[dict], str]:
+    return make_examples(*args)
 
 
 def _hash_order(key: str, seed: int) -> str:
@@ -486,6 +496,13 @@ def assign_splits(rows: list[dict], config: DataConfig) -> None:
         row["split"] = split_of[(row["family"], row["canonical"])]
 
 
+def _fingerprint(config: DataConfig) -> str:
+    """What decides a family's rows: a logged family is reused only when these are the same."""
+    keep = {k: v for k, v in asdict(config).items() if k not in ("out", "progress", "jobs", "executor", "fresh",
+                                                                  "curated")}
+    return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def build(config: DataConfig) -> tuple[list[dict], dict]:
     """Generate every family's examples (and curated ones), assign splits; returns (rows, stats)."""
     from tqdm.auto import tqdm
@@ -509,10 +526,30 @@ def build(config: DataConfig) -> tuple[list[dict], dict]:
     per_family: dict[str, FamilyStats] = {}
     bar = tqdm(total=config.per_family * len(families), desc="problems", unit="problem",
                disable=not config.progress)
+    # Each finished family is logged at once; a rerun of the same command takes those families
+    # from the log (rebuilding the duplicate filter from their problems, so the families after
+    # them come out exactly as in one uninterrupted run) and generates the rest.
+    log = ResultLog(Path(config.out) / "work" / "families.jsonl", fresh=config.fresh)
+    fingerprint = _fingerprint(config)
     for index, family in enumerate(families):
         bar.set_postfix_str(family)
+        done = log.get(family)
+        if done is not None and done.get("fingerprint") == fingerprint:
+            per_family[family] = FamilyStats(wanted=done["stats"]["wanted"], kept=done["stats"]["kept"],
+                                             tried=done["stats"]["tried"], duplicates=done["stats"]["duplicates"],
+                                             skipped=Counter(done["stats"]["skipped"]))
+            rows.extend(done["rows"])
+            seen.update(done["seen"])
+            bar.update(per_family[family].kept)
+            continue
         per_family[family] = FamilyStats()
-        rows.extend(generate_family(family, index, config, seen, per_family[family], bar))
+        before = set(seen)
+        made = generate_family(family, index, config, seen, per_family[family], bar)
+        rows.extend(made)
+        st = per_family[family]
+        log.append({"id": family, "fingerprint": fingerprint, "rows": made, "seen": sorted(seen - before),
+                    "stats": {"wanted": st.wanted, "kept": st.kept, "tried": st.tried,
+                              "duplicates": st.duplicates, "skipped": dict(st.skipped)}})
     bar.close()
     curated_stats: dict = {}
     for path in config.curated:
@@ -827,6 +864,10 @@ def parse_args(argv: list[str] | None = None) -> DataConfig:
                    help="concise compact targets and canonical-letter prompts, one row per problem "
                         "(for small models; with --namings 'y(x)')")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--executor", choices=("auto", "local", "ray"), default="local",
+                   help="where candidates are solved and verified: this machine's worker pool, or Ray "
+                        "(auto: Ray when RAY_ADDRESS is set); --jobs tasks at a time")
+    p.add_argument("--fresh", action="store_true", help="start over instead of resuming OUT/work")
     a = p.parse_args(argv)
     namings = None
     if a.namings:
@@ -839,7 +880,8 @@ def parse_args(argv: list[str] | None = None) -> DataConfig:
     return DataConfig(out=a.out, per_family=a.per_family, families=a.families,
                       heldout_family=a.heldout_family or None, validation_fraction=a.validation_fraction,
                       test_fraction=a.test_fraction, seed=a.seed, jobs=a.jobs, timeout=a.timeout,
-                      curated=a.curated, progress=not a.no_progress, namings=namings, compact=a.compact)
+                      curated=a.curated, progress=not a.no_progress, namings=namings, compact=a.compact,
+                      executor=a.executor, fresh=a.fresh)
 
 
 def extend_train(base: str | Path, extras: list[str | Path], out: str | Path) -> tuple[Path, dict]:

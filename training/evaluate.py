@@ -37,7 +37,7 @@ import re
 import sys
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,12 @@ def judge(problem: Any, reply: str, parse_reply: Any, timeout: float) -> tuple[s
     return checker.check(problem, final, timeout=timeout).verdict, final
 
 
-def evaluate_row(row: dict, backend: Any, k: int, timeout: float) -> Record:
-    """Greedy reply (timed), k samples, all judged by the checker; classification and hint scored."""
+def evaluate_row(row: dict, backend: Any, k: int, timeout: float,
+                 raise_on: tuple[type[BaseException], ...] = ()) -> Record:
+    """Greedy reply (timed), k samples, all judged by the checker; classification and hint scored.
+
+    A backend failure is recorded as the example's error (a failed example), except those in
+    ``raise_on`` (a server's transport errors: the pipeline retries them)."""
     from tutor.backends.local import LocalBackend, StreamStats
 
     from tutor.parser import parse
@@ -102,6 +106,8 @@ def evaluate_row(row: dict, backend: Any, k: int, timeout: float) -> Record:
             rec.tokens, rec.first_piece_s = stats.tokens, stats.first_piece_s
         else:
             rec.greedy = backend.complete(prompt, n=1)[0]
+    except raise_on:
+        raise
     except Exception as exc:  # a backend failure is a failed example, reported, not a crash
         rec.error = f"{type(exc).__name__}: {exc}"
     rec.seconds = time.perf_counter() - started
@@ -116,6 +122,8 @@ def evaluate_row(row: dict, backend: Any, k: int, timeout: float) -> Record:
     if k > 1:
         try:
             samples = backend.complete(prompt, n=k)
+        except raise_on:
+            raise
         except Exception as exc:
             samples, rec.error = [], rec.error or f"{type(exc).__name__}: {exc}"
         rec.sample_verdicts = [judge(checked, s, fmt.parse, timeout)[0] for s in samples]
@@ -253,15 +261,27 @@ class EvalConfig:
     timeout: float = 20.0
     torch_threads: int | None = None
     progress: bool = True
+    #: an OpenAI-compatible server (vLLM, transformers serve) serving the profile's model
+    server: str | None = None
+    server_model: str | None = None
+    concurrency: int = 8  # examples in flight against a server (in process: 1)
+    retries: int = 4
+    request_timeout: float = 600.0
+    fresh: bool = False  # ignore the records an earlier run of this --out finished
 
 
 def run(config: EvalConfig) -> dict:
-    """Evaluate and write eval.json, report.md, accuracy.png; returns the eval.json content."""
+    """Evaluate and write eval.json, report.md, accuracy.png; returns the eval.json content.
+
+    Each example's record is appended to ``OUT/records.jsonl`` when it is done; a rerun of the
+    same command skips those (``fresh`` starts over).  With ``server`` the profile's model is
+    asked over HTTP, ``concurrency`` examples at a time, and a transport failure is retried, then
+    left for the next run — never recorded as the model's wrong answer.
+    """
     from dataclasses import replace
 
-    from tqdm.auto import tqdm
-
     from training.data import load
+    from training.pipeline import ResultLog, retrying, run_items, server_profile, transient_errors
     from tutor.backends import get_backend
     from tutor.profiles import load_profile
 
@@ -270,26 +290,44 @@ def run(config: EvalConfig) -> dict:
 
         torch.set_num_threads(config.torch_threads)
     profile = load_profile(config.profile, base_model=config.base_model, adapter=config.adapter)
-    if profile.backend == "local":
-        # pass@1 is greedy (temperature 0); the k samples use config.temperature (the backend
-        # samples whenever n > 1).
+    if config.server:
+        if profile.backend == "symbolic":
+            raise SystemExit("--server serves a model; the symbolic profile has none")
+        profile = server_profile(profile, config.server, model=config.server_model,
+                                 request_timeout=config.request_timeout)
+    if profile.backend in ("local", "remote"):
+        # pass@1 is greedy (temperature 0); the k samples use config.temperature (the backends
+        # sample whenever n > 1).
         generation = replace(profile.generation, temperature=0.0,
                              max_new_tokens=config.max_new_tokens or profile.generation.max_new_tokens)
         profile = replace(profile, generation=generation)
     backend = get_backend(profile)
     if profile.backend == "local":
         backend.generation_settings = _sampling_with(backend.generation_settings, config.temperature)
+    elif profile.backend == "remote":
+        backend.request_body = _request_sampling_with(backend.request_body, config.temperature)
     dataset = load(config.data)
     rows = select_rows(dataset, config)
-    records = [evaluate_row(row, backend, config.k if profile.backend != "symbolic" else 1, config.timeout)
-               for row in tqdm(rows, desc=f"evaluating {profile.name}", unit="example", disable=not config.progress)]
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    k = config.k if profile.backend != "symbolic" else 1
+    remote = profile.backend == "remote"
+    log = ResultLog(out / "records.jsonl", fresh=config.fresh)
+    transport = transient_errors() if remote else ()
+    work = retrying(lambda row: asdict(evaluate_row(row, backend, k, config.timeout, raise_on=transport)),
+                    tries=config.retries if remote else 1)
+    done = run_items(((row["id"], row) for row in rows), work, log, concurrency=config.concurrency if remote else 1,
+                     desc=f"evaluating {profile.name}", progress=config.progress)
+    if done.failed:
+        logger.warning("%s", done.describe("examples"))
+    known = {f.name for f in fields(Record)}
+    records = [Record(**{key: v for key, v in log.records[row["id"]].items() if key in known})
+               for row in rows if row["id"] in log]
     summary = summarize(records)
     stats_file = Path(config.data) / "stats.json"
     heldout = json.loads(stats_file.read_text())["config"].get("heldout_family") if stats_file.is_file() else None
     info = {"profile": profile.name, "model": profile.describe(), "data": config.data, "splits": config.splits,
-            "k": config.k if profile.backend != "symbolic" else 1, "heldout_family": heldout}
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+            "k": k, "heldout_family": heldout, "examples": len(rows), "failed": done.failed}
     result = {"info": info, "summary": summary, "records": [asdict(r) for r in records], "config": asdict(config)}
     (out / "eval.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     (out / "report.md").write_text(report(summary, info), encoding="utf-8")
@@ -340,6 +378,16 @@ def _sampling_with(settings_fn: Any, temperature: float) -> Any:
     return settings
 
 
+def _request_sampling_with(body_fn: Any, temperature: float) -> Any:
+    """A remote backend's request bodies, with ``temperature`` for sampled ones."""
+    def body(*args: Any, **kwargs: Any) -> dict:
+        b = body_fn(*args, **kwargs)
+        if b.get("temperature"):
+            b["temperature"] = temperature
+        return b
+    return body
+
+
 def parse_args(argv: list[str] | None = None) -> EvalConfig:
     p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n")[0])
     p.add_argument("--profile", required=True, help="profile name (tutor/profiles.yaml), e.g. symbolic")
@@ -358,6 +406,14 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--torch-threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
+    scale = p.add_argument_group("scale-out (README: 'The pipeline at scale')")
+    scale.add_argument("--server", default=None, help="OpenAI-compatible server (vLLM, transformers serve) "
+                       "serving the profile's model, e.g. http://gpu-box:8000")
+    scale.add_argument("--server-model", default=None, help="the model's name there (vLLM: a --lora-modules name)")
+    scale.add_argument("--concurrency", type=int, default=8, help="examples in flight against the server")
+    scale.add_argument("--retries", type=int, default=4, help="tries per example against the server")
+    scale.add_argument("--request-timeout", type=float, default=600.0, help="seconds for one whole reply")
+    scale.add_argument("--fresh", action="store_true", help="start over instead of resuming OUT/records.jsonl")
     a = vars(p.parse_args(argv))
     a["progress"] = not a.pop("no_progress")
     if a["shard"]:

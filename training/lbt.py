@@ -25,10 +25,19 @@ Output (``--out DIR``): ``DIR/dataset`` (``save_to_disk``; split ``train``: ``pr
 ``DIR/rationales.jsonl`` (every candidate with its verdict, exam verdicts and scores),
 ``DIR/stats.json`` and ``DIR/README.md``.
 
+The work runs in four resumable stages (``DIR/work/*.jsonl``, one line per finished item; a
+rerun of the same command skips what is there): the teacher's rationales and the exams, the
+student's exam replies (in process: one batched ``generate`` per rationale; against a server:
+``--concurrency`` items in flight, retried with backoff), every answer checked (fanned out on
+this machine's pool or on Ray, :mod:`training.fanout`), and the scores and pairs.
+
 Run::
 
     python -m training.lbt --data data/ode-sft --base-model microsoft/Phi-3-mini-4k-instruct \\
         --adapter runs/sft/phi3-mini --out data/ode-pref --k 8 --exam-size 3 --m 2
+    # the same against vLLM serving the SFT adapter as "sft" (README: the pipeline at scale)
+    python -m training.lbt --data data/ode-sft --base-model microsoft/Phi-3-mini-4k-instruct \\
+        --server http://gpu-box:8000 --server-model sft --concurrency 64 --out data/ode-pref --k 32
 """
 from __future__ import annotations
 
@@ -47,6 +56,9 @@ from tutor import checker
 from tutor.format import FORMATS, answer_text
 
 logger = logging.getLogger(__name__)
+
+#: problems whose answers are checked (and logged) together in stage 3
+CHECK_CHUNK = 32
 
 
 @dataclass
@@ -80,6 +92,16 @@ class LbTConfig:
     seed: int = 0
     torch_threads: int | None = None
     progress: bool = True
+    #: an OpenAI-compatible server (vLLM, transformers serve) instead of the in-process model
+    server: str | None = None
+    server_model: str | None = None  # the teacher's name there (vLLM: a --lora-modules name)
+    student_server_model: str | None = None  # default: the teacher's
+    concurrency: int = 8  # problems in flight against a server (the in-process model: 1)
+    retries: int = 4  # tries per request against a server
+    request_timeout: float = 600.0
+    executor: str = "auto"  # where the checker runs: local pool, or ray (training.fanout)
+    workers: int | None = None
+    fresh: bool = False  # ignore what an earlier run of this --out finished
 
 
 @dataclass
@@ -101,16 +123,23 @@ class Candidate:
 # --------------------------------------------------------------------------- models
 
 def _profile(config: LbTConfig, student: bool):
-    """A local profile (the project's loader) for the teacher or the student."""
+    """A local profile (the project's loader) for the teacher or the student, or the same
+    model served by ``config.server``."""
     from tutor.profiles import Generation, Profile
 
     base = (config.student_base_model or config.base_model) if student else config.base_model
     adapter = (config.student_adapter or config.adapter) if student else config.adapter
     generation = Generation(max_new_tokens=config.max_new_tokens, temperature=config.temperature,
                             top_p=config.top_p)
-    return Profile(name="lbt-student" if student else "lbt-teacher", backend="local", base_model=base,
-                   adapter=adapter, quantization=config.quantization, prompt_format="tutor",
-                   generation=generation)
+    profile = Profile(name="lbt-student" if student else "lbt-teacher", backend="local", base_model=base,
+                      adapter=adapter, quantization=config.quantization, prompt_format="tutor",
+                      generation=generation)
+    if config.server:
+        from training.pipeline import server_profile
+
+        name = (config.student_server_model or config.server_model) if student else config.server_model
+        profile = server_profile(profile, config.server, model=name, request_timeout=config.request_timeout)
+    return profile
 
 
 def one_shot_messages(teach_problem: str, rationale: str, exam_problem: str) -> list[dict[str, str]]:
@@ -120,19 +149,12 @@ def one_shot_messages(teach_problem: str, rationale: str, exam_problem: str) -> 
             {"role": "user", "content": fmt.user_prompt(exam_problem)}]
 
 
-def student_samples(backend: Any, messages: list[dict[str, str]], n: int) -> list[str]:
-    """``n`` sampled replies of the student to a one-shot prompt (the backend's model and settings)."""
-    import torch
-
-    model, tokenizer = backend.load()
-    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True,
-                                           return_tensors="pt")
-    inputs = {k: v.to(model.device) for k, v in inputs.items() if k in ("input_ids", "attention_mask")}
-    settings = backend.generation_settings(n)
-    with torch.inference_mode():
-        output = model.generate(**inputs, **settings)
-    length = inputs["input_ids"].shape[1]
-    return [tokenizer.decode(row[length:], skip_special_tokens=True) for row in output]
+def exam_replies(backend: Any, chats: list[list[dict[str, str]]], n: int) -> list[list[str]]:
+    """``n`` replies to each one-shot exam prompt: one batched generate in process, one request
+    per prompt against a server."""
+    if hasattr(backend, "complete_chats"):
+        return backend.complete_chats(chats, n)
+    return [backend.complete_messages(chat, n) for chat in chats]
 
 
 # --------------------------------------------------------------------------- scoring
@@ -183,8 +205,8 @@ def _reader(config: LbTConfig):
     return lambda problem, text: model_problem_text(problem)
 
 
-def score_problem(row: dict, teacher: Any, student: Any, config: LbTConfig) -> tuple[list[Candidate], dict]:
-    """All candidates of one teaching problem, scored; plus the exam used."""
+def teach(row: dict, teacher: Any, config: LbTConfig) -> dict:
+    """Stage 1 of one problem: the teacher's ``k`` rationales and the exam (functional variants)."""
     from training.data import variants
     from tutor.parser import parse
 
@@ -194,33 +216,68 @@ def score_problem(row: dict, teacher: Any, student: Any, config: LbTConfig) -> t
     if config.include_reference:
         texts.append(("reference", row["completion"][0]["content"]))
     exam = variants(row, config.exam_size, search=config.variant_search, timeout=config.timeout * 1.5)
-    exam_texts = [c.plain if row["notation"] == "plain" else c.latex for c in exam]
-    exam_problems = [parse(t) for t in exam_texts]
+    return {"texts": texts, "exam": [c.plain if row["notation"] == "plain" else c.latex for c in exam],
+            "exact_variants": sum(c.skeleton == row["skeleton"] for c in exam)}
+
+
+def sit_exam(row: dict, taught: dict, index: int, student: Any, config: LbTConfig) -> dict:
+    """Stage 2 of one rationale: the student's ``m`` replies to each exam problem, taught with it."""
+    from tutor.parser import parse
+
+    seen_as = _reader(config)
+    problem = parse(row["problem"])
+    teaching = seen_as(problem, row["problem"])
+    text = taught["texts"][index][1]
+    chats = [one_shot_messages(teaching, text, seen_as(parse(e), e)) for e in taught["exam"]]
+    return {"replies": exam_replies(student, chats, config.m) if chats else []}
+
+
+def score(row: dict, taught: dict, exams: list[dict], verdicts: dict, config: LbTConfig) -> list[Candidate]:
+    """Stage 4: the candidates of one problem with their scores, from the stages' results."""
     candidates = []
-    for index, (source, text) in enumerate(texts):
+    for index, (source, text) in enumerate(taught["texts"]):
         c = Candidate(problem_id=row["id"], index=index, source=source, text=text)
-        c.verdict, c.final_answer = verdict_of(problem, text, config.timeout)
+        c.final_answer = _final(text)
+        c.verdict = verdicts[(row["id"], index, -1, -1)]
         c.correctness = 1.0 if c.verdict == "correct" else 0.0
         solved = total = 0
-        for exam_text, exam_problem in zip(exam_texts, exam_problems):
-            replies = student_samples(student, one_shot_messages(seen_as(problem, row["problem"]), text,
-                                                                 seen_as(exam_problem, exam_text)), config.m)
-            verdicts = [verdict_of(exam_problem, reply, config.timeout)[0] for reply in replies]
-            c.exam_verdicts.append(verdicts)
-            solved += sum(v == "correct" for v in verdicts)
-            total += len(verdicts)
+        for e, replies in enumerate(exams[index]["replies"]):
+            verdict_list = [verdicts[(row["id"], index, e, j)] for j in range(len(replies))]
+            c.exam_verdicts.append(verdict_list)
+            solved += sum(v == "correct" for v in verdict_list)
+            total += len(verdict_list)
         c.lbt = solved / total if total else 0.0
         c.total = config.correctness_weight * c.correctness + config.lbt_weight * c.lbt
         candidates.append(c)
-    return candidates, {"exam": exam_texts, "exact_variants": sum(c.skeleton == row["skeleton"] for c in exam)}
+    return candidates
+
+
+def _final(reply: str) -> str:
+    return answer_text(FORMATS["tutor"].parse(reply, done=True).final_answer)
+
+
+def _checks(row: dict, taught: dict, exams: list[dict]):
+    """((problem id, rationale, exam problem or -1, sample or -1), (problem text, final answer))
+    for every answer stage 3 checks: each rationale on its problem, each exam reply on its exam."""
+    for index, (_, text) in enumerate(taught["texts"]):
+        yield (row["id"], index, -1, -1), (row["problem"], _final(text))
+        for e, replies in enumerate(exams[index]["replies"]):
+            for j, reply in enumerate(replies):
+                yield (row["id"], index, e, j), (taught["exam"][e], _final(reply))
 
 
 def run(config: LbTConfig) -> dict:
-    """Score every teaching problem, build the pairs, save; returns the stats."""
+    """Score every teaching problem, build the pairs, save; returns the stats.
+
+    Four stages, each resumable (``OUT/work/*.jsonl``; a rerun skips what is there): the teacher's
+    rationales and the exams, the student's exam replies (with a server: ``concurrency`` items in
+    flight, retried), every answer checked (fanned out: ``executor``), then scores and pairs.
+    """
     from datasets import Dataset, DatasetDict
-    from tqdm.auto import tqdm
 
     from tutor.backends import get_backend
+    from training.fanout import verify_item, fan_out
+    from training.pipeline import ResultLog, retrying, run_items
 
     if config.torch_threads:
         import torch
@@ -230,17 +287,64 @@ def run(config: LbTConfig) -> dict:
     teacher = get_backend(_profile(config, student=False))
     student = get_backend(_profile(config, student=True))
     rows = teaching_rows(config)
+    by_id = {row["id"]: row for row in rows}
     out = Path(config.out)
+    work = out / "work"
     out.mkdir(parents=True, exist_ok=True)
+    concurrency = max(1, config.concurrency) if config.server else 1  # one in-process model
+    tries = config.retries if config.server else 1
+    report = {}
+
+    # stage 1: rationales and exams, one item per problem
+    taught_log = ResultLog(work / "rationales.jsonl", fresh=config.fresh)
+    report["rationales"] = run_items(
+        ((row["id"], row) for row in rows), retrying(lambda row: teach(row, teacher, config), tries=tries),
+        taught_log, concurrency=concurrency, desc="teacher rationales", progress=config.progress)
+    # stage 2: exam replies, one item per rationale
+    exam_log = ResultLog(work / "exams.jsonl", fresh=config.fresh)
+    items = [(f"{pid}#{i}", (by_id[pid], rec, i)) for pid, rec in taught_log.records.items() if pid in by_id
+             for i in range(len(rec["texts"]))]
+    report["exams"] = run_items(
+        items, retrying(lambda a: sit_exam(*a, student, config), tries=tries), exam_log,
+        concurrency=concurrency, desc="student exams", progress=config.progress)
+    # stage 3: every answer checked (fanned out), logged per problem whose exams are all in,
+    # a few dozen problems at a time so that a crash loses at most one chunk
+    ready = [pid for pid, rec in taught_log.records.items() if pid in by_id
+             and all(f"{pid}#{i}" in exam_log for i in range(len(rec["texts"])))]
+    verdict_log = ResultLog(work / "verdicts.jsonl", fresh=config.fresh)
+    todo = [pid for pid in ready if pid not in verdict_log]
+    for start in range(0, len(todo), CHECK_CHUNK):
+        chunk = todo[start:start + CHECK_CHUNK]
+        checks = [(pid, key, item) for pid in chunk
+                  for key, item in _checks(by_id[pid], taught_log.records[pid],
+                                           [exam_log.records[f"{pid}#{i}"]
+                                            for i in range(len(taught_log.records[pid]["texts"]))])]
+        verdicts = fan_out(verify_item, [(problem, answer, config.timeout) for _, _, (problem, answer) in checks],
+                           executor=config.executor, workers=config.workers, desc="checking answers",
+                           progress=config.progress)
+        grouped: dict[str, list] = {pid: [] for pid in chunk}
+        for (pid, key, _), verdict in zip(checks, verdicts):
+            grouped[pid].append([list(key[1:]), verdict])
+        for pid in chunk:
+            verdict_log.append({"id": pid, "verdicts": grouped[pid]})
+
+    # stage 4: scores and pairs, in the problems' order
     pairs: list[dict] = []
     counts: Counter = Counter()
+    scored = 0
     with open(out / "rationales.jsonl", "w", encoding="utf-8") as log:
-        for row in tqdm(rows, desc="teaching problems", unit="problem", disable=not config.progress):
-            candidates, exam = score_problem(row, teacher, student, config)
+        for row in rows:
+            if row["id"] not in verdict_log:
+                continue
+            scored += 1
+            taught = taught_log.records[row["id"]]
+            exams = [exam_log.records[f"{row['id']}#{i}"] for i in range(len(taught["texts"]))]
+            verdicts_of = {(row["id"], *key): v for key, v in verdict_log.records[row["id"]]["verdicts"]}
+            candidates = score(row, taught, exams, verdicts_of, config)
             for c in candidates:
                 counts[f"{c.source} {c.verdict}"] += 1
                 log.write(json.dumps({**asdict(c), "family": row["family"], "problem": row["problem"],
-                                      "exam": exam["exam"]}, ensure_ascii=False) + "\n")
+                                      "exam": taught["exam"]}, ensure_ascii=False) + "\n")
             chosen_rejected = pairs_for(candidates, config.min_gap, config.max_pairs)
             counts["problems with pairs"] += bool(chosen_rejected)
             for chosen, rejected in chosen_rejected:
@@ -253,7 +357,7 @@ def run(config: LbTConfig) -> dict:
                     "chosen_correctness": chosen.correctness, "rejected_correctness": rejected.correctness,
                     "chosen_lbt": chosen.lbt, "rejected_lbt": rejected.lbt,
                     "chosen_source": chosen.source, "rejected_source": rejected.source,
-                    "family": row["family"], "problem": row["problem"], "exam_size": len(exam["exam"]),
+                    "family": row["family"], "problem": row["problem"], "exam_size": len(taught["exam"]),
                 })
     with open(out / "pairs.jsonl", "w", encoding="utf-8") as fh:
         for p in pairs:
@@ -261,8 +365,10 @@ def run(config: LbTConfig) -> dict:
     if pairs:
         DatasetDict({"train": Dataset.from_list(pairs)}).save_to_disk(str(out / "dataset"))
     seconds = time.monotonic() - started
-    stats = {"problems": len(rows), "pairs": len(pairs), "seconds": round(seconds, 1),
-             "candidates": dict(counts), "config": asdict(config)}
+    failed = {name: r.failed for name, r in report.items() if r.failed}
+    stats = {"problems": len(rows), "scored": scored, "pairs": len(pairs), "seconds": round(seconds, 1),
+             "candidates": dict(counts), "failed": failed,
+             "stages": {name: r.describe() for name, r in report.items()}, "config": asdict(config)}
     (out / "stats.json").write_text(json.dumps(stats, indent=2), encoding="utf-8")
     (out / "README.md").write_text(_card(stats, pairs), encoding="utf-8")
     return stats
@@ -322,6 +428,20 @@ def parse_args(argv: list[str] | None = None) -> LbTConfig:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--torch-threads", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
+    scale = p.add_argument_group("scale-out (README: 'The pipeline at scale')")
+    scale.add_argument("--server", default=None, help="OpenAI-compatible server (vLLM, transformers serve) "
+                       "to generate with instead of the in-process model, e.g. http://gpu-box:8000")
+    scale.add_argument("--server-model", default=None, help="the teacher's model name on the server "
+                       "(vLLM: a --lora-modules name)")
+    scale.add_argument("--student-server-model", default=None, help="the student's (default: the teacher's)")
+    scale.add_argument("--concurrency", type=int, default=8, help="items in flight against the server")
+    scale.add_argument("--retries", type=int, default=4, help="tries per request against the server")
+    scale.add_argument("--request-timeout", type=float, default=600.0, help="seconds for one whole reply")
+    scale.add_argument("--executor", choices=("auto", "local", "ray"), default="auto",
+                       help="where answers are checked: this machine's worker pool, or Ray "
+                            "(auto: Ray when RAY_ADDRESS is set)")
+    scale.add_argument("--workers", type=int, default=None, help="parallel checks (default: the CPUs here)")
+    scale.add_argument("--fresh", action="store_true", help="start over instead of resuming OUT/work")
     a = vars(p.parse_args(argv))
     a["progress"] = not a.pop("no_progress")
     return LbTConfig(**a)
@@ -335,9 +455,11 @@ def main(argv: list[str] | None = None) -> int:
 
     set_seed(config.seed)
     stats = run(config)
-    print(f"LbT: {stats['problems']} problems -> {stats['pairs']} pairs in {stats['seconds']} s "
-          f"({config.out})", file=sys.stderr)
-    return 0
+    print(f"LbT: {stats['scored']}/{stats['problems']} problems scored -> {stats['pairs']} pairs in "
+          f"{stats['seconds']} s ({config.out})", file=sys.stderr)
+    for name, text in stats["stages"].items():
+        print(f"  {name}: {text}", file=sys.stderr)
+    return 0 if not stats["failed"] else 3
 
 
 if __name__ == "__main__":

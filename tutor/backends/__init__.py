@@ -26,7 +26,12 @@ from tutor.profiles import Profile
 
 
 class BackendError(RuntimeError):
-    """Generation failed after the model was reached (a server error, a stalled stream)."""
+    """Generation failed after the model was reached (a server error, a stalled stream).
+
+    ``transient``: whether another try may succeed (a dropped connection, HTTP 5xx) — the
+    pipeline's retries (training.pipeline.retrying) skip errors that are not (HTTP 400)."""
+
+    transient = True
 
 
 @dataclass

@@ -348,6 +348,30 @@ class LocalBackend:
         prompt_length = inputs["input_ids"].shape[1]
         return [tokenizer.decode(row[prompt_length:], skip_special_tokens=True) for row in output]
 
+    def complete_messages(self, messages: list[dict[str, str]], n: int = 1) -> list[str]:
+        """``n`` whole replies to one chat (any turns: a one-shot exam prompt of training.lbt)."""
+        return self.complete_chats([messages], n)[0]
+
+    def complete_chats(self, chats: list[list[dict[str, str]]], n: int = 1) -> list[list[str]]:
+        """``n`` replies to each chat, all in one batched ``generate``: the prompts left-padded to
+        one length (with their attention mask), ``num_return_sequences`` = ``n``."""
+        if not chats:
+            return []
+        model, tokenizer = self.load()
+        texts = [tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False) for chat in chats]
+        with _models_lock:  # the tokenizer is shared by every backend of this model
+            side = tokenizer.padding_side
+            tokenizer.padding_side = "left"
+            try:
+                encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            finally:
+                tokenizer.padding_side = side
+        inputs = {k: encoded[k].to(model.device) for k in ("input_ids", "attention_mask")}
+        output = _generate(model, inputs, self.generation_settings(n))
+        length = inputs["input_ids"].shape[1]
+        replies = [tokenizer.decode(row[length:], skip_special_tokens=True) for row in output]
+        return [replies[i * n:(i + 1) * n] for i in range(len(chats))]
+
 
 def unload_all() -> None:
     """Forget every loaded model (tests; freeing memory)."""

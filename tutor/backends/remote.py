@@ -82,16 +82,20 @@ class RemoteBackend:
         key = self.profile.api_key
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    def request_body(self, problem_text: str, stream: bool = True, n: int = 1, prefix: str | None = None) -> dict[str, Any]:
+    def request_body(self, problem_text: str, stream: bool = True, n: int = 1, prefix: str | None = None,
+                     messages: list[dict[str, str]] | None = None, sample: bool | None = None) -> dict[str, Any]:
         """The chat request; ``prefix`` (a tools reply so far) continues the assistant message and
-        stops at the end of the next request (``stop: [">>"]``; vLLM's ``continue_final_message``)."""
+        stops at the end of the next request (``stop: [">>"]``; vLLM's ``continue_final_message``).
+        ``messages`` replaces the profile's prompt (a one-shot exam, training.lbt); ``sample``
+        forces sampling (best-of-n candidates asked one request at a time)."""
         g = self.profile.generation
-        messages = self.profile.format.messages(problem_text)
+        messages = messages if messages is not None else self.profile.format.messages(problem_text)
+        sampled = sample if sample is not None else n > 1
         body: dict[str, Any] = {
             "messages": messages,
             "stream": stream,
             "max_tokens": g.max_new_tokens,
-            "temperature": g.temperature if (g.temperature > 0 or n == 1) else 0.8,
+            "temperature": (g.temperature if g.temperature > 0 else 0.8) if sampled else g.temperature,
             "top_p": g.top_p,
         }
         if g.repetition_penalty != 1.0:
@@ -116,7 +120,7 @@ class RemoteBackend:
             f"could not be reached ({type(exc).__name__}).",
             missing=self.profile.base_url or "", hint="Check that it is running and TUTOR_REMOTE_URL is right.")
 
-    def stream(self, problem_text: str) -> Iterator[str]:
+    def stream(self, problem_text: str, sample: bool | None = None) -> Iterator[str]:
         """New text pieces; closing the iterator closes the connection (the server stops).
 
         A ``tools`` profile's reply comes in segments (:func:`tutor.tools.stream_with_tools`): each
@@ -124,13 +128,13 @@ class RemoteBackend:
         the answer is computed here, and the next request continues the assistant message.
         """
         if self.profile.prompt_format != "tools":
-            yield from self._stream(self.request_body(problem_text))
+            yield from self._stream(self.request_body(problem_text, sample=sample))
             return
         from tutor.tools import CLOSE, stream_with_tools, unfinished_request
 
         def continue_reply(prefix: str) -> Iterator[str]:
             said = ""
-            for piece in self._stream(self.request_body(problem_text, prefix=prefix)):
+            for piece in self._stream(self.request_body(problem_text, prefix=prefix, sample=sample)):
                 said += piece
                 yield piece
             if unfinished_request(prefix + said):
@@ -146,8 +150,7 @@ class RemoteBackend:
                 with client.stream("POST", url, json=body) as response:
                     if response.status_code >= 400:
                         response.read()
-                        raise BackendError(f"the model server answered HTTP {response.status_code}: "
-                                           f"{response.text[:300]}")
+                        raise self._refused(response)
                     yield from parse_sse_lines(response.iter_lines())
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise self._unreachable(exc) from exc
@@ -156,18 +159,33 @@ class RemoteBackend:
         except httpx.HTTPError as exc:
             raise BackendError(f"the connection to the model server failed ({type(exc).__name__})") from exc
 
+    def _refused(self, response: httpx.Response) -> BackendError:
+        error = BackendError(f"the model server answered HTTP {response.status_code}: {response.text[:300]}")
+        # a client error (bad request, unknown model) is not worth another try; 5xx, 408 and 429 are
+        error.transient = response.status_code >= 500 or response.status_code in (408, 429)
+        return error
+
     def complete(self, problem_text: str, n: int = 1) -> list[str]:
-        """``n`` whole replies; one request with ``n`` (falls back to n requests if ignored)."""
+        """``n`` whole replies; one request with ``n`` (falls back to n requests if ignored).
+
+        A ``tools`` profile's replies need their requests answered here, so each is streamed
+        (sampled when ``n > 1``)."""
+        if self.profile.prompt_format == "tools":
+            return ["".join(self.stream(problem_text, sample=n > 1)) for _ in range(n)]
+        return self.complete_messages(self.profile.format.messages(problem_text), n)
+
+    def complete_messages(self, messages: list[dict[str, str]], n: int = 1) -> list[str]:
+        """``n`` whole replies to a chat (any turns: a one-shot exam prompt of training.lbt)."""
         self.profile.check_available()
         url = chat_url(self.profile.base_url or "")
         texts: list[str] = []
         try:
             with httpx.Client(timeout=self._timeout(), headers=self._headers()) as client:
                 while len(texts) < n:
-                    response = client.post(url, json=self.request_body(problem_text, stream=False, n=n - len(texts)))
+                    body = self.request_body("", stream=False, n=n - len(texts), messages=messages, sample=n > 1)
+                    response = client.post(url, json=body)
                     if response.status_code >= 400:
-                        raise BackendError(f"the model server answered HTTP {response.status_code}: "
-                                           f"{response.text[:300]}")
+                        raise self._refused(response)
                     choices = response.json().get("choices") or []
                     if not choices:
                         raise BackendError("the model server returned no choices")
@@ -176,4 +194,6 @@ class RemoteBackend:
             raise self._unreachable(exc) from exc
         except httpx.HTTPError as exc:
             raise BackendError(f"the connection to the model server failed ({type(exc).__name__})") from exc
+        except json.JSONDecodeError as exc:
+            raise BackendError("the model server's reply was not JSON (cut off?)") from exc
         return texts[:n]
