@@ -41,7 +41,6 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from tutor import checker
 # The Classification and Hint readers live in tutor/claims.py: the app flags the model's claims that
 # the engine contradicts with the same readers these scores use.
 from tutor.claims import HINT_PATTERNS, hint_names, names_type, read_classification  # noqa: F401
@@ -74,13 +73,13 @@ class Record:
 
 
 def judge(problem: Any, reply: str, parse_reply: Any, timeout: float) -> tuple[str, str]:
-    """(verdict, final answer) of one reply; ``no answer`` when it has no Final Answer."""
+    """(verdict, final answer) of one reply; ``no answer`` when it has no Final Answer (the one
+    verdict rule: :func:`training.fanout.verify_item`, also LbT's)."""
+    from training.fanout import verify_item
     from tutor.format import answer_text
 
     final = answer_text(parse_reply(reply, done=True).final_answer)
-    if not final:
-        return "no answer", ""
-    return checker.check(problem, final, timeout=timeout).verdict, final
+    return verify_item((problem, final, timeout)), final
 
 
 def evaluate_row(row: dict, backend: Any, k: int, timeout: float,

@@ -95,11 +95,16 @@ def fan_out(fn: Callable[[T], R], items: Iterable[T], *, executor: str = "auto",
         bar.close()
 
 
+_REMOTE: dict[Callable, Any] = {}
+
+
 def _ray_map(fn: Callable[[T], R], items: list[T], workers: int, bar: Any) -> list[R]:
     import ray
 
     start_ray(workers)
-    task = ray.remote(num_cpus=1, max_retries=2)(fn)  # a worker lost with its node is retried
+    if fn not in _REMOTE:  # exported to the cluster once, not per call
+        _REMOTE[fn] = ray.remote(num_cpus=1, max_retries=2)(fn)  # a task lost with its node is retried
+    task = _REMOTE[fn]
     ahead = 4 * max(1, workers)
     results: list[Any] = [None] * len(items)
     in_flight: dict[Any, int] = {}

@@ -52,7 +52,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor import checker
 from tutor.format import FORMATS, answer_text
 
 logger = logging.getLogger(__name__)
@@ -158,14 +157,6 @@ def exam_replies(backend: Any, chats: list[list[dict[str, str]]], n: int) -> lis
 
 
 # --------------------------------------------------------------------------- scoring
-
-def verdict_of(problem: Any, reply: str, timeout: float) -> tuple[str, str]:
-    """(verdict, final answer) of a tutor-format reply, by the one verifier."""
-    final = answer_text(FORMATS["tutor"].parse(reply, done=True).final_answer)
-    if not final:
-        return "no answer", ""
-    return checker.check(problem, final, timeout=timeout).verdict, final
-
 
 def pairs_for(candidates: list[Candidate], min_gap: float, max_pairs: int) -> list[tuple[Candidate, Candidate]]:
     """(chosen, rejected) with total(chosen) - total(rejected) > min_gap, widest first, <= max_pairs."""
