@@ -178,3 +178,9 @@ def test_the_remote_backend_stops_at_each_request_and_continues_the_assistant_me
     assert bodies[1]["messages"][-1] == {"role": "assistant",
                                          "content": "## Steps\n1. **Integrate.** <<integrate: 2 x; x>><<= x^2>>"}
     assert bodies[1]["continue_final_message"] is True and bodies[1]["add_generation_prompt"] is False
+    # best-of-n through the server: each candidate's requests are answered too, and it is sampled
+    bodies.clear()
+    script[:] = script * 2
+    candidates = remote.RemoteBackend(profile).complete("y' = 2x", n=2)
+    assert candidates == [reply, reply]
+    assert len(bodies) == 4 and all(b["temperature"] > 0 and b["stream"] for b in bodies)
