@@ -288,3 +288,22 @@ def test_data_generation_resumes_family_by_family(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "generate_family", lambda family, *a, **k: generated.append(family) or real(family, *a, **k))
     resumed, _ = data.build(data.DataConfig(out=str(tmp_path / "cut"), **config))
     assert generated == ["exact"] and resumed == whole
+
+
+def test_tools_conversion_resumes_row_by_row(small_data, tmp_path, monkeypatch):
+    import training.data as data
+
+    source, rows = small_data
+    whole, _ = data.convert_tools(source, tmp_path / "whole")
+    log = tmp_path / "cut" / "work" / "tools.jsonl"
+    data.convert_tools(source, tmp_path / "cut")
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join(lines[:-3]) + "\n" + lines[-3][:20])  # 3 rows lost, one half-written
+    converted = []
+    real = data._tool_example_job
+    monkeypatch.setattr(data, "_tool_example_job", lambda job: converted.append(job[0]["id"]) or real(job))
+    cut, _ = data.convert_tools(source, tmp_path / "cut")
+    assert len(converted) == 3
+    for split in ("train", "validation", "test"):
+        a, b = whole / "jsonl" / f"{split}.jsonl", cut / "jsonl" / f"{split}.jsonl"
+        assert a.read_text() == b.read_text()

@@ -974,8 +974,11 @@ def _tool_example_job(args: tuple[dict, float]) -> tuple[dict | None, str, int, 
 
 
 def convert_tools(source: str | Path, out: str | Path, train_per_family: int | None = None,
-                  workers: int = 1, timeout: float = 20.0) -> tuple[Path, dict]:
+                  workers: int = 1, timeout: float = 20.0, fresh: bool = False) -> tuple[Path, dict]:
     """``source``'s rows (every split, the same ids and splits) in the ``tools`` format.
+
+    Resumable: each converted row is logged in ``OUT/work/tools.jsonl``; a rerun converts only the
+    rows not there (``fresh`` starts over).
 
     ``train_per_family`` keeps the first N train rows of each family (in the source's order);
     validation, test and held-out rows are all kept.  A row that cannot be rewritten is dropped
@@ -1002,21 +1005,28 @@ def convert_tools(source: str | Path, out: str | Path, train_per_family: int | N
             kept.append(r)
         rows = kept
     started = time.time()
-    done, dropped, tool_steps = [], Counter(), Counter()
-    bar = tqdm(total=len(rows), desc="tools format", unit="row", file=sys.stderr)
-    jobs = [(r, timeout) for r in rows]
+    dropped, tool_steps = Counter(), Counter()
+    # each converted row is logged as it comes; a rerun after a crash converts only the rest
+    log = ResultLog(Path(out) / "work" / "tools.jsonl", fresh=fresh)
+    todo = [r for r in rows if r["id"] not in log]
+    bar = tqdm(total=len(rows), initial=len(rows) - len(todo), desc="tools format", unit="row", file=sys.stderr)
+    jobs = [(r, timeout) for r in todo]
+
+    def keep(row: dict, res: tuple) -> None:
+        new, why, tools, _ = res
+        log.append({"id": row["id"], "new": new, "why": why, "tools": tools})
+        bar.update()
+
     if workers > 1:
         with ProcessPoolExecutor(workers, initializer=_stop_workers_at_exit) as pool:
-            results = pool.map(_tool_example_job, jobs, chunksize=4)
-            for res in results:
-                done.append(res)
-                bar.update()
+            for row, res in zip(todo, pool.map(_tool_example_job, jobs, chunksize=4)):
+                keep(row, res)
     else:
-        for job in jobs:
-            done.append(_tool_example_job(job))
-            bar.update()
+        for row, job in zip(todo, jobs):
+            keep(row, _tool_example_job(job))
     bar.close()
     converted = []
+    done = [(log.get(r["id"])["new"], log.get(r["id"])["why"], log.get(r["id"])["tools"], None) for r in rows]
     for new, why, tools, _ in done:
         if new is None:
             dropped[_reason_kind(why)] += 1
@@ -1049,9 +1059,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out", required=True)
         p.add_argument("--train-per-family", type=int, default=None)
         p.add_argument("--workers", type=int, default=1)
+        p.add_argument("--fresh", action="store_true", help="start over instead of resuming OUT/work")
         p.add_argument("source")
         a = p.parse_args(argv[1:])
-        out, stats = convert_tools(a.source, a.out, a.train_per_family, a.workers)
+        out, stats = convert_tools(a.source, a.out, a.train_per_family, a.workers, fresh=a.fresh)
         print(f"wrote {out}: {stats['counts']} ({stats['tools']})", file=sys.stderr)
         return 0
     config = parse_args(argv)
