@@ -459,6 +459,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{result['info']['profile']}: n={o['n']} pass@1={_pct(o['pass1'])} pass@k={_pct(o['passk'])} "
           f"classification={_pct(o['classification_all'])} hint={_pct(o['hint_ok'])} -> {config.out}",
           file=sys.stderr)
+    failed = result["info"]["failed"]
+    if failed:  # left out of the scores; the same command again retries exactly these
+        print(f"{len(failed)} examples failed (first: {next(iter(failed.values()))}); run the same command "
+              "again to retry them", file=sys.stderr)
+        return 3
     return 0
 
 
