@@ -243,6 +243,7 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
         for update in stream:  # the session also sends an update every second while it waits on something
             view.sections, view.verdict = update.sections, update.verdict
             view.status, view.flags = update.status, update.flags
+            view.step_marks = update.step_marks
             if update.fallback is not None:
                 view.fallback, view.fallback_label = update.fallback.to_sections(), FALLBACK_LABEL
             if update.done:

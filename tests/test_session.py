@@ -296,8 +296,9 @@ def test_progress_is_reported_while_the_model_is_silent_checking_and_asking_the_
     generating = [s for s in statuses if s.phase == "generating"]
     assert generating and generating[-1].counted and generating[-1].tokens == 2 * len(serialize(WRONG)[::5])
     assert f"{generating[-1].tokens} tokens" in generating[-1].describe()
-    checking = [s for s in statuses if s.phase == "checking"]
+    checking = [s for s in statuses if s.phase == "checking" and s.what != "steps"]  # the steps: their own line
     assert len(checking) >= 2 and "Checking the model's answer" in checking[-1].describe()
+    assert any("Checking the model's steps" in s.describe() for s in statuses if s.phase == "checking")
     assert "at most 7 s" in checking[-1].describe()
     engine = [s for s in statuses if s.phase == "engine"]
     assert len(engine) >= 2 and "Asking the symbolic engine" in engine[-1].describe() and "at most 9 s" in engine[-1].describe()

@@ -44,6 +44,8 @@ from typing import Any
 # The Classification and Hint readers live in tutor/claims.py: the app flags the model's claims that
 # the engine contradicts with the same readers these scores use.
 from tutor.claims import HINT_PATTERNS, hint_names, names_type, read_classification  # noqa: F401
+from tutor.model_steps import STEP_SECONDS, check_model_steps
+from tutor.model_steps import summary as step_summary
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,10 @@ class Record:
     tokens: int | None = None
     first_piece_s: float | None = None
     error: str = ""
+    #: The greedy reply's steps whose relation could be checked, and how many of those hold
+    #: (:mod:`tutor.model_steps`, the app's per-step tick or cross).
+    steps_checked: int = 0
+    steps_holding: int = 0
 
 
 def judge(problem: Any, reply: str, parse_reply: Any, timeout: float) -> tuple[str, str]:
@@ -118,6 +124,8 @@ def evaluate_row(row: dict, backend: Any, k: int, timeout: float,
     rec.linear_ok = stated["linear"] == bool(row["linear"])
     rec.type_ok = names_type(row["family"], sections.classification)
     rec.hint_ok = hint_names(row["family"], sections.hint)
+    counts = step_summary(check_model_steps(checked, sections.steps, timeout=min(STEP_SECONDS, timeout)))
+    rec.steps_checked, rec.steps_holding = counts["checked"], counts["holds"]
     if k > 1:
         try:
             samples = backend.complete(prompt, n=k)
@@ -134,6 +142,14 @@ def evaluate_row(row: dict, backend: Any, k: int, timeout: float,
 
 def _rate(records: list[Record], attr: str) -> float | None:
     return round(sum(bool(getattr(r, attr)) for r in records) / len(records), 4) if records else None
+
+
+def _steps_block(records: list[Record]) -> dict:
+    """The greedy replies' checkable steps: how many, and the share that holds (app's ticks)."""
+    checked = sum(r.steps_checked for r in records)
+    holding = sum(r.steps_holding for r in records)
+    return {"checked": checked, "holding": holding,
+            "share_holding": round(holding / checked, 4) if checked else None}
 
 
 def summarize(records: list[Record]) -> dict:
@@ -163,6 +179,7 @@ def summarize(records: list[Record]) -> dict:
                                     / max(1, sum(r.first_piece_s is not None for r in records)), 3)
                               if any(r.first_piece_s is not None for r in records) else None),
         },
+        "steps": _steps_block(records),
         "checker_calls": sum(r.verdict != "no answer" for r in records) + sum(
             sum(v != "no answer" for v in r.sample_verdicts) for r in records),
     }
@@ -170,6 +187,14 @@ def summarize(records: list[Record]) -> dict:
 
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _steps_line(block: dict | None) -> str:
+    if not block or not block.get("checked"):
+        return "No step of a greedy reply stated a relation the checker could read."
+    return (f"Of the greedy replies' steps, {block['checked']} state a relation the checker reads "
+            f"(`tutor.model_steps`); {block['holding']} of them hold for the equation's solutions "
+            f"({_pct(block['share_holding'])}), the app's ticks; the rest are its crosses.")
 
 
 def report(summary: dict, info: dict) -> str:
@@ -211,6 +236,10 @@ reply's Final Answer ({summary['checker_calls']} checker calls).
 - seconds per greedy solution: {sp['seconds_per_solution']}
 - tokens per second: {sp['tokens_per_second'] if sp['tokens_per_second'] is not None else '– (no tokens: not a local model)'}
 - time to first piece (s): {sp['first_piece_s'] if sp['first_piece_s'] is not None else '–'}
+
+## Steps
+
+{_steps_line(summary.get('steps'))}
 
 ![accuracy per family](accuracy.png)
 """

@@ -142,8 +142,11 @@ def build_model(tokenizer, size: Size, seed: int = 0):
 
 
 def teach(model, tokenizer, examples: Iterable[tuple[str, Sections]] = EXAMPLES,
-          steps: int = 300, lr: float = 1e-2) -> float:
+          steps: int = 300, lr: float = 5e-3) -> float:
     """Fit the model to reply to each example problem with its serialized sections.
+
+    ``lr`` 5e-3: at 1e-2 the loss stalled at 0.0067 on an AVX-512 CPU (torch 2.13) with both
+    example replies collapsed into one; 5e-3 fits (< 2e-3) there in ~400 steps.
 
     Assistant tokens only (the chat template's generation mask), full batch, AdamW.
     Returns the final loss; a loss near 0 means greedy decoding reproduces the replies.

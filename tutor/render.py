@@ -276,6 +276,8 @@ class SolveView:
     source: str = ""
     flags: dict[str, str] = field(default_factory=dict)
     status: Any = None
+    #: One mark per step of a model's reply (:mod:`tutor.model_steps` dicts; None: not checked yet).
+    step_marks: tuple = ()
     _final: tuple[str, str | None] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -325,24 +327,43 @@ def verdict_badge(verdict: dict | None, *, pending: bool = False) -> str:
             f"{reason}</div>")
 
 
-def _steps_markdown(steps: list[str], live: bool) -> str:
+#: Per-step marks of a model's derivation: the icon and the words before the reason.
+_STEP_MARKS = {"holds": ("✓", "holds"), "wrong": ("✗", "does not hold")}
+
+
+def step_mark_html(mark: dict | None) -> str:
+    """The tick or cross after a model's step (nothing for a step with nothing checkable)."""
+    if not mark or mark.get("status") not in _STEP_MARKS:
+        return ""
+    icon, words = _STEP_MARKS[mark["status"]]
+    reason = _html_text(str(mark.get("reason") or "").strip())
+    title = html.escape(f"{words}: {mark.get('reason') or ''}", quote=True)
+    if mark["status"] == "holds":
+        return f'<span class="step-mark step-holds" title="{title}">{icon} {words}</span>'
+    return f'<span class="step-mark step-wrong"><span class="icon">{icon}</span> {words}: {reason}</span>'
+
+
+def _steps_markdown(steps: list[str], live: bool, marks: tuple | list = ()) -> str:
     lines = []
     for number, step in enumerate(steps, start=1):
-        lines.append(f"{number}. " + safe_math(step, live=live).replace("\n", "\n   "))
+        mark = step_mark_html(marks[number - 1]) if number <= len(marks) else ""
+        lines.append(f"{number}. " + safe_math(step, live=live).replace("\n", "\n   ") + (f" {mark}" if mark else ""))
     return "\n".join(lines)
 
 
 #: Tag kinds (CSS ``tag-<kind>``) and their words, per source.
 _TAG_WORDS = {"unchecked": "not yet checked", "unverified": "not checked", "contradicted": "the engine disagrees",
+              "marked": "formulas checked where readable",
               "checked": "checked"}
 
 
 def section_tags(source: str, *, live: bool, flags: dict[str, str] | None = None,
-                 verdict: dict | None = None) -> dict[str, str]:
+                 verdict: dict | None = None, marks: tuple | list = ()) -> dict[str, str]:
     """Section name -> the HTML tag after its heading: who wrote it and its status.
 
-    A model's sections are "not yet checked" while they stream and "not checked" after (only its
-    Final Answer is checked, by the badge under it); a flagged one says "the engine disagrees".
+    A model's sections are "not yet checked" while they stream and "not checked" after (its Final
+    Answer is checked by the badge under it); a flagged one says "the engine disagrees"; its Steps,
+    once one of them has a tick or cross (``marks``), say their formulas are checked where readable.
     The engine's sections are "checked" (every step of an engine derivation is).  The Final
     Answer has a tag only until its verdict is known: then the badge under it says it.
     """
@@ -354,6 +375,9 @@ def section_tags(source: str, *, live: bool, flags: dict[str, str] | None = None
 
     quiet = "checked" if source == "engine" else "unchecked" if live else "unverified"
     tags = {name: tag("contradicted" if (flags or {}).get(name) else quiet) for name in (CLASSIFICATION, HINT, STEPS)}
+    if source == "model" and not (flags or {}).get(STEPS) and any(
+            (m or {}).get("status") in _STEP_MARKS for m in marks):  # some step has its tick or cross
+        tags[STEPS] = tag("marked")
     if verdict is None:
         tags[FINAL_ANSWER] = tag(quiet)
     return tags
@@ -365,14 +389,15 @@ def _flag(message: str) -> str:
 
 def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: int | None = None,
                       final_latex: str | None = None, tags: dict[str, str] | None = None,
-                      flags: dict[str, str] | None = None, badge: str = "") -> str:
+                      flags: dict[str, str] | None = None, badge: str = "", marks: tuple | list = ()) -> str:
     """Markdown of the four sections; ``steps_shown`` hides the rest (None: everything).
 
     With ``steps_shown = k`` the first k steps are shown and the Final Answer only once
     k exceeds the number of steps (learning mode).  ``live`` drops unclosed formulas; every
     formula is checked (:func:`safe_math`).  ``final_latex``: the Final Answer as the checker
     read it, shown instead of the text as written.  ``tags`` (:func:`section_tags`) go after the
-    headings, ``flags`` (section -> message) under them, and ``badge`` right under the answer.
+    headings, ``flags`` (section -> message) under them, and ``badge`` right under the answer;
+    ``marks`` (one per step, :func:`step_mark_html`) after the steps.
     """
     tags, flags = tags or {}, flags or {}
 
@@ -394,7 +419,7 @@ def sections_markdown(sections: Sections, *, live: bool = False, steps_shown: in
     total = len(sections.steps)
     if total:
         shown = total if steps_shown is None else max(0, min(steps_shown, total))
-        body = _steps_markdown(sections.steps[:shown], live)
+        body = _steps_markdown(sections.steps[:shown], live, marks)
         if shown < total:
             more = f"*{total - shown} more step{'s' if total - shown != 1 else ''} — press **Next step**.*"
             body = f"{body}\n\n{more}" if body else more
@@ -415,11 +440,19 @@ _REPLACED = {"wrong": "The model's answer is wrong", "incomplete": "The model's 
              "undecided": "The model's answer could not be verified"}
 
 
-def _replaced_notice(verdict: dict | None, label: str) -> str:
+def _first_wrong(marks: tuple | list) -> int | None:
+    from tutor.model_steps import first_wrong
+
+    return first_wrong(marks)
+
+
+def _replaced_notice(verdict: dict | None, label: str, marks: tuple | list = ()) -> str:
     kind = (verdict or {}).get("verdict") or "undecided"
     reason = _html_text(str((verdict or {}).get("reason") or "").strip())
+    wrong = _first_wrong(marks)
+    where = f" Its derivation goes wrong at step {wrong} (marked ✗)." if wrong else ""
     return (f'<div class="verdict verdict-{kind} replaced"><span class="icon">{ICONS.get(kind, "?")}</span> '
-            f"<strong>{_REPLACED.get(kind, _REPLACED['undecided'])}</strong>{': ' + reason if reason else '.'} "
+            f"<strong>{_REPLACED.get(kind, _REPLACED['undecided'])}</strong>{': ' + reason if reason else '.'}{where} "
             "The symbolic engine's verified solution replaces it here; the model's attempt is collapsed at the end."
             f"</div>\n\n#### {html.escape(label, quote=False)}")
 
@@ -429,8 +462,9 @@ def _model_attempt(view: SolveView, live: bool) -> str:
     kind = (view.verdict or {}).get("verdict") or "undecided"
     what = {"wrong": "its answer is wrong", "incomplete": "its answer is incomplete"}.get(kind, "its answer is not verified")
     body = sections_markdown(view.sections, live=live, final_latex=view.final_latex(),
-                             tags=section_tags("model", live=live, flags=view.flags, verdict=view.verdict),
-                             flags=view.flags, badge=verdict_badge(view.verdict))
+                             tags=section_tags("model", live=live, flags=view.flags, verdict=view.verdict,
+                                               marks=view.step_marks),
+                             flags=view.flags, badge=verdict_badge(view.verdict), marks=view.step_marks)
     return (f'<details class="model-attempt">\n<summary>The model’s unverified attempt ({what}) — '
             f"open to compare</summary>\n\n{body}\n\n</details>")
 
@@ -455,7 +489,8 @@ def solve_markdown(view: SolveView, steps_shown: int | None = None) -> str:
     main = view.main_sections
     final_visible = steps_shown is None or steps_shown > len(main.steps)
     if view.fallback is not None:
-        parts.append(_replaced_notice(view.verdict, view.fallback_label or "The symbolic engine’s verified solution"))
+        parts.append(_replaced_notice(view.verdict, view.fallback_label or "The symbolic engine’s verified solution",
+                                      view.step_marks))
         verified = {"verdict": "correct", "reason": ""}  # only a verified engine solution replaces an attempt
         parts.append(sections_markdown(view.fallback, steps_shown=steps_shown, badge=verdict_badge(verified),
                                        tags=section_tags("engine", live=False, verdict=verified)))
@@ -465,8 +500,9 @@ def solve_markdown(view: SolveView, steps_shown: int | None = None) -> str:
         pending = view.verdict is None and live and view.sections.final_answer_complete
         badge = verdict_badge(view.verdict, pending=pending)
         body = sections_markdown(view.sections, live=live, steps_shown=steps_shown, final_latex=view.final_latex(),
-                                 tags=section_tags(view.source, live=live, flags=view.flags, verdict=view.verdict),
-                                 flags=view.flags, badge=badge)
+                                 tags=section_tags(view.source, live=live, flags=view.flags, verdict=view.verdict,
+                                                   marks=view.step_marks),
+                                 flags=view.flags, badge=badge, marks=view.step_marks)
         if body:
             parts.append(body)
         if view.done and view.source == "model" and (view.verdict or {}).get("verdict") in ("wrong", "undecided"):

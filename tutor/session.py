@@ -45,7 +45,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generator, Iterator, TypeVar
 
 from tutor.backends import BackendError, StreamStats, get_backend
-from tutor.format import FORMATS, PromptFormat, SectionParser, Sections, answer_text
+from tutor.format import FORMATS, STEPS, PromptFormat, SectionParser, Sections, answer_text
+from tutor.model_steps import STEP_SECONDS
 from tutor.parser import parse
 from tutor.problem import Problem
 from tutor.profiles import Profile, load_profile
@@ -95,6 +96,8 @@ class Progress:
                 left = max(0, self.max_tokens - self.tokens)
                 text += f"; at most {left} more, about {left / self.rate:.0f} s at this pace"
             return text + "."
+        if self.phase == CHECKING and self.what == "steps":
+            return f"Checking the model's steps… {spent}{limit}."
         if self.phase == CHECKING:
             return f"Checking the model's answer by substitution… {spent}{limit}."
         if self.phase == SAMPLING:
@@ -210,6 +213,9 @@ class SessionResult:
     engine_solution: Any = None     # the Solution the symbolic backend streamed
     flags: dict[str, str] = field(default_factory=dict)  # section -> what the engine contradicts
     classification: Any = None      # the engine's Classification of the problem (model profiles)
+    #: One mark per step of the model's reply (:mod:`tutor.model_steps`, as the student sees
+    #: it: ``status``, ``reason``); empty for the symbolic profile (every engine step is checked).
+    step_marks: list[dict] = field(default_factory=list)
     candidates: int = 1             # replies generated (best-of-n)
     chosen_candidate: int = 0       # which one is shown (0 = the streamed one)
     error: str | None = None
@@ -240,6 +246,7 @@ class SessionResult:
             text=self.text,
             sections=self.sections.to_dict(),
             flags=dict(self.flags),
+            step_marks=list(self.step_marks),
             candidates=self.candidates,
             chosen_candidate=self.chosen_candidate,
             error=self.error,
@@ -263,18 +270,65 @@ class SessionUpdate:
     result: SessionResult | None = None
     status: Progress | None = None
     flags: dict[str, str] = field(default_factory=dict)
+    #: The marks known so far, one per step (None: not checked yet); see SessionResult.step_marks.
+    step_marks: tuple = ()
+
+
+class _StepMarks:
+    """The live per-step checks of a model's reply: each step is checked (in a thread, by
+    :func:`tutor.model_steps.check_model_step`) as soon as the next one starts."""
+
+    def __init__(self, problem: Problem, shown: Callable[[dict], dict], enabled: bool = True):
+        self.problem, self.shown, self.enabled = problem, shown, enabled
+        self.futures: list[Future] = []
+        self.steps: list[str] = []
+
+    def feed(self, steps: list[str], complete: int) -> None:
+        """``steps`` of the reply so far, the first ``complete`` of them finished."""
+        if not self.enabled:
+            return
+        from tutor.model_steps import check_model_step
+
+        if steps[:len(self.steps)] != self.steps:  # another reply (best-of-n chose one): start again
+            self.futures, self.steps = [], []
+        for step in steps[len(self.steps):complete]:
+            self.steps.append(step)
+            self.futures.append(_WAITS.submit(check_model_step, self.problem, step))
+
+    def marks(self) -> tuple:
+        out = []
+        for future in self.futures:
+            if not future.done():
+                out.append(None)
+                continue
+            try:
+                mark = future.result().to_dict()
+            except Exception:  # a mark is a help; a failed check is no mark
+                mark = {"status": "unchecked", "reason": "", "relation": ""}
+            out.append({**mark, "reason": self.shown({"reason": mark["reason"]})["reason"]})
+        return tuple(out)
+
+    def wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        for future in self.futures:
+            try:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:
+                pass
 
 
 class TutorSession:
     """Stream -> parse -> verify -> fall back, for one profile. Thread-safe to share."""
 
     def __init__(self, profile: Profile | None = None, *, check_timeout: float | None = None,
-                 engine_timeout: float | None = None, fallback: bool = True, tick: float = TICK_SECONDS):
+                 engine_timeout: float | None = None, fallback: bool = True, tick: float = TICK_SECONDS,
+                 step_checks: bool = True):
         self.profile = profile if profile is not None else load_profile()
         self.check_timeout = check_timeout
         self.engine_timeout = engine_timeout
         self.use_fallback = fallback
         self.tick = tick
+        self.step_checks = step_checks
 
     def _check(self, problem: Problem, final_answer: str) -> dict:
         from tutor.checker import check
@@ -344,9 +398,11 @@ class TutorSession:
             rewritten = True
         text, current = "", Sections()
 
+        marks = _StepMarks(checked, shown_verdict, enabled=self.step_checks and not symbolic)
+
         def update(status: Progress | None, piece: str = "", **extra: Any) -> SessionUpdate:
             return SessionUpdate(piece, text, current, result.model_verdict, fallback=result.fallback,
-                                 status=status, flags=dict(result.flags), **extra)
+                                 status=status, flags=dict(result.flags), step_marks=marks.marks(), **extra)
 
         def phase(name: str, limit: float | None = None, what: str = "") -> Callable[[float], SessionUpdate]:
             return lambda seconds: update(Progress(name, seconds, limit_s=limit, what=what))
@@ -410,6 +466,8 @@ class TutorSession:
                 piece_shown = text[len(previous):] if rewritten and text.startswith(previous) else piece
                 previous = text
                 result.flags = self._flags(classification, sections)
+                marks.feed(sections.steps, len(sections.steps) if sections.is_complete(STEPS) or sections.final_answer
+                           else len(sections.steps) - 1)
                 yield update(generating(), piece_shown)
                 if result.model_verdict is None and sections.final_answer_complete:
                     verdict = yield from self._wait(phase(CHECKING, self.check_timeout), self._check, checked,
@@ -442,6 +500,14 @@ class TutorSession:
             if result.chosen_candidate:
                 text, current = result.text, result.sections
                 yield update(None)
+
+        if marks.enabled:  # every step of the reply shown is checked, within the checker's time
+            model_sections = self.profile.format.parse(result.model_text, done=True)
+            marks.feed(model_sections.steps, len(model_sections.steps))
+            yield from self._wait(phase(CHECKING, self.check_timeout, what="steps"), marks.wait,
+                                  STEP_SECONDS + 1.0 if self.check_timeout is None else max(1.0, self.check_timeout))
+            result.step_marks = [m or {"status": "unchecked", "reason": "not decided in time", "relation": ""}
+                                 for m in marks.marks()]
 
         if classification is not None:
             model_sections = self.profile.format.parse(result.model_text, done=True)
