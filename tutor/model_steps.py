@@ -48,6 +48,9 @@ STEP_SECONDS = 3.0
 MAX_RELATION_CHARS = 400
 #: Requests whose answer is a relation in the unknown (checked like a written formula).
 _RELATION_OPS = ("solve", "constants", "subs", "simplify")
+#: Names a step's arbitrary constants have (C, C_1, K, A, B ...); any other free letter (M_y, N_x,
+#: \mu) means the formula is about a helper quantity, not about the solution.
+_CONSTANT_NAME = re.compile(r"^(?:[ABCDK]\d*|c_?\d+)$")
 #: Symbols whose presence means a formula is about a helper quantity, not the unknown itself.
 _DIFFERENTIALS = re.compile(r"(?<![A-Za-z\\])d[a-z](?![A-Za-z])")
 
@@ -154,6 +157,8 @@ def _mark_solution(problem: Problem, relation: str, timeout: float) -> StepMark:
     unknown = general.function(general.variable)
     if not all(s.has(unknown) for s in answer.solutions):
         return StepMark(UNCHECKED, "does not state the unknown function", relation)
+    if not all(_CONSTANT_NAME.match(c.name) for c in answer.constants):  # M_y - N_x = ...: helper quantities
+        return StepMark(UNCHECKED, "about other quantities than the solution", relation)
     verdict = check(general, answer, timeout=timeout, author="model")
     if verdict.verdict in ("correct", "incomplete"):
         return StepMark(HOLDS, "satisfies the equation (checked by substitution)", relation)
