@@ -53,6 +53,7 @@ This is a Bernoulli equation: substitute $v = y^{-1}$.
 ## Steps
 1. **Substitute.** $v = y^{-1}$, so $v' = -y^{-2} y'$
 2. **Integrate.** $v = e^{x} + C$
+3. **Back to y.** $y = C e^{x}$
 
 ## Final Answer
 $y = C e^{x}$
@@ -324,6 +325,7 @@ def test_a_wrong_model_answer_is_replaced_by_the_engines_in_the_main_view(page_u
     page.wait_for_selector("#answer .verdict.replaced", timeout=90_000)
     page.wait_for_selector("#answer details.model-attempt", timeout=30_000)
     assert "The model's answer is wrong" in page.locator("#answer .verdict.replaced").inner_text()
+    assert "goes wrong at step 3 (marked ✗)" in page.locator("#answer .verdict.replaced").inner_text()
     main = page.evaluate(_MAIN_VIEW)
     assert "y = C e^{- x}" in main["tex"] and "y = C e^{x}" not in main["tex"], main
     assert main["tags"] and all(t == "engine — checked" for t in main["tags"]), main
@@ -339,11 +341,13 @@ def test_a_wrong_model_answer_is_replaced_by_the_engines_in_the_main_view(page_u
     assert attempt.locator(".flag").count() == 2
     assert "the engine finds order 1" in attempt.locator(".flag").first.inner_text()
     assert attempt.locator(".tag-contradicted").count() == 2
+    assert attempt.locator(".step-wrong").count() == 1 and "does not hold" in attempt.locator(".step-wrong").inner_text()
     assert page.evaluate(_BADGE_NEXT_TO_ANSWER, attempt.element_handle())
     assert page.locator(".katex-error").count() == 0
     page.screenshot(path=str(ARTIFACTS / "solve-model-wrong-attempt.png"), full_page=True)
 
-    # A right answer: the model's reply stays the main view; its steps stay "not checked".
+    # A right answer: the model's reply stays the main view; its Classification and Hint stay "not
+    # checked", its steps have their ticks.
     page.fill("#problem-box textarea", RIGHT_PROBLEM)
     page.click("#solve-btn")
     page.wait_for_selector("#answer .verdict-correct", timeout=90_000)
@@ -353,7 +357,8 @@ def test_a_wrong_model_answer_is_replaced_by_the_engines_in_the_main_view(page_u
                            ".some((a) => a.textContent === 'y = 3 e^{2 x}')", timeout=30_000)
     main = page.evaluate(_MAIN_VIEW)
     assert "y = 3 e^{2 x}" in main["tex"] and page.locator("#answer details").count() == 0
-    assert main["tags"] == ["model — not checked"] * 3, main
+    assert main["tags"] == ["model — not checked"] * 2 + ["model — formulas checked where readable"], main
+    assert page.locator("#answer .step-holds").count() == 2 and page.locator("#answer .step-wrong").count() == 0
     assert page.evaluate(_BADGE_NEXT_TO_ANSWER, page.locator("#answer").element_handle())
     page.screenshot(path=str(ARTIFACTS / "solve-model-right.png"), full_page=True)
     assert not errors, errors
