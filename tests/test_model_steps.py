@@ -177,3 +177,16 @@ def test_the_page_shows_ticks_crosses_and_where_the_attempt_went_wrong():
     assert "step-mark" not in md[:md.index("model-attempt")]
     # a step without a checkable formula has no mark at all
     assert render.step_mark_html({"status": "unchecked", "reason": "computed by SymPy"}) == ""
+
+
+def test_a_runaway_reply_has_only_its_first_steps_checked(monkeypatch):
+    from tutor.model_steps import MAX_CHECKED_STEPS
+    from tutor.session import TutorSession
+
+    steps = "".join(f"{n}. **Step.** $y = C e^{{x^2/2}}$\n" for n in range(1, MAX_CHECKED_STEPS + 6))
+    reply = f"## Classification\nFirst order.\n\n## Hint\nSeparate.\n\n## Steps\n{steps}\n## Final Answer\n$y = C e^{{x^2/2}}$\n"
+    result = TutorSession(_fake_session(monkeypatch, reply), fallback=False).run("y' = x*y")
+    statuses = [m["status"] for m in result.step_marks]
+    assert len(statuses) == MAX_CHECKED_STEPS + 5
+    assert statuses[:MAX_CHECKED_STEPS] == ["holds"] * MAX_CHECKED_STEPS
+    assert statuses[MAX_CHECKED_STEPS:] == ["unchecked"] * 5

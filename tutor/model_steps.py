@@ -44,6 +44,8 @@ from tutor.problem import Problem
 HOLDS, WRONG, UNCHECKED = "holds", "wrong", "unchecked"
 #: Seconds for the check of one step (the checker's bounded worker; the engine's workers).
 STEP_SECONDS = 3.0
+#: Steps of one reply that the session checks (a runaway reply's further steps get no mark).
+MAX_CHECKED_STEPS = 24
 #: Longer formulas are not read (a model's runaway formula is not worth a worker's time).
 MAX_RELATION_CHARS = 400
 #: Requests whose answer is a relation in the unknown (checked like a written formula).

@@ -46,7 +46,7 @@ from typing import Any, Callable, Generator, Iterator, TypeVar
 
 from tutor.backends import BackendError, StreamStats, get_backend
 from tutor.format import FORMATS, STEPS, PromptFormat, SectionParser, Sections, answer_text
-from tutor.model_steps import STEP_SECONDS
+from tutor.model_steps import MAX_CHECKED_STEPS, STEP_SECONDS
 from tutor.parser import parse
 from tutor.problem import Problem
 from tutor.profiles import Profile, load_profile
@@ -287,12 +287,17 @@ class _StepMarks:
         """``steps`` of the reply so far, the first ``complete`` of them finished."""
         if not self.enabled:
             return
-        from tutor.model_steps import check_model_step
+        from tutor.model_steps import UNCHECKED, StepMark, check_model_step
 
         if steps[:len(self.steps)] != self.steps:  # another reply (best-of-n chose one): start again
             self.futures, self.steps = [], []
         for step in steps[len(self.steps):complete]:
             self.steps.append(step)
+            if len(self.futures) >= MAX_CHECKED_STEPS:  # a runaway reply costs no more symbolic work
+                skipped: Future = Future()
+                skipped.set_result(StepMark(UNCHECKED, f"only the first {MAX_CHECKED_STEPS} steps are checked"))
+                self.futures.append(skipped)
+                continue
             self.futures.append(_WAITS.submit(check_model_step, self.problem, step))
 
     def marks(self) -> tuple:
