@@ -213,8 +213,8 @@ class SessionResult:
     engine_solution: Any = None     # the Solution the symbolic backend streamed
     flags: dict[str, str] = field(default_factory=dict)  # section -> what the engine contradicts
     classification: Any = None      # the engine's Classification of the problem (model profiles)
-    #: One mark per step of the model's reply (:mod:`tutor.model_steps`, as the student sees
-    #: it: ``status``, ``reason``); empty for the symbolic profile (every engine step is checked).
+    #: One mark per step of the model's reply (:mod:`tutor.model_steps`: ``status``, ``reason`` in
+    #: the student's letters, ``relation`` as the model wrote it); empty for the symbolic profile.
     step_marks: list[dict] = field(default_factory=list)
     candidates: int = 1             # replies generated (best-of-n)
     chosen_candidate: int = 0       # which one is shown (0 = the streamed one)
