@@ -74,21 +74,13 @@ class StepMark:
         return {"status": self.status, "reason": self.reason, "relation": self.relation}
 
 
-def _math_body(piece: str) -> str:
-    from tutor.render import MATH_DELIMITERS
-
-    for left, right in MATH_DELIMITERS:
-        if piece.startswith(left) and piece.endswith(right) and len(piece) >= len(left) + len(right):
-            return piece[len(left):len(piece) - len(right)]
-    return piece
-
-
 def step_relation(step: str) -> tuple[str | None, str]:
     """The relation a step ends on, as LaTeX, and where it comes from (``"model"`` or ``"sympy"``).
 
     ``(None, why)`` when the step states no relation to check: ``why`` is ``"computed"`` when it
     ends on a SymPy answer that is not a relation in the unknown, else ``""``.
     """
+    from tutor.format import answer_text
     from tutor.render import split_math
     from tutor.tools import _PAIR
 
@@ -105,7 +97,7 @@ def step_relation(step: str) -> tuple[str | None, str]:
     for is_math, piece in segments:
         position += len(piece)
         if is_math:
-            body = _math_body(piece).strip()
+            body = answer_text(piece)  # the formula without its delimiters
             if "=" in body and not re.search(r"\\(?:ne|neq|le|ge|leq|geq)\b|[<>]", body):
                 candidates.append((position, body, "model"))
     if not candidates:
@@ -117,7 +109,7 @@ def step_relation(step: str) -> tuple[str | None, str]:
 
 
 def _is_ode_form(relation: str) -> bool:
-    return "'" in relation or "\\frac{d" in relation or "frac{d" in relation or bool(_DIFFERENTIALS.search(relation))
+    return "'" in relation or "frac{d" in relation or bool(_DIFFERENTIALS.search(relation))
 
 
 def _equivalent(a: sympy.Eq, b: sympy.Eq) -> bool:

@@ -39,6 +39,7 @@ from typing import Any
 from tutor.errors import ParseError
 from tutor.format import CLASSIFICATION, FINAL_ANSWER, HINT, STEPS, Sections, answer_text
 from tutor.katex import formula_error
+from tutor.model_steps import HOLDS, WRONG, first_wrong
 
 #: Math delimiters the tutor text uses, longest first (``$$`` before ``$``).
 MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
@@ -328,7 +329,7 @@ def verdict_badge(verdict: dict | None, *, pending: bool = False) -> str:
 
 
 #: Per-step marks of a model's derivation: the icon and the words before the reason.
-_STEP_MARKS = {"holds": ("✓", "holds"), "wrong": ("✗", "does not hold")}
+_STEP_MARKS = {HOLDS: ("✓", "holds"), WRONG: ("✗", "does not hold")}
 
 
 def step_mark_html(mark: dict | None) -> str:
@@ -338,7 +339,7 @@ def step_mark_html(mark: dict | None) -> str:
     icon, words = _STEP_MARKS[mark["status"]]
     reason = _html_text(str(mark.get("reason") or "").strip())
     title = html.escape(f"{words}: {mark.get('reason') or ''}", quote=True)
-    if mark["status"] == "holds":
+    if mark["status"] == HOLDS:
         return f'<span class="step-mark step-holds" title="{title}">{icon} {words}</span>'
     return f'<span class="step-mark step-wrong"><span class="icon">{icon}</span> {words}: {reason}</span>'
 
@@ -440,16 +441,10 @@ _REPLACED = {"wrong": "The model's answer is wrong", "incomplete": "The model's 
              "undecided": "The model's answer could not be verified"}
 
 
-def _first_wrong(marks: tuple | list) -> int | None:
-    from tutor.model_steps import first_wrong
-
-    return first_wrong(marks)
-
-
 def _replaced_notice(verdict: dict | None, label: str, marks: tuple | list = ()) -> str:
     kind = (verdict or {}).get("verdict") or "undecided"
     reason = _html_text(str((verdict or {}).get("reason") or "").strip())
-    wrong = _first_wrong(marks)
+    wrong = first_wrong(marks)
     where = f" Its derivation goes wrong at step {wrong} (marked ✗)." if wrong else ""
     return (f'<div class="verdict verdict-{kind} replaced"><span class="icon">{ICONS.get(kind, "?")}</span> '
             f"<strong>{_REPLACED.get(kind, _REPLACED['undecided'])}</strong>{': ' + reason if reason else '.'}{where} "

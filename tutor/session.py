@@ -282,6 +282,7 @@ class _StepMarks:
         self.problem, self.shown, self.enabled = problem, shown, enabled
         self.futures: list[Future] = []
         self.steps: list[str] = []
+        self.shown_marks: dict[int, dict] = {}  # index -> the finished mark as the student sees it
 
     def feed(self, steps: list[str], complete: int) -> None:
         """``steps`` of the reply so far, the first ``complete`` of them finished."""
@@ -290,7 +291,7 @@ class _StepMarks:
         from tutor.model_steps import UNCHECKED, StepMark, check_model_step
 
         if steps[:len(self.steps)] != self.steps:  # another reply (best-of-n chose one): start again
-            self.futures, self.steps = [], []
+            self.futures, self.steps, self.shown_marks = [], [], {}
         for step in steps[len(self.steps):complete]:
             self.steps.append(step)
             if len(self.futures) >= MAX_CHECKED_STEPS:  # a runaway reply costs no more symbolic work
@@ -300,18 +301,19 @@ class _StepMarks:
                 continue
             self.futures.append(_WAITS.submit(check_model_step, self.problem, step))
 
+    def _shown(self, future: Future) -> dict:
+        try:
+            mark = future.result().to_dict()
+        except Exception:  # a mark is a help; a failed check is no mark
+            mark = {"status": "unchecked", "reason": "", "relation": ""}
+        return {**mark, "reason": self.shown({"reason": mark["reason"]})["reason"]}
+
     def marks(self) -> tuple:
-        out = []
-        for future in self.futures:
-            if not future.done():
-                out.append(None)
-                continue
-            try:
-                mark = future.result().to_dict()
-            except Exception:  # a mark is a help; a failed check is no mark
-                mark = {"status": "unchecked", "reason": "", "relation": ""}
-            out.append({**mark, "reason": self.shown({"reason": mark["reason"]})["reason"]})
-        return tuple(out)
+        """One entry per step fed so far: its mark as the student sees it, or None while checked."""
+        for index, future in enumerate(self.futures):
+            if index not in self.shown_marks and future.done():
+                self.shown_marks[index] = self._shown(future)
+        return tuple(self.shown_marks.get(index) for index in range(len(self.futures)))
 
     def wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -506,8 +508,8 @@ class TutorSession:
                 text, current = result.text, result.sections
                 yield update(None)
 
+        model_sections = self.profile.format.parse(result.model_text, done=True)  # the reply shown, as written
         if marks.enabled:  # every step of the reply shown is checked, within the checker's time
-            model_sections = self.profile.format.parse(result.model_text, done=True)
             marks.feed(model_sections.steps, len(model_sections.steps))
             yield from self._wait(phase(CHECKING, self.check_timeout, what="steps"), marks.wait,
                                   STEP_SECONDS + 1.0 if self.check_timeout is None else max(1.0, self.check_timeout))
@@ -515,7 +517,6 @@ class TutorSession:
                                  for m in marks.marks()]
 
         if classification is not None:
-            model_sections = self.profile.format.parse(result.model_text, done=True)
             if model_sections.classification.strip() or model_sections.hint.strip():
                 result.classification = yield from self._until(classification, phase(CLASSIFYING, self.engine_timeout))
                 result.flags = self._flags(classification, model_sections, done=True)
