@@ -1026,13 +1026,12 @@ def convert_tools(source: str | Path, out: str | Path, train_per_family: int | N
             keep(row, _tool_example_job(job))
     bar.close()
     converted = []
-    done = [(log.get(r["id"])["new"], log.get(r["id"])["why"], log.get(r["id"])["tools"], None) for r in rows]
-    for new, why, tools, _ in done:
-        if new is None:
-            dropped[_reason_kind(why)] += 1
+    for entry in (log.get(r["id"]) for r in rows):  # in the source's order, resumed or not
+        if entry["new"] is None:
+            dropped[_reason_kind(entry["why"])] += 1
             continue
-        converted.append(new)
-        tool_steps[new["family"]] += tools
+        converted.append(entry["new"])
+        tool_steps[entry["new"]["family"]] += entry["tools"]
     stats = json.loads((source / "stats.json").read_text(encoding="utf-8"))
     stats["tools"] = {"from": str(source), "rows": len(converted), "dropped": dict(dropped),
                       "train_per_family": train_per_family, "tool_steps_by_family": dict(tool_steps),
