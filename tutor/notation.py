@@ -249,7 +249,7 @@ LEAD_WORDS = (
     "solutions", "of", "to", "for", "this", "these", "following", "ordinary", "first", "second", "third",
     "higher", "order", "linear", "nonlinear", "non-linear", "homogeneous", "inhomogeneous",
     "nonhomogeneous", "non-homogeneous", "separable", "differential", "equation", "equations", "ode",
-    "odes", "ivp", "ivps", "initial", "boundary", "value", "problem", "problems",
+    "odes", "ivp", "ivps", "system", "systems", "initial", "boundary", "value", "problem", "problems",
 )
 _LEAD_WORD = rf"(?:an?[\s-]+)?(?i:{_words_pattern(LEAD_WORDS)})(?![A-Za-z'])"
 # "Solve the ODE", "Find the general solution of", "Solve for y:" -- then the mathematics.

@@ -33,6 +33,7 @@ from tutor.latex import parse_latex
 from tutor.notation import Marked, Marker
 from tutor.plaintext import check_words, parse_expression
 from tutor.problem import Answer, InitialCondition, Problem
+from tutor.system import SystemProblem, looks_like_system, parse_system
 
 MAX_ANSWER_CHARS = 2000
 _X_FIRST = {"y", "u", "v", "w", "z", "f", "g"}
@@ -247,8 +248,12 @@ def _read_value(text: str, offset: int, function: str, variable: str, what: str)
     return value
 
 
-def parse(text: str) -> Problem:
-    """Read an ODE problem (equation plus initial conditions) from plain text or LaTeX."""
+def parse(text: str) -> Problem | SystemProblem:
+    """Read an ODE problem (equation plus initial conditions) from plain text or LaTeX.
+
+    Several equations (or a matrix, or a ``cases`` block) are a system of linear first-order
+    equations: :func:`tutor.system.parse_system` reads it into a :class:`SystemProblem`.
+    """
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
@@ -258,6 +263,8 @@ def parse(text: str) -> Problem:
         raise ParseError("there are only words here, no equation", 0,
                          suggestion="type the equation itself, e.g. y' = y, y(0) = 1")
     notation.check_characters(normalized, is_latex)
+    if looks_like_system(normalized):
+        return parse_system(text, normalized, is_latex)
     check_words(notation.blank_separators(normalized), is_latex)
     (eq_offset, eq_text), condition_matches = notation.split_problem(normalized)
     equation, function, variable, params = _read_equation(eq_text, eq_offset, is_latex or "\\" in eq_text)

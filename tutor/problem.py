@@ -130,6 +130,9 @@ class Problem:
     source: str = ""
     notation: str = "plain"
 
+    #: A scalar equation (:class:`tutor.system.SystemProblem` says True).
+    is_system = False
+
     @property
     def unknown(self) -> sympy.Expr:
         """The applied unknown, e.g. ``y(x)``."""
