@@ -80,6 +80,8 @@ class Solution:
     def answer_latex(self) -> str:
         if not self.answer:
             return ""
+        if getattr(self.problem, "is_system", False):  # one formula per unknown, not alternatives
+            return r",\quad ".join(tex(eq, self.problem.variable) for eq in self.answer)
         return r"\quad\text{or}\quad ".join(tex(eq, self.problem.variable) for eq in self.answer)
 
     @property

@@ -171,11 +171,51 @@ def _numerical(problem: Problem, deadline: float, euler_step: float):
     return value if finished else None
 
 
+def _solve_system_here(problem, budget: float, check_steps: bool) -> Solution:
+    """Worker: a linear system by the eigenvalue method (tutor/engine/methods/linear_system.py),
+    verified by the one checker; SymPy's ``dsolve`` is not tried (the method covers every constant
+    2x2 and 3x3 system whose eigenvalues have a closed form)."""
+    from tutor.engine.methods import linear_system
+
+    started = time.monotonic()
+    classification = linear_system.classify_system(problem)
+    try:
+        finished, derivation = attempt(max(1.0, 0.8 * budget), linear_system.derive_system, problem)
+        failure = "" if finished else f"{linear_system.ID}: ran out of time"
+    except CannotDerive as exc:
+        finished, derivation, failure = False, None, f"{linear_system.ID}: {exc}"
+    if not finished:
+        if "ran out" in failure:
+            return _timed_out(problem, classification, time.monotonic() - started, budget, (failure,))
+        steps = (Step("No closed form found", f"The eigenvalue method did not finish: {failure.split(': ', 1)[1]}.",
+                      check=Check.NOTE),)
+        return Solution(problem=problem, classification=classification, method=None, method_name="", hint="",
+                        steps=steps, answer=None, status=NO_CLOSED_FORM, message="No closed form found.",
+                        seconds=time.monotonic() - started, attempts=(failure,))
+    remaining = budget - (time.monotonic() - started)
+    verdict = verify(problem, derivation.answer(), timeout=max(0.05, remaining))
+    if verdict.verdict != "correct":
+        attempt_text = f"{linear_system.ID}: answer not accepted by the checker ({verdict.verdict}: {verdict.reason})"
+        steps = (Step("No verified answer", "The eigenvalue method's answer did not pass the check by substitution.",
+                      check=Check.NOTE),)
+        return Solution(problem=problem, classification=classification, method=None, method_name="", hint="",
+                        steps=steps, answer=None, status=NO_CLOSED_FORM, message="No verified answer found.",
+                        seconds=time.monotonic() - started, attempts=(attempt_text,))
+    checks = tuple(check_step(step, problem) for step in derivation.steps) if check_steps else ()
+    return Solution(problem=problem, classification=classification, method=linear_system.ID,
+                    method_name=linear_system.NAME, hint=derivation.hint, steps=derivation.steps,
+                    answer=derivation.solutions, constants=derivation.constants, verified=True,
+                    verdict=verdict.verdict, reason=verdict.reason, status=SOLVED,
+                    seconds=time.monotonic() - started, step_checks=checks)
+
+
 def _solve_here(problem: Problem, method: str | None, budget: float, check_steps: bool = False,
                 euler_step: float = 0.1) -> Solution:
     """Worker: classify, derive, verify; next method when the checker rejects an answer."""
     from tutor.engine.registry import get
 
+    if getattr(problem, "is_system", False):
+        return _solve_system_here(problem, budget, check_steps)
     started = time.monotonic()
     deadline = started + budget
     classification = classify(problem)
@@ -258,7 +298,7 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
     """
     limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     started = time.monotonic()
-    if isinstance(problem_or_text, Problem):
+    if isinstance(problem_or_text, Problem) or getattr(problem_or_text, "is_system", False):
         problem = problem_or_text
     else:
         from tutor.parser import parse
@@ -291,6 +331,9 @@ def classify_bounded(problem: Problem, timeout: float | None = None) -> Classifi
 def _structure_only(problem: Problem, seconds: float) -> Classification | None:
     """Order, degree, linearity without the method list (after a timeout; briefly bounded)."""
     from tutor.engine.classify import structure
+
+    if getattr(problem, "is_system", False):
+        return None
 
     try:
         # Light lane, even for a heavy problem: it is a short look, and in the heavy lane it would

@@ -23,6 +23,12 @@ Check kinds (what :func:`check_step` proves):
 ``solves``         ``after`` (an ``Eq`` or a tuple of them, explicit ``y = f`` or implicit
                    ``F(x, y) = C``) satisfies the ODE ``ode`` (the problem's unless given).
 ``constants``      ``after`` solves the ODE and meets every initial condition of the problem.
+``null_space``     ``after`` is ``(M, v, w)`` with matrices: ``M v = w`` and ``v != 0`` (an eigenvector:
+                   ``M = A - lambda I``, ``w = 0``; a generalized eigenvector: ``w`` the previous one).
+
+For a system (:class:`tutor.system.SystemProblem`) ``identity`` takes matrices too (every entry of
+``lhs - rhs`` must vanish), and ``solves`` / ``constants`` take the tuple ``(Eq(x(t), f), Eq(y(t), g))``
+and go to the one checker (``ode`` may then be another system: the homogeneous one).
 
 Symbolic simplification is tried first; numeric spot checks at random points
 (random values for constants and parameters too) are the fallback, so a check
@@ -56,6 +62,7 @@ class Check(str, Enum):
     IDENTITY = "identity"
     SOLVES = "solves"
     CONSTANTS = "constants"
+    NULL_SPACE = "null_space"
 
 
 Relation = sympy.Basic  # an Eq, an expression (= 0), or a tuple of Eq for SOLVES/CONSTANTS
@@ -275,7 +282,36 @@ def _constants_in(expr: sympy.Basic, problem: Problem) -> list[sympy.Symbol]:
                   key=str)
 
 
+def _check_solves_system(step: Step, problem, with_ics: bool) -> StepCheck:
+    """A system's solution vector: the one checker judges it (a particular solution holds for
+    ``solves``; ``constants`` needs every condition)."""
+    from tutor.checker import check
+    from tutor.problem import Answer
+
+    target = step.ode if step.ode is not None else problem
+    if not with_ics:
+        from dataclasses import replace
+
+        target = replace(target, ics=())
+    solutions = _solutions_of(step.after)
+    constants = tuple(sorted({s for sol in solutions for s in sol.rhs.free_symbols if s != target.variable}, key=str))
+    verdict = check(target, Answer(solutions=solutions, constants=constants))
+    ok = verdict.verdict == "correct" or (verdict.verdict == "incomplete" and not with_ics)
+    return StepCheck(ok, verdict.reason)
+
+
+def _check_null_space(after) -> StepCheck:
+    M, v, w = (sympy.Matrix(m) for m in after)
+    if all(is_zero(e) is True for e in v):
+        return StepCheck(False, "the zero vector is not an eigenvector")
+    if all(is_zero(sympy.expand(e)) is True for e in (M * v - w)):
+        return StepCheck(True, "multiplying out gives the stated vector")
+    return StepCheck(False, "the matrix times the vector is not the stated vector")
+
+
 def _check_solves(step: Step, problem: Problem, with_ics: bool) -> StepCheck:
+    if getattr(problem, "is_system", False):
+        return _check_solves_system(step, problem, with_ics)
     ode = step.ode if step.ode is not None else problem.equation
     unknown = step.unknown if step.unknown is not None else problem.unknown
     if any(r.has(sympy.Heaviside, sympy.DiracDelta) for r in (ode, *_solutions_of(step.after))):
@@ -365,12 +401,18 @@ def check_step(step: Step, problem: Problem) -> StepCheck:
         if kind is Check.IDENTITY:
             if step.after is sympy.true:
                 return StepCheck(True, "both sides are the same expression")
+            if isinstance(step.after.lhs, sympy.MatrixBase):
+                difference = (sympy.Matrix(step.after.lhs) - sympy.Matrix(step.after.rhs)).doit()
+                ok = all(is_zero(sympy.expand(e)) is True for e in difference)
+                return StepCheck(ok, "every entry agrees" if ok else "the two matrices differ")
             ok = is_zero((step.after.lhs - step.after.rhs).doit())
             return StepCheck(bool(ok), "both sides agree" if ok else "the two sides differ")
         if kind is Check.SOLVES:
             return _check_solves(step, problem, with_ics=False)
         if kind is Check.CONSTANTS:
             return _check_solves(step, problem, with_ics=True)
+        if kind is Check.NULL_SPACE:
+            return _check_null_space(step.after)
     except Exception as exc:  # a check that crashes has not shown anything
         return StepCheck(False, f"check failed: {type(exc).__name__}: {exc}")
     return StepCheck(False, f"unknown check kind {kind}")
