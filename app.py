@@ -216,8 +216,10 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     except ProfileError as exc:
         yield f"**Unknown profile:** {exc}. Available here: {', '.join(RUNNABLE)}.", None, shown
         return
-    view = render.SolveView(problem.latex, author=_author(chosen), problem=problem,
-                            source="engine" if chosen.backend == "symbolic" else "model")
+    # A system goes to the engine whatever the profile (the shipped models were not trained on systems).
+    system = getattr(problem, "is_system", False)
+    view = render.SolveView(problem.latex, author=_author(load_profile("symbolic") if system else chosen),
+                            problem=problem, source="engine" if chosen.backend == "symbolic" or system else "model")
     yield render.solve_markdown(view, shown), view, shown  # first feedback at once
 
     deadline = time.monotonic() + SOLVE_TIME_LIMIT
@@ -225,7 +227,7 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     locked = False
     stream = None
     try:
-        if chosen.backend == "local":
+        if chosen.backend == "local" and not system:
             waiting_since = time.monotonic()
             acquired = _MODEL_DEVICE.acquire(blocking=False)
             while not acquired:  # say so every second, never a silent wait
@@ -254,6 +256,8 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
                                    "every step is checked.")
                 if update.result is not None and update.result.error:
                     view.notice = f"The model stopped early: {update.result.error}"
+                elif update.result is not None and update.result.notice:
+                    view.notice = update.result.notice
             elif time.monotonic() > deadline:
                 view.done = True
                 view.notice = f"Stopped: the reply took longer than {SOLVE_TIME_LIMIT:g} s."

@@ -322,8 +322,13 @@ def parse_answer(text: str, problem: Problem) -> Answer:
     """Read a proposed solution of ``problem``: explicit, implicit, several alternatives.
 
     Every free symbol other than the variable and the problem's parameters is an
-    arbitrary constant (C, C1, c_1, A, B, K ...).
+    arbitrary constant (C, C1, c_1, A, B, K ...).  A system's answer gives each unknown
+    (:func:`tutor.system.parse_system_answer`).
     """
+    if getattr(problem, "is_system", False):
+        from tutor.system import parse_system_answer
+
+        return parse_system_answer(text, problem)
     if not isinstance(text, str):
         raise ParseError("the answer must be text")
     if len(text) > MAX_ANSWER_CHARS:

@@ -185,6 +185,8 @@ def problem_markdown(problem) -> str:
     The parameters lead the list, in bold, because they are where a misreading shows: a letter
     the student did not mean as a constant (a typo, a word) appears there at once.
     """
+    if getattr(problem, "is_system", False):
+        return system_markdown(problem)
     lines = [f"$${problem.latex}$$"]
     if problem.parameters:
         names = ", ".join(f"${p}$" for p in problem.parameters)
@@ -197,9 +199,34 @@ def problem_markdown(problem) -> str:
     return "\n".join(lines)
 
 
+def system_markdown(problem) -> str:
+    """A parsed system: its equations, the matrix A (and forcing), the unknowns as functions of the
+    variable, the conditions."""
+    from tutor.problem import latex
+
+    unknowns = ", ".join(f"${f.__name__}({problem.variable})$" for f in problem.functions)
+    lines = [f"$${problem.latex}$$",
+             f"- a linear system of {problem.n} first-order equations: "
+             f"$\\mathbf{{x}}' = A\\mathbf{{x}}{'' if problem.homogeneous else ' + ' + chr(92) + 'mathbf{g}'}$ with "
+             f"$A = {problem.matrix_latex}$"
+             + ("" if problem.homogeneous else f", $\\mathbf{{g}} = {latex(problem.forcing)}$"),
+             f"- unknowns: {unknowns} (functions of **${problem.variable}$**, the independent variable"
+             + (", as in every system unless a derivative names another)" if str(problem.variable) == "t" else ")")]
+    if problem.form == "matrix":
+        lines[-1] += f"; the components of the vector are {', '.join(f.__name__ for f in problem.functions)}"
+    if problem.ics:
+        lines.append("- initial conditions: " + ", ".join(f"${ic.latex()}$" for ic in problem.ics))
+    return "\n".join(lines)
+
+
 def answer_latex(answer, problem) -> str:
     """A parsed answer in textbook LaTeX (``y`` for ``y(x)``), alternatives joined by "or"."""
     from tutor.problem import textbook_latex
+
+    if getattr(problem, "is_system", False):  # one formula per unknown
+        from tutor.engine.steps import tex
+
+        return r",\quad ".join(tex(eq, problem.variable) for eq in answer.solutions)
 
     return r"\quad\text{or}\quad ".join(
         textbook_latex(eq, problem.function, problem.variable) for eq in answer.solutions)

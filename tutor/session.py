@@ -61,6 +61,10 @@ T = TypeVar("T")
 # while they run (each is bounded by its own timeout in a worker process).
 _WAITS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="tutor-session-wait")
 
+#: What the student reads when a model profile is asked about a system of equations.
+SYSTEM_NOTICE = ("Systems of equations are answered by the symbolic engine: the model profile “{profile}” "
+                 "was not trained on them.")
+
 #: Progress phases, in the order a reply goes through them.
 STARTING, GENERATING, CHECKING, SAMPLING, CLASSIFYING, ENGINE, DONE = (
     "starting", "generating", "checking", "sampling", "classifying", "engine", "done")
@@ -220,6 +224,9 @@ class SessionResult:
     chosen_candidate: int = 0       # which one is shown (0 = the streamed one)
     error: str | None = None
     seconds: float = 0.0
+    #: Said to the student when the engine answered in the model's place (a system of equations:
+    #: the shipped models were not trained on systems), else "".
+    notice: str = ""
 
     @property
     def verdict(self) -> str | None:
@@ -251,6 +258,7 @@ class SessionResult:
             chosen_candidate=self.chosen_candidate,
             error=self.error,
             seconds=round(self.seconds, 3),
+            notice=self.notice,
         )
         if self.fallback is not None:
             data["fallback"] = {"label": FALLBACK_LABEL, **self.fallback.to_dict()}
@@ -390,9 +398,13 @@ class TutorSession:
         started = time.perf_counter()
         problem = parse(problem_text)
         result = SessionResult(problem=problem, profile=self.profile)
-        backend = get_backend(self.profile)
         live = LiveSections(self.profile.format)
         symbolic = self.profile.backend == "symbolic"
+        if getattr(problem, "is_system", False) and not symbolic:
+            # The shipped models were not trained on systems: the engine answers, and says so.
+            result.notice = SYSTEM_NOTICE.format(profile=self.profile.name)
+            symbolic = True
+        backend = get_backend(self.profile) if not result.notice else None
         # A canonical-letters model reads the problem in y(x) and is checked against that problem;
         # the student sees every formula in their own letters (tutor/letters.py).
         prompt, checked, view = model_input(problem, problem_text, self.profile)
@@ -584,7 +596,7 @@ def model_input(problem: Problem, problem_text: str, profile: Profile):
     ``canonical_letters`` profile reads :func:`tutor.letters.model_problem_text` of the problem
     renamed to y(x) and is checked against that renamed problem; the view renames back.
     """
-    if not profile.canonical_letters or profile.backend == "symbolic":
+    if not profile.canonical_letters or profile.backend == "symbolic" or getattr(problem, "is_system", False):
         return problem_text, problem, None
     from tutor.letters import canonical_view, model_problem_text
 

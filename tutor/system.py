@@ -383,7 +383,7 @@ def _equations_system(source, equations, conditions, vector_conditions, is_latex
             if mk.function not in names:
                 names.append(mk.function)
         explicit |= set(marked.explicit_variables)
-        marked_all.append((offset, marked))
+        marked_all.append((offset, marked, piece))
     if len(names) < 2:
         raise ParseError(f"this looks like a system of equations, but only {names[0]}' appears: "
                          "a system needs one unknown per equation", equations[1][0],
@@ -394,7 +394,7 @@ def _equations_system(source, equations, conditions, vector_conditions, is_latex
     if len(names) not in SIZES:
         raise ParseError(f"a system of {len(names)} equations is outside what the tutor solves (2 or 3)",
                          equations[0][0])
-    for offset, marked in marked_all:
+    for offset, marked, _ in marked_all:
         explicit |= {v for name in names for v in notation.applied_variables(marked.text, name)}
     explicit -= set(names)
     variable = _variable(explicit, equations[0][0])
@@ -403,7 +403,7 @@ def _equations_system(source, equations, conditions, vector_conditions, is_latex
     value_of = {name: sympy.Dummy(name) for name in names}
     slope_of = {name: sympy.Dummy(name + "'") for name in names}
     rows = []
-    for offset, marked in marked_all:
+    for offset, marked, piece in marked_all:
         reader = _SystemReader(tuple(names), is_latex or "\\" in marked.text)
         from tutor.parser import _split_equals
 
@@ -419,7 +419,7 @@ def _equations_system(source, equations, conditions, vector_conditions, is_latex
         if others:
             letter = others[0]
             raise ParseError(f"{letter} in this system of equations is neither the variable {variable} nor one of "
-                             f"the unknowns ({', '.join(names)})", offset + _letter_at(marked.text, letter),
+                             f"the unknowns ({', '.join(names)})", offset + _letter_at(piece, letter),
                              suggestion=f"a system is read in {variable}; its coefficients must be numbers")
         rows.append((offset, expr))
     unknowns = [slope_of[n] for n in names] + [value_of[n] for n in names]
@@ -493,7 +493,8 @@ def _conditions(conditions, vector_conditions, functions, variable, is_latex, le
         if len(out) != len(functions):
             missing = [n for n in names if n not in {c.function.__name__ for c in out}]
             raise ParseError(f"a condition for {', '.join(missing)} is missing: an initial value problem for a "
-                             "system gives every unknown at the initial point", None,
+                             "system gives every unknown at the initial point",
+                             (conditions or vector_conditions)[0][0],
                              suggestion=f"e.g. {', '.join(f'{n}(0) = 1' for n in names)}")
     order = {n: i for i, n in enumerate(names)}
     return tuple(sorted(out, key=lambda c: order[c.function.__name__]))

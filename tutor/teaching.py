@@ -115,6 +115,9 @@ def where_to_look(problem: Problem, verdict: dict, solution: Solution | None = N
         found, expected = details.get("constants_found"), details.get("constants_expected")
         if problem.ics:
             return "Use the initial condition(s) to fix every constant in your answer."
+        if expected is not None and found is not None and found < expected and getattr(problem, "is_system", False):
+            return (f"A system of {expected} first-order equations has a general solution with {expected} arbitrary "
+                    "constants (one per unknown): keep one for each independent solution.")
         if expected is not None and found is not None and found < expected:
             return (f"An equation of order {problem.order} has a general solution with {expected} arbitrary "
                     f"constant{'s' if expected != 1 else ''}; keep the constant(s) of integration.")

@@ -257,7 +257,7 @@ def derive_system(problem: SystemProblem) -> Derivation:
         if not value.is_real and sympy.im(value) < 0:
             continue  # the conjugate of one already used
         M = (A - value * I_n).applyfunc(_tidy)
-        name = f"\\lambda = {ltx(value)}"
+        name = f"$\\lambda = {ltx(value)}$"
         basis = M.nullspace(simplify=True) if mult > 1 else []
         if mult == 1 or len(basis) == mult:
             vectors = [_nice(_null_vector(M))[0]] if mult == 1 else [_nice(b)[0] for b in basis]
