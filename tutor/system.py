@@ -327,6 +327,7 @@ def parse_system(source: str, normalized: str, is_latex: bool) -> SystemProblem:
     conditions: list[tuple[int, re.Match]] = []
     vector_conditions: list[tuple[int, str, str, str]] = []
     for offset, piece in notation._top_level_split(text):
+        offset, piece = offset + len(piece) - len(piece.lstrip()), piece.lstrip()  # the caret on the text
         vm = re.match(r"\s*(?:\\(?:mathbf|vec|boldsymbol)\s*\{\s*)?([A-Za-z])\s*\}?\s*\(\s*([^()=]+?)\s*\)\s*=\s*(\[.*\])\s*$",
                       piece, re.DOTALL)
         if vm:
@@ -352,8 +353,11 @@ def parse_system(source: str, normalized: str, is_latex: bool) -> SystemProblem:
 
 
 def _letter_at(text: str, letter: str) -> int:
-    m = re.search(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])", text)
-    return m.start() if m else 0
+    """Where ``letter`` first stands in ``text`` (inside a run such as ``ky`` too, not in ``\\exp``)."""
+    for run in re.finditer(r"(?<!\\)[A-Za-z]+", text):
+        if letter in run.group(0):
+            return run.start() + run.group(0).index(letter)
+    return 0
 
 
 def _variable(explicit: set[str], offset: int) -> sympy.Symbol:
