@@ -8,3 +8,9 @@ def dsolve_default(equation: sympy.Eq, unknown: sympy.Expr, ics: dict) -> tuple[
     """dsolve with its default hint, i.e. what a SymPy user gets."""
     result = sympy.dsolve(equation, unknown, ics=ics or None)
     return tuple(result) if isinstance(result, (list, tuple)) else (result,)
+
+
+def dsolve_system(equations: tuple, unknowns: tuple, ics: dict) -> tuple[sympy.Eq, ...]:
+    """dsolve on a system of equations (its default: SymPy's linear-systems solver)."""
+    result = sympy.dsolve(list(equations), list(unknowns), ics=ics or None)
+    return tuple(result) if isinstance(result, (list, tuple)) else (result,)

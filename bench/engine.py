@@ -5,6 +5,9 @@ time limit per problem:
 
 (a) ``textbook`` — the project's own set, ``bench/textbook_set.json`` (98 problems,
     at least four per method; ``--methods`` picks families);
+(c) ``systems`` — ``bench/systems_set.json``: textbook systems ``x' = A x + g(t)`` (2x2 and 3x3,
+    every eigenvalue case, IVPs, nonhomogeneous); SymPy's peer is ``dsolve`` on the list of
+    equations (its linear-systems solver), judged by the same checker;
 (b) ``sympy`` — SymPy's ODE example suite
     (``sympy.solvers.ode.tests.test_single._get_all_examples()``, 315 examples), each
     written as plain prime-notation text by :mod:`bench.sympy_text` and read back by
@@ -23,6 +26,7 @@ Usage::
     python bench/engine.py --set sympy --limit 60 --timeout 10
     python bench/engine.py --set textbook --json bench/results/textbook.json
     python bench/engine.py --set textbook --methods laplace_transform autonomous
+    python bench/engine.py --set systems --timeout 20
 
 Prints a progress line per problem on stderr and a summary table on stdout.
 """
@@ -42,11 +46,12 @@ if str(ROOT) not in sys.path:  # run as a script: make ``tutor`` and ``bench`` i
 
 import sympy  # noqa: E402
 
-from bench.dsolve_worker import dsolve_default  # noqa: E402
+from bench.dsolve_worker import dsolve_default, dsolve_system  # noqa: E402
 from tutor.bounded import SymbolicTimeout, WorkerCrashed, run_bounded  # noqa: E402
 from tutor.problem import Problem  # noqa: E402
 
 TEXTBOOK_SET = ROOT / "bench" / "textbook_set.json"
+SYSTEMS_SET = ROOT / "bench" / "systems_set.json"
 
 
 @dataclass
@@ -80,6 +85,12 @@ def textbook_problems() -> list[tuple[str, str, str]]:
     return [(p["id"], p["text"], p["method"]) for p in data]
 
 
+def systems_problems() -> list[tuple[str, str, str]]:
+    """(id, text, eigenvalue case and size) from the systems set."""
+    data = json.loads(SYSTEMS_SET.read_text())["problems"]
+    return [(p["id"], p["text"], f"{p['case']} {p['size']}x{p['size']}") for p in data]
+
+
 def sympy_problems() -> list[tuple[str, str, str]]:
     """(example name, plain text or "" when it has no plain-text spelling, SymPy's hint)."""
     from sympy.solvers.ode.tests.test_single import _get_all_examples
@@ -104,7 +115,12 @@ def run_dsolve(problem: Problem, timeout: float) -> Outcome:
 
     started = time.monotonic()
     try:
-        solutions = run_bounded(dsolve_default, problem.equation, problem.unknown, problem.ics_dict, timeout=timeout)
+        if getattr(problem, "is_system", False):
+            solutions = run_bounded(dsolve_system, problem.equations, problem.unknowns, problem.ics_dict,
+                                    timeout=timeout)
+        else:
+            solutions = run_bounded(dsolve_default, problem.equation, problem.unknown, problem.ics_dict,
+                                    timeout=timeout)
     except SymbolicTimeout:
         return Outcome(seconds=time.monotonic() - started, detail="timeout")
     except WorkerCrashed as exc:
@@ -201,7 +217,7 @@ def run_set(name: str, problems: list[tuple[str, str, str]], timeout: float, ski
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("textbook", "sympy", "both"), default="both")
+    parser.add_argument("--set", choices=("textbook", "sympy", "systems", "both"), default="both")
     parser.add_argument("--limit", type=int, default=None, help="first N problems of each set")
     parser.add_argument("--offset", type=int, default=0, help="skip the first K problems of each set")
     parser.add_argument("--every", type=int, default=1, help="take every k-th problem (a spread-out subset)")
@@ -217,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         sets.append(("textbook", [p for p in textbook_problems() if not args.methods or p[2] in args.methods]))
     if args.set in ("sympy", "both"):
         sets.append(("sympy", sympy_problems()))
+    if args.set == "systems":
+        sets.append(("systems", systems_problems()))
     all_rows: list[Row] = []
     reports = []
     for name, problems in sets:

@@ -7,7 +7,9 @@ with every step checked.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sympy
@@ -21,52 +23,18 @@ from tutor.parser import parse, parse_answer
 
 t = sympy.Symbol("t")
 
-# (problem, expected answer written by hand, the eigenvalue case, the equilibrium's words for a 2x2)
-SYSTEMS: list[tuple[str, str, str, str]] = [
-    # distinct real eigenvalues
-    ("x' = x + 2y, y' = 3x + 2y",
-     "x = C1 e^{-t} + 2 C2 e^{4t}, y = -C1 e^{-t} + 3 C2 e^{4t}", "real", "saddle"),
-    ("x' = -4x + y, y' = 2x - 3y",
-     "x = C1 e^{-2t} + C2 e^{-5t}, y = 2 C1 e^{-2t} - C2 e^{-5t}", "real", "node, asymptotically stable"),
-    ("dx/dt = 3x + y, dy/dt = x + 3y",
-     "x = C1 e^{2t} + C2 e^{4t}, y = -C1 e^{2t} + C2 e^{4t}", "real", "node, unstable"),
-    ("X' = [[-2, 1], [1, -2]] X",
-     "x = C1 e^{-t} + C2 e^{-3t}, y = C1 e^{-t} - C2 e^{-3t}", "real", "node, asymptotically stable"),
-    # complex eigenvalues
-    ("x' = -x + 2y, y' = -2x - y",
-     "x = e^{-t}(C1 cos(2t) + C2 sin(2t)), y = e^{-t}(-C1 sin(2t) + C2 cos(2t))", "complex", "spiral point, asymptotically stable"),
-    ("x' = y\ny' = -4x",
-     "x = C1 cos(2t) + C2 sin(2t), y = -2 C1 sin(2t) + 2 C2 cos(2t)", "complex", "center"),
-    (r"\begin{cases} x' = x - y \\ y' = x + y \end{cases}",
-     "x = e^t (C1 cos t - C2 sin t), y = e^t (C1 sin t + C2 cos t)", "complex", "spiral point, unstable"),
-    # repeated eigenvalues
-    ("x' = 3x - 4y; y' = x - y",
-     "x = 2 C1 e^t + C2 e^t (2t + 1), y = C1 e^t + C2 t e^t", "repeated", "degenerate (improper) node, unstable"),
-    ("x' = 2x, y' = 2y", "x = C1 e^{2t}, y = C2 e^{2t}", "repeated", "proper node (star), unstable"),
-    # initial value problems
-    ("x' = x + 2y, y' = 3x + 2y, x(0) = 1, y(0) = 0",
-     "x = 3/5 e^{-t} + 2/5 e^{4t}, y = -3/5 e^{-t} + 3/5 e^{4t}", "real", "saddle"),
-    ("x' = y, y' = -x, x(0) = 1, y(0) = 0", "x = cos t, y = -sin t", "complex", "center"),
-    ("x' = 3x - 4y, y' = x - y, x(0) = 1, y(0) = 1", "x = e^t (1 - 2t), y = e^t (1 - t)", "repeated",
-     "degenerate (improper) node, unstable"),
-    # 3x3
-    ("x' = y + z, y' = x + z, z' = x + y",
-     "x = C1 e^{2t} + C2 e^{-t}, y = C1 e^{2t} + C3 e^{-t}, z = C1 e^{2t} - (C2 + C3) e^{-t}", "repeated", ""),
-    ("X' = [[1, -1, 4], [3, 2, -1], [2, 1, -1]] X",
-     "x = -C1 e^t + C2 e^{-2t} + C3 e^{3t}, y = 4 C1 e^t - C2 e^{-2t} + 2 C3 e^{3t}, "
-     "z = C1 e^t - C2 e^{-2t} + C3 e^{3t}", "real", ""),
-    ("x' = x, y' = -z, z' = y",
-     "x = C1 e^t, y = C2 cos t - C3 sin t, z = C2 sin t + C3 cos t", "complex", ""),
-    (r"X' = \begin{pmatrix} 2 & 1 & 0 \\ 0 & 2 & 1 \\ 0 & 0 & 2 \end{pmatrix} X",
-     "x = (C1 + C2 t + C3 t^2/2) e^{2t}, y = (C2 + C3 t) e^{2t}, z = C3 e^{2t}", "repeated", ""),
-    ("x' = y, y' = -x, z' = z, x(0) = 0, y(0) = 1, z(0) = 2", "x = sin t, y = cos t, z = 2 e^t", "complex", ""),
-    # nonhomogeneous (variation of parameters)
-    ("x' = x - y + t, y' = x + y",
-     "x = e^t (C1 cos t + C2 sin t) - t/2, y = e^t (C1 sin t - C2 cos t) + t/2 + 1/2", "complex", "spiral point, unstable"),
-    ("x' = y + 1, y' = x", "x = C1 e^t + C2 e^{-t}, y = C1 e^t - C2 e^{-t} - 1", "real", "saddle"),
-    ("X' = [[0, 1], [1, 0]] X + [1, 0], X(0) = [0, 0]",
-     "x = (e^t - e^{-t})/2, y = (e^t + e^{-t})/2 - 1", "real", "saddle"),
-]
+#: The textbook table lives in ``bench/systems_set.json`` (shared with ``bench/engine.py --set systems``):
+#: each problem, its answer written by hand, the eigenvalue case, the 2x2 equilibrium's words.
+TABLE = json.loads((Path(__file__).parent.parent / "bench" / "systems_set.json").read_text())["problems"]
+SYSTEMS = [(p["text"], p["answer"], p["case"], p["equilibrium"]) for p in TABLE]
+
+
+def test_the_table_covers_every_case() -> None:
+    assert len(TABLE) >= 15
+    for case in ("real", "complex", "repeated"):
+        assert {p["size"] for p in TABLE if p["case"] == case} == {2, 3}
+    assert sum(", x(0)" in p["text"] or "X(0)" in p["text"] for p in TABLE) >= 4
+    assert sum(not parse(p["text"]).homogeneous for p in TABLE) >= 2
 
 
 @pytest.mark.parametrize("text, expected, case, equilibrium", SYSTEMS, ids=[s[0] for s in SYSTEMS])
