@@ -288,3 +288,33 @@ def test_a_session_solves_a_system_and_a_model_profile_hands_it_to_the_engine() 
     result = TutorSession(local).run("x' = -x + 2y, y' = -2x - y")
     assert result.verdict == "correct" and result.engine_solution is not None
     assert "not trained" in result.notice and result.error is None
+
+
+# --------------------------------------------------------------------------- practice and round trips
+
+
+def test_practice_systems_are_verified_deterministic_and_read_back() -> None:
+    from tutor.engine.methods.linear_system import generate
+    from tutor.teaching import method_choices, practice_set
+
+    assert ("Linear system (eigenvalue method)", "linear_system") in method_choices()
+    sizes = set()
+    for difficulty in (1, 2, 3):
+        for seed in (1, 2, 3, 4):
+            generated = generate(seed, difficulty)
+            assert generate(seed, difficulty) == generated  # the same seed gives the same problem
+            problem = parse(generated.text)
+            assert problem.matrix == generated.problem.matrix and problem.ics == generated.problem.ics
+            assert check(problem, generated.answer).verdict == "correct"
+            sizes.add(problem.n)
+    assert sizes == {2, 3}
+    item = practice_set("linear_system", 5, 2)
+    assert item.solution.verified and item.method_name == "Linear system (eigenvalue method)"
+    assert item.to_dict()["problem"] == item.problem.latex
+
+
+@pytest.mark.parametrize("text", [p["text"] for p in TABLE])
+def test_the_latex_of_a_system_reads_back_as_the_same_system(text: str) -> None:
+    problem = parse(text)
+    again = parse(problem.latex)
+    assert (again.matrix, again.forcing, again.ics) == (problem.matrix, problem.forcing, problem.ics)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from tutor.bounded import SymbolicBusy
 from tutor.engine import Practice, Solution, practice, solve
 from tutor.engine.registry import get, methods
+from tutor.engine.solve import SYSTEMS_METHOD
 from tutor.problem import Problem
 
 RANDOM = "random"
@@ -30,14 +31,19 @@ _RETRY_OFFSETS = (0, 7919, 15838)
 
 
 def method_choices() -> list[tuple[str, str]]:
-    """(display name, id) for every registered method, in textbook order."""
-    return [(m.name, m.id) for m in methods()]
+    """(display name, id) for every registered method, in textbook order, then linear systems
+    (their own method, outside the registry of methods for one equation)."""
+    from tutor.engine.methods import linear_system
+
+    return [(m.name, m.id) for m in methods()] + [(linear_system.NAME, linear_system.ID)]
 
 
 def pick_method(method: str, seed: int) -> str:
     """The method id for ``method``; "random" picks one from the seed (deterministically)."""
     if method == RANDOM:
         return random.Random(f"random-method:{seed}").choice([m.id for m in methods()])
+    if method == SYSTEMS_METHOD:
+        return method
     get(method)  # KeyError for an unknown id
     return method
 
@@ -56,6 +62,10 @@ class PracticeSet:
 
     @property
     def method_name(self) -> str:
+        if self.method == SYSTEMS_METHOD:
+            from tutor.engine.methods.linear_system import NAME
+
+            return NAME
         return get(self.method).name
 
     @property
@@ -87,7 +97,7 @@ def practice_set(method: str = RANDOM, seed: int = 0, difficulty: int = 1, timeo
         except Exception as exc:  # the generator's answer did not verify, or it ran out of time
             last_error = exc
             continue
-        solution = solve(generated.problem, timeout=timeout, method=method_id)
+        solution = solve(generated.problem, timeout=timeout, method=None if method_id == SYSTEMS_METHOD else method_id)
         if not solution.verified:  # the family's method could not show it: any verified derivation
             solution = solve(generated.problem, timeout=timeout)
         if solution.verified:

@@ -35,6 +35,8 @@ from tutor.engine.timebox import attempt
 from tutor.problem import Answer, Problem
 
 DSOLVE = "dsolve"
+#: The method id of linear systems (tutor/engine/methods/linear_system.py; not in the scalar registry).
+SYSTEMS_METHOD = "linear_system"
 #: The share of the remaining time one textbook method may spend deriving.
 METHOD_SHARE = 0.6
 #: dsolve hints that only restate the problem as an unevaluated integral, or group others.
@@ -348,7 +350,12 @@ def _practice_here(method_id: str, seed: int, difficulty: int, budget: float) ->
     from tutor.engine.registry import get
 
     started = time.monotonic()
-    generated = get(method_id).generate(seed, difficulty)
+    if method_id == SYSTEMS_METHOD:  # systems are not in the scalar registry (tutor/system.py)
+        from tutor.engine.methods.linear_system import generate
+
+        generated = generate(seed, difficulty)
+    else:
+        generated = get(method_id).generate(seed, difficulty)
     verdict = verify(generated.problem, generated.answer, timeout=max(0.05, budget - (time.monotonic() - started)))
     return generated, verdict.verdict, verdict.reason
 

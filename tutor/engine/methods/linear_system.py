@@ -26,6 +26,7 @@ Usage::
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import reduce
 
@@ -432,3 +433,91 @@ def _variation_of_parameters(problem: SystemProblem, solutions: list[sympy.Matri
         "Particular solution", "Multiply: $\\mathbf{x}_p = \\Phi\\mathbf{u}$.",
         latex=f"\\mathbf{{x}}_p = {_vec_tex(xp)}", check=Check.SOLVES, after=_vector_eqs(problem, xp)))
     return xp
+
+
+# --------------------------------------------------------------------------- practice problems
+
+
+def _unimodular(rng, n: int) -> sympy.Matrix:
+    """An integer matrix with determinant 1 (so ``P J P^{-1}`` has integer entries), small entries."""
+    upper, lower = sympy.eye(n), sympy.eye(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            upper[i, j] = rng.choice([-1, 0, 1, 1, 2])
+            lower[j, i] = rng.choice([-1, 0, 1])
+    P = upper * lower
+    return P if any(P[i, j] for i in range(n) for j in range(n) if i != j) else _unimodular(rng, n)
+
+
+def _blocks(rng, n: int, case: str) -> tuple[sympy.Matrix, sympy.Matrix]:
+    """(J, e^{Jt}) for the case: distinct real, a complex pair (plus a real one in 3x3), or a
+    defective repeated eigenvalue (a Jordan block; 3x3: of size 3 or 2 + a distinct one)."""
+    t = sympy.Symbol("t")
+    values = rng.sample([-3, -2, -1, 1, 2, 3], 3)
+    if case == "real":
+        J = sympy.diag(*values[:n])
+        return J, sympy.diag(*(sympy.exp(v * t) for v in values[:n]))
+    if case == "complex":
+        a, b = rng.choice([-2, -1, 0, 1]), rng.choice([1, 2, 3])
+        J = sympy.Matrix([[a, b], [-b, a]])
+        E = sympy.exp(a * t) * sympy.Matrix([[sympy.cos(b * t), sympy.sin(b * t)], [-sympy.sin(b * t), sympy.cos(b * t)]])
+        if n == 3:
+            r = rng.choice([v for v in values if v != a])
+            return sympy.diag(J, r), sympy.diag(E, sympy.exp(r * t))
+        return J, E
+    lam = values[0]
+    if n == 2:
+        return sympy.Matrix([[lam, 1], [0, lam]]), sympy.exp(lam * t) * sympy.Matrix([[1, t], [0, 1]])
+    if rng.random() < 0.5:
+        J = sympy.Matrix([[lam, 1, 0], [0, lam, 1], [0, 0, lam]])
+        return J, sympy.exp(lam * t) * sympy.Matrix([[1, t, t ** 2 / 2], [0, 1, t], [0, 0, 1]])
+    r = values[1]
+    return (sympy.diag(sympy.Matrix([[lam, 1], [0, lam]]), r),
+            sympy.diag(sympy.exp(lam * t) * sympy.Matrix([[1, t], [0, 1]]), sympy.exp(r * t)))
+
+
+def generate(seed: int, difficulty: int = 1):
+    """A practice system from ``seed`` (deterministic) with the answer the generator knows.
+
+    ``A = P J P^{-1}`` with an integer ``P`` of determinant 1 and a real Jordan form ``J`` of the
+    drawn case (distinct real, complex, repeated), so ``A`` has integer entries and the answer is
+    ``x = P e^{Jt} c``.  Difficulty 1: a 2x2 general solution; 2: sometimes an initial value
+    problem; 3: 3x3 as often as 2x2, and initial value problems.
+    """
+    import random
+
+    from tutor.engine.base import Practice
+    from tutor.problem import Answer
+    from tutor.system import COMPONENT_NAMES, SystemCondition
+
+    difficulty = max(1, min(3, int(difficulty)))
+    rng = random.Random(f"{ID}:{seed}:{difficulty}")
+    n = 3 if difficulty == 3 and rng.random() < 0.5 else 2
+    case = rng.choice(["real", "complex", "repeated"])
+    P = _unimodular(rng, n)
+    J, E = _blocks(rng, n, case)
+    A = P * J * P.inv()
+    t = sympy.Symbol("t")
+    functions = tuple(sympy.Function(name) for name in COMPONENT_NAMES[:n])
+    ivp = difficulty >= 2 and rng.random() < (0.5 if difficulty == 2 else 0.7)
+    if ivp:
+        x0 = sympy.Matrix([rng.choice([-2, -1, 0, 1, 2, 3]) for _ in range(n)])
+        if all(v == 0 for v in x0):
+            x0[0] = 1
+        values = (P * E * P.inv() * x0).applyfunc(_expand)
+        constants: tuple = ()
+        ics = tuple(SystemCondition(f, sympy.Integer(0), v) for f, v in zip(functions, x0))
+    else:
+        C = sympy.symbols(f"C1:{n + 1}")
+        values = (P * E * sympy.Matrix(C)).applyfunc(_expand)
+        constants, ics = tuple(C), ()
+    names = [sympy.Symbol(f.__name__) for f in functions]
+    rows = (A * sympy.Matrix(names)).applyfunc(sympy.expand)
+    text = ", ".join(re.sub(r"(\d)\*", r"\1", f"{name}' = {sympy.sstr(row)}") for name, row in zip(names, rows))
+    if ics:
+        text += ", " + ", ".join(f"{ic.function.__name__}(0) = {ic.value}" for ic in ics)
+    problem = SystemProblem(functions, t, sympy.ImmutableMatrix(A), sympy.ImmutableMatrix(sympy.zeros(n, 1)), ics,
+                            source=text)
+    answer = Answer(tuple(sympy.Eq(f(t), v, evaluate=False) for f, v in zip(functions, values)), constants,
+                    (True,) * n)
+    return Practice(ID, seed, difficulty, problem, answer, text)
