@@ -44,7 +44,11 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         print(json.dumps({"ok": True, **data}, ensure_ascii=False))
     else:
         print(f"equation:  {data['latex']}")
-        print(f"unknown:   {data['function']}({data['variable']})")
+        if data.get("system"):
+            print(f"unknowns:  {', '.join(f + '(' + data['variable'] + ')' for f in data['functions'])} "
+                  f"(a linear system x' = A x + g)")
+        else:
+            print(f"unknown:   {data['function']}({data['variable']})")
         print(f"order:     {data['order']}")
         conditions = ", ".join(ic["latex"] for ic in data["initial_conditions"]) or "none"
         print(f"initial conditions: {conditions}")

@@ -681,8 +681,10 @@ def cli_solve(args) -> int:
             print(result.text, end="")
         print()
         verdict = result.model_verdict or {}
-        who = "Engine answer" if profile.backend == "symbolic" else f"Model answer ({profile.name})"
+        who = "Engine answer" if profile.backend == "symbolic" or result.notice else f"Model answer ({profile.name})"
         print(f"\n{who}: {verdict.get('verdict')} — {verdict.get('reason', '')}")
+        if result.notice:
+            print(f"({result.notice})")
         if result.error:
             print(f"(the stream stopped: {result.error})")
         if result.fallback_used:
