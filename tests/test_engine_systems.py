@@ -318,3 +318,17 @@ def test_the_latex_of_a_system_reads_back_as_the_same_system(text: str) -> None:
     problem = parse(text)
     again = parse(problem.latex)
     assert (again.matrix, again.forcing, again.ics) == (problem.matrix, problem.forcing, problem.ics)
+
+
+def test_eigenvalues_without_a_real_closed_form_are_an_honest_no() -> None:
+    # lambda^3 - 3 lambda - 1: three real roots, radicals only through complex numbers
+    solution = solve("x' = y, y' = z, z' = x + 3y", timeout=20)
+    assert solution.status == "no_closed_form" and not solution.verified and solution.answer is None
+    assert "cubic" in solution.attempts[0]
+
+
+def test_a_zero_eigenvalue_is_a_line_of_equilibria() -> None:
+    problem = parse("x' = x + y, y' = x + y")
+    assert "not isolated" in classify_system(problem).equilibrium
+    solution = solve(problem, timeout=20, check_steps=True)
+    assert solution.verified and all(c.ok for c in solution.step_checks)

@@ -186,6 +186,8 @@ def _solve_system_here(problem, budget: float, check_steps: bool) -> Solution:
         failure = "" if finished else f"{linear_system.ID}: ran out of time"
     except CannotDerive as exc:
         finished, derivation, failure = False, None, f"{linear_system.ID}: {exc}"
+    except Exception as exc:  # a method bug or an undecidable sign: reported, never a crash of the worker
+        finished, derivation, failure = False, None, f"{linear_system.ID}: {type(exc).__name__}: {exc}"
     if not finished:
         if "ran out" in failure:
             return _timed_out(problem, classification, time.monotonic() - started, budget, (failure,))

@@ -90,6 +90,10 @@ def _eigenvalues(A: sympy.Matrix) -> list[tuple[sympy.Expr, int]]:
     roots = sympy.roots(sympy.Poly(p, LAMBDA))
     if sum(roots.values()) != A.shape[0]:
         raise CannotDerive("the eigenvalues have no closed form here")
+    if any(r.is_real is None for r in roots):
+        # three real roots of an irreducible cubic: radicals only through complex numbers
+        # (casus irreducibilis), no textbook closed form
+        raise CannotDerive("the eigenvalues are roots of a cubic with no real closed form in radicals")
     # real ones first (ascending), then complex ones by imaginary part
     return sorted(((sympy.nsimplify(r) if r.is_Rational else sympy.radsimp(r), m) for r, m in roots.items()),
                   key=lambda rm: (not rm[0].is_real, float(sympy.re(rm[0])), float(sympy.im(rm[0]))))
@@ -125,7 +129,7 @@ def classify_system(problem: SystemProblem) -> SystemClassification:
     try:
         eigen = _eigenvalues(A)
         eq = equilibrium(A, eigen)
-    except CannotDerive:
+    except (CannotDerive, TypeError):  # TypeError: a sign SymPy cannot decide
         eigen, eq = [], ""
     return SystemClassification(problem.n, problem.homogeneous, tuple(eigen), eq)
 
