@@ -413,7 +413,7 @@ def teach_reveal(item, shown: int) -> tuple[Any, int]:
 
 
 def teach_plot(item) -> tuple[Any, str]:
-    """The slope field (first order) or solution curves of the practice problem."""
+    """The slope field (first order), solution curves, or a system's phase portrait."""
     if item is None:
         return None, ""
     try:

@@ -332,3 +332,19 @@ def test_a_zero_eigenvalue_is_a_line_of_equilibria() -> None:
     assert "not isolated" in classify_system(problem).equilibrium
     solution = solve(problem, timeout=20, check_steps=True)
     assert solution.verified and all(c.ok for c in solution.step_checks)
+
+
+def test_a_phase_portrait_shows_the_field_trajectories_and_eigenvector_lines() -> None:
+    from tutor.slope_field import figure, slope_field
+
+    field = slope_field(parse("x' = x + 2y, y' = 3x + 2y, x(0) = 1, y(0) = 0"))
+    assert field.title == "Phase portrait" and (field.x_name, field.y_name) == ("x", "y")
+    assert field.slopes is not None and field.point == (1.0, 0.0)
+    labels = {c.label for c in field.curves}
+    assert {"trajectories", "initial value problem", "eigenvector line, λ = -1", "eigenvector line, λ = 4"} <= labels
+    ivp = next(c for c in field.curves if c.ivp)
+    # the trajectory through (1, 0) at t = 0 follows x = 3/5 e^{-t} + 2/5 e^{4t}, y = -3/5 e^{-t} + 3/5 e^{4t}
+    assert min(abs(ivp.x - 1.0) + abs(ivp.y)) < 1e-9
+    assert figure(field).axes[0].get_title() == "Phase portrait"
+    three = slope_field(parse("x' = y, y' = z, z' = x"))
+    assert not three.curves and "two equations" in three.note

@@ -61,6 +61,7 @@ class SlopeField:
     curves: list[Curve] = field(default_factory=list)
     point: tuple[float, float] | None = None
     note: str = ""
+    title: str = ""  # the plot's title when it is not a slope field (a phase portrait)
 
 
 # --------------------------------------------------------------------------- numerics (worker)
@@ -191,6 +192,9 @@ def _compute(problem: Problem, solutions: tuple[sympy.Eq, ...] | None) -> SlopeF
     """Worker: the field and curves for ``problem`` (and its verified answer when given)."""
     from tutor.engine.base import normal_form
 
+    if getattr(problem, "is_system", False):
+        return _phase_portrait(problem)
+
     x, unknown = problem.variable, problem.unknown
     Y = sympy.Dummy(problem.function.__name__)
     known = {x, *problem.parameters}
@@ -281,6 +285,91 @@ def slope_field(problem: Problem, solutions: tuple[sympy.Eq, ...] | None = None,
         return None
 
 
+# --------------------------------------------------------------------------- phase portraits
+
+
+PHASE_STARTS = 10
+PHASE_T = 4.0
+
+
+def _trajectory(A: np.ndarray, g, start: np.ndarray, t0: float, limit: float) -> np.ndarray:
+    """RK4 of x' = A x + g(t) from ``start`` at ``t0``, backwards and forwards (points, 2 x N);
+    a branch stops where it leaves the square of half-width ``limit``."""
+    def f(t: float, x: np.ndarray) -> np.ndarray:
+        return A @ x + g(t)
+
+    branches = []
+    for sign in (-1.0, 1.0):
+        h, t, x = sign * PHASE_T / RK4_STEPS, t0, start.astype(float).copy()
+        points = [x.copy()]
+        for _ in range(RK4_STEPS):
+            k1 = f(t, x)
+            k2 = f(t + h / 2, x + h / 2 * k1)
+            k3 = f(t + h / 2, x + h / 2 * k2)
+            k4 = f(t + h, x + h * k3)
+            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            t += h
+            if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > limit:
+                break
+            points.append(x.copy())
+        branches.append(np.array(points))
+    return np.concatenate([branches[0][::-1], branches[1][1:]]).T
+
+
+def _phase_portrait(problem) -> SlopeField:
+    """Worker: a 2x2 system's phase portrait — the direction field of ``x' = A x`` in the (x, y)
+    plane, trajectories from points around the origin, the real eigenvectors' lines and, for an
+    initial value problem, its trajectory (forcing evaluated along each trajectory's own time)."""
+    names = [f.__name__ for f in problem.functions]
+    if problem.n != 2:
+        return SlopeField(names[0], names[1], (-3.0, 3.0), (-3.0, 3.0),
+                          note="Phase portraits are drawn for systems of two equations.", title="Phase portrait")
+    A = np.array(problem.matrix.tolist(), dtype=float)
+    t = problem.variable
+    g_fn = sympy.lambdify(t, list(problem.forcing), "numpy")  # SymPy's own expression, not text
+
+    def g(time: float) -> np.ndarray:
+        return np.array([complex(v).real for v in np.broadcast_arrays(*g_fn(time))], dtype=float).reshape(2)
+
+    point = None
+    t0 = 0.0
+    if problem.ics:
+        try:
+            t0 = float(problem.ics[0].point)
+            point = (float(problem.ics[0].value), float(problem.ics[1].value))
+        except (TypeError, ValueError):
+            point = None
+    half = 3.0 if point is None else max(3.0, 1.3 * max(abs(point[0]), abs(point[1])))
+    curves: list[Curve] = []
+    for k in range(PHASE_STARTS):
+        angle = 2 * np.pi * (k + 0.5) / PHASE_STARTS
+        start = 0.8 * half * np.array([np.cos(angle), np.sin(angle)])
+        path = _trajectory(A, g, start, 0.0, 3 * half)
+        curves.append(Curve("trajectories", path[0], path[1]))
+    values, vectors = np.linalg.eig(A)
+    for value, vector in zip(values, vectors.T):
+        if abs(value.imag) > 1e-12 or not np.all(np.abs(vector.imag) < 1e-12):
+            continue
+        v = vector.real / np.max(np.abs(vector.real))
+        s = np.linspace(-3 * half, 3 * half, 61)
+        curves.append(Curve(f"eigenvector line, λ = {value.real:.3g}", s * v[0], s * v[1]))
+    if point is not None:
+        path = _trajectory(A, g, np.array(point), t0, 3 * half)
+        curves.append(Curve("initial value problem", path[0], path[1], ivp=True))
+    result = SlopeField(names[0], names[1], (-half, half), (-half, half), curves=curves, point=point,
+                        title="Phase portrait")
+    if problem.homogeneous:
+        X, Y = np.meshgrid(np.linspace(-half, half, GRID_X), np.linspace(-half, half, GRID_Y))
+        with np.errstate(all="ignore"):
+            result.slopes = (A[1, 0] * X + A[1, 1] * Y) / (A[0, 0] * X + A[0, 1] * Y)
+        result.grid_x, result.grid_y = X, Y
+        result.note = "Direction field of the system; trajectories from points around the equilibrium at the origin."
+    else:
+        result.note = ("The forcing depends on t, so there is no single direction field: the trajectories start "
+                       "at t = 0 around the origin.")
+    return result
+
+
 # --------------------------------------------------------------------------- the plot
 
 
@@ -342,7 +431,8 @@ def figure(data: SlopeField, title: str = ""):
     ax.set_xlabel(data.x_name)
     ax.set_ylabel(data.y_name)
     ax.grid(True, alpha=0.25)
-    ax.set_title(title or ("Slope field and solution curves" if data.slopes is not None else "Solution curves"))
+    ax.set_title(title or data.title or ("Slope field and solution curves" if data.slopes is not None
+                                         else "Solution curves"))
     if data.curves:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
