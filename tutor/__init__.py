@@ -10,7 +10,8 @@ from tutor.parser import parse, parse_answer
 from tutor.problem import Answer, InitialCondition, Problem
 from tutor.profiles import ModelUnavailable, load_profile
 from tutor.session import TutorSession
+from tutor.system import SystemProblem
 
 __all__ = ["Answer", "InitialCondition", "ModelUnavailable", "ParseError", "Problem", "Sections", "Solution",
-           "TutorSession", "Verdict", "check", "load_profile", "parse", "parse_answer", "parse_sections",
+           "SystemProblem", "TutorSession", "Verdict", "check", "load_profile", "parse", "parse_answer", "parse_sections",
            "serialize", "solve"]

@@ -43,13 +43,14 @@ LAMBDA = sympy.Symbol("lambda")
 
 
 def hint(problem: SystemProblem) -> str:
+    t = ltx(problem.variable)
     text = ("Write the system as $\\mathbf{x}' = A\\mathbf{x}$ and find the eigenvalues of $A$ (the roots of "
             "$\\det(A - \\lambda I) = 0$) and an eigenvector for each: every eigenpair gives a solution "
-            "$e^{\\lambda t}\\mathbf{v}$; complex eigenvalues give real solutions through Euler's formula, and a "
-            "repeated eigenvalue with too few eigenvectors needs a generalized eigenvector.")
+            f"$e^{{\\lambda {t}}}\\mathbf{{v}}$; complex eigenvalues give real solutions through Euler's formula, "
+            "and a repeated eigenvalue with too few eigenvectors needs a generalized eigenvector.")
     if not problem.homogeneous:
         text += " Then find a particular solution by variation of parameters with the fundamental matrix."
-    return text.replace("t}", f"{problem.variable}}}") if str(problem.variable) != "t" else text
+    return text
 
 
 # --------------------------------------------------------------------------- classification
@@ -304,7 +305,7 @@ def derive_system(problem: SystemProblem) -> Derivation:
             continue
         # a defective eigenvalue: Jordan chains v, w1, w2 with (A - λI) w1 = v, (A - λI) w2 = w1
         for chain in _chains(A, value, mult):
-            chain = _nice(*chain) if len(chain) == 1 else _nice(chain[0], *chain[1:])
+            chain = _nice(*chain)
             v = chain[0]
             steps.append(Step(
                 f"Eigenvector for {name}",
@@ -332,11 +333,12 @@ def derive_system(problem: SystemProblem) -> Derivation:
                 poly = sum((t ** (k - i) / sympy.factorial(k - i) * chain[i] for i in range(k + 1)), sympy.zeros(n, 1))
                 sol = (sympy.exp(value * t) * poly).applyfunc(_expand)
                 solutions.append(sol)
-                form = "t\\mathbf{v} + \\mathbf{w}" if k == 1 else "\\tfrac{t^2}{2}\\mathbf{v} + t\\mathbf{w} + \\mathbf{w}_2"
+                tt = ltx(t)
+                form = (f"{tt}\\mathbf{{v}} + \\mathbf{{w}}" if k == 1 else
+                        f"\\tfrac{{{tt}^2}}{{2}}\\mathbf{{v}} + {tt}\\mathbf{{w}} + \\mathbf{{w}}_2")
                 steps.append(Step(
                     "Solution from the generalized eigenvector",
-                    f"The repeated eigenvalue gives $e^{{\\lambda t}}({form})$.".replace("t", ltx(t)) if False else
-                    f"The repeated eigenvalue gives $e^{{\\lambda t}}\\left({form}\\right)$.",
+                    f"The repeated eigenvalue gives $e^{{\\lambda {tt}}}\\left({form}\\right)$.",
                     latex=f"\\mathbf{{x}}_{{{len(solutions)}}} = {ltx(sympy.exp(value * t))}{_vec_tex(poly.applyfunc(_expand))}",
                     check=Check.SOLVES, after=_vector_eqs(problem, sol), ode=homogeneous))
     if len(solutions) != n:
