@@ -440,8 +440,14 @@ def _equations_system(source, equations, conditions, vector_conditions, is_latex
     if M.det() == 0:
         raise ParseError("the equations cannot be solved for the derivatives (each unknown needs its own "
                          "equation u' = ...)", rows[0][0])
-    A = sympy.ImmutableMatrix(sympy.simplify(-M.inv() * K))
-    g = sympy.ImmutableMatrix(sympy.simplify(M.inv() * rest))
+    # No simplify here: parsing runs in the caller's thread, and the coefficients are numbers the
+    # student typed (usually M is the identity: one derivative alone on each left-hand side).
+    if M == sympy.eye(M.shape[0]):
+        A, g = -K, rest
+    else:
+        inverse = M.inv()
+        A, g = (-inverse * K).applyfunc(sympy.cancel), (inverse * rest).applyfunc(sympy.expand)
+    A, g = sympy.ImmutableMatrix(A), sympy.ImmutableMatrix(g)
     functions = tuple(sympy.Function(name) for name in names)
     ics = _conditions(conditions, vector_conditions, functions, variable, is_latex, None)
     return SystemProblem(functions, variable, A, g, ics, source, "latex" if is_latex else "plain", "equations")
