@@ -514,11 +514,63 @@ def _conditions(conditions, vector_conditions, functions, variable, is_latex, le
 # Answers
 
 
+_VECTOR_LHS = re.compile(r"\s*(?:\\(?:mathbf|vec|boldsymbol)\s*\{\s*[A-Za-z]\s*\}|[A-Za-z])\s*(?:\(\s*[A-Za-z]\s*\))?\s*=(?!=)")
+
+
+def _vector_groups(text: str) -> list[tuple[int, int]]:
+    """The outermost ``[...]`` groups of ``text`` that hold a comma at their own top level (vectors)."""
+    groups, i = [], 0
+    while i < len(text):
+        if text[i] == "[":
+            end = _matching_bracket(text, i)
+            inner, depth, comma = text[i + 1:end], 0, False
+            for ch in inner:
+                depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
+                comma = comma or (ch == "," and depth == 0)
+            if comma:
+                groups.append((i, end))
+                i = end + 1
+                continue
+        i += 1
+    return groups
+
+
+def _vector_components(text: str, n: int, offset: int) -> list[str]:
+    """``text`` once per component, each vector ``[a, b]`` replaced by its entry in brackets."""
+    groups = _vector_groups(text)
+    entries = []
+    for start, end in groups:
+        values = [e for _, e in _split_entries(text[start:end + 1], offset + start)]
+        if len(values) != n:
+            raise ParseError(f"this vector has {len(values)} entries; the system has {n} unknowns", offset + start)
+        entries.append(values)
+    out = []
+    for i in range(n):
+        pieces, last = [], 0
+        for (start, end), values in zip(groups, entries):
+            pieces += [text[last:start], f" ({values[i]}) "]
+            last = end + 1
+        out.append("".join(pieces) + text[last:])
+    return out
+
+
+def _explicit_value(reader: "_SystemReader", text: str, offset: int, name: str, problem: SystemProblem,
+                    names: list[str]) -> sympy.Expr:
+    if not text.strip():
+        raise ParseError("the right-hand side of '=' is empty", offset)
+    value = reader.side(text, offset)
+    if {s.name for s in value.free_symbols} & set(names):
+        raise ParseError(f"write {name} explicitly: its formula must not contain the unknowns", offset,
+                         suggestion=f"e.g. {name} = C1 e^{{-{problem.variable}}} + ...")
+    return value
+
+
 _ANSWER_LHS = re.compile(r"\s*(\\?[A-Za-z]+)\s*(?:\(\s*([A-Za-z])\s*\))?\s*=(?!=)")
 
 
 def parse_system_answer(text: str, problem: SystemProblem) -> Answer:
-    """``x = C1 e^{-t} + 2 C2 e^{4t}, y = ...``: one explicit formula per unknown (any order).
+    """``x = C1 e^{-t} + 2 C2 e^{4t}, y = ...``: one explicit formula per unknown (any order), or the
+    vector form ``X = C1 e^{-t} [1, -1] + C2 e^{4t} [2, 3]`` (``\\mathbf{x}``, pmatrix columns too).
 
     Returns an :class:`Answer` whose solutions are ``Eq(x(t), f)`` in the problem's order; every
     free symbol other than the variable is an arbitrary constant.
@@ -543,6 +595,16 @@ def parse_system_answer(text: str, problem: SystemProblem) -> Answer:
         if marked.markers:
             raise ParseError("an answer must not contain derivatives; write each unknown itself",
                              marked.markers[0].start, suggestion=f"e.g. {example}")
+        vector = _VECTOR_LHS.match(marked.text)
+        if vector and _vector_groups(marked.text[vector.end():]):
+            # X = C1 e^{-t} [1, -1] + C2 e^{4t} [2, 3]: component i has each vector's i-th entry
+            rest_at = vector.end()
+            for i, component in enumerate(_vector_components(marked.text[rest_at:], len(names), offset + rest_at)):
+                if names[i] in found:
+                    raise ParseError(f"{names[i]} is given twice", offset)
+                reader = _SystemReader(tuple(names), is_latex or "\\" in piece)
+                found[names[i]] = _explicit_value(reader, component, offset + rest_at, names[i], problem, names)
+            continue
         m = _ANSWER_LHS.match(marked.text)
         if not m or notation.clean_name(m.group(1)) not in names:
             raise ParseError(f"each part of the answer gives one unknown: {example}", offset,
@@ -554,11 +616,7 @@ def parse_system_answer(text: str, problem: SystemProblem) -> Answer:
         if rhs is None or not rhs[0].strip():
             raise ParseError("the right-hand side of '=' is empty", offset + m.end())
         reader = _SystemReader(tuple(names), is_latex or "\\" in piece)
-        value = reader.side(*rhs)
-        if {s.name for s in value.free_symbols} & set(names):
-            raise ParseError(f"write {name} explicitly: its formula must not contain the unknowns", offset + m.end(),
-                             suggestion=f"e.g. {name} = C1 e^{{-{problem.variable}}} + ...")
-        found[name] = value
+        found[name] = _explicit_value(reader, rhs[0], rhs[1], name, problem, names)
     missing = [n for n in names if n not in found]
     if missing:
         raise ParseError(f"the answer gives no formula for {', '.join(missing)}", None,
