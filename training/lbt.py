@@ -72,6 +72,7 @@ class LbTConfig:
     split: str = "train"
     max_problems: int | None = None
     families: list[str] | None = None
+    per_family: int | None = None  # at most this many problems of each family (the split's order)
     k: int = 4
     exam_size: int = 3
     m: int = 2
@@ -179,13 +180,14 @@ def teaching_rows(config: LbTConfig) -> list[dict]:
     """One row per unique problem of the split (both renderings share a canonical key)."""
     from training.data import load
 
-    rows, seen = [], set()
+    rows, seen, per_family = [], set(), Counter()
     for row in load(config.data)[config.split]:
         if config.families and row["family"] not in config.families:
             continue
-        if row["canonical"] in seen:
+        if row["canonical"] in seen or (config.per_family and per_family[row["family"]] >= config.per_family):
             continue
         seen.add(row["canonical"])
+        per_family[row["family"]] += 1
         rows.append(row)
     return rows[: config.max_problems] if config.max_problems else rows
 
@@ -405,6 +407,7 @@ def parse_args(argv: list[str] | None = None) -> LbTConfig:
     p.add_argument("--split", default="train")
     p.add_argument("--max-problems", type=int, default=None)
     p.add_argument("--families", nargs="*", default=None)
+    p.add_argument("--per-family", type=int, default=None, help="at most N problems of each family")
     p.add_argument("--k", type=int, default=4, help="rationales sampled per problem")
     p.add_argument("--exam-size", type=int, default=3, help="exam problems per teaching problem")
     p.add_argument("--m", type=int, default=2, help="student samples per exam problem")
