@@ -9,8 +9,8 @@ piece of Markdown shown (:mod:`tutor.render`).  No mathematics happens here.
 Configuration (environment variables; all optional):
 
 * ``TUTOR_PROFILE`` — the profile to start with (default: a local model whose weights are
-  present, then the shipped ``smollm2-ode`` (its base is fetched from the package index on first
-  start), then the shipped ``demo-cpu``, else ``symbolic``); profile settings as in
+  present, then the shipped ``smollm2-ode-tools`` and ``smollm2-ode`` adapters (their base is fetched
+  from the package index on first start), else ``symbolic``); profile settings as in
   ``tutor/profiles.yaml``.  The engine (``symbolic``) is always one choice away in the selector.
 * ``TUTOR_TIMEOUT`` (10) — seconds for one symbolic solve; ``TUTOR_CHECK_TIMEOUT`` (10) — for one
   check; ``TUTOR_SOLVE_TIME_LIMIT`` (180) — for a whole streamed reply, model included.
