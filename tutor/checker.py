@@ -107,6 +107,7 @@ import sympy
 
 from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.errors import ParseError
+from tutor.notation import rewrite_piecewise
 from tutor.parser import MAX_ANSWER_CHARS, parse, parse_answer
 from tutor.plaintext import KNOWN_WORDS
 from tutor.problem import Answer, Problem, conditions_at_several_points, latex, looks_heavy, textbook_latex
@@ -299,7 +300,8 @@ def _as_answer(answer: Any, problem: Problem) -> Answer:
     if isinstance(answer, Answer):
         ans = answer
     elif isinstance(answer, str):
-        text = _tidy(answer)
+        # "y = 1 - cos t for t < 2, ... for t >= 2" before _tidy takes "for t < 2" for a qualifier
+        text = _tidy(rewrite_piecewise(answer, "\\" in answer)[0])
         _reject_prose(text)
         ans = parse_answer(text, problem)
     else:
@@ -411,7 +413,7 @@ def _reject_prose(text: str) -> None:
         return
     for m in _WORD.finditer(text):
         word = m.group(0)
-        if word.lower() not in KNOWN_WORDS and word not in {"boxed"}:
+        if word.lower() not in KNOWN_WORDS and word not in KNOWN_WORDS and word not in {"boxed"}:
             raise ParseError(f"the answer contains the word '{word}': write only the formula", m.start(),
                              suggestion="e.g. y = C e^{2x}")
 
@@ -1134,19 +1136,22 @@ def _explicit_points(ctx: _Context, f: sympy.Expr, tries: int = 40) -> Iterator[
             yield point
 
 
-def _substitute_explicit(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
+def _substitute_explicit(ctx: _Context, f: sympy.Expr, ode: sympy.Expr | None = None) -> sympy.Expr:
+    ode = ctx.ode if ode is None else ode
     reps = {}
-    for d in ctx.ode.atoms(sympy.Derivative):
+    for d in ode.atoms(sympy.Derivative):
         reps[d] = _d(f, ctx.X, d.derivative_count)
-    return ctx.ode.xreplace(reps).xreplace({ctx.unknown: f})
+    return ode.xreplace(reps).xreplace({ctx.unknown: f})
 
 
 def _check_explicit(ctx: _Context, f: sympy.Expr) -> _Outcome:
     consts = [c for c in ctx.C if f.has(c)]
     distributional = _has_steps(f) or _has_steps(ctx.ode)
+    ode = ctx.ode
     if distributional and ctx.task.ics:
-        f = _after_initial_point(ctx, f)
-    ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, f, seconds=max(0.5, ctx.clock.left() / 4))
+        # the answer and the equation for t >= t0: a step switched on at or before t0 is 1 there
+        f, ode = _after_initial_point(ctx, f), _after_initial_point(ctx, ctx.ode)
+    ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, f, ode, seconds=max(0.5, ctx.clock.left() / 4))
     if not ok:
         return _Outcome("undecided", note="differentiating the answer took too long (or failed).", f=f,
                         constants=consts)
@@ -1193,8 +1198,9 @@ def _decide_residual(ctx: _Context, residual: sympy.Expr, points: Callable[[], I
 # must match the impulses of the equation exactly; a residual that vanishes only pointwise (a
 # jump where y must be continuous, an impulse the answer ignores) is wrong. The regular part must
 # vanish on every interval between the jumps - never "on part of the line" only. For an initial
-# value problem the answer is the solution for t >= t0, so a step at the initial point, u(t - t0),
-# is 1 there (the textbook writes the answer for t > 0 and sometimes multiplies it by u(t)).
+# value problem the answer is the solution for t >= t0, so a step at or before the initial point,
+# u(t - t0), is 1 there (the textbook writes the answer for t > 0 and sometimes multiplies it by
+# u(t)) — in the answer and in the equation alike (a forcing "1 for 0 <= t < 2" is u(t) - u(t - 2)).
 
 _STEP_FUNCTIONS = (sympy.Heaviside, sympy.DiracDelta)
 
@@ -1216,8 +1222,10 @@ def _after_initial_point(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
 
     def one(h: sympy.Heaviside) -> sympy.Expr:
         found = _root(h.args[0], ctx.X)
-        if found is not None and sympy.simplify(found[1] - x0) == 0 and found[0].is_positive:
-            return sympy.S.One
+        if found is not None and found[0].is_positive:
+            before = sympy.simplify(found[1] - x0)
+            if before == 0 or before.is_negative:
+                return sympy.S.One
         return h
 
     return f.replace(lambda e: isinstance(e, sympy.Heaviside), one)

@@ -252,6 +252,22 @@ def parse(text: str) -> Problem:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
+    # f(t) = {1 if 0 <= t < 2; 0 if t >= 2}, \begin{cases}...: unit steps, read like u(t - 2)
+    normalized, positions = notation.rewrite_piecewise(normalized, is_latex)
+    if positions is None:
+        return _parse(text, normalized, is_latex)
+    try:
+        return _parse(text, normalized, is_latex)
+    except ParseError as exc:
+        raise _moved(exc, positions) from None
+
+
+def _moved(exc: ParseError, positions: notation.PositionMap) -> ParseError:
+    """The error with its position in the text as typed (before piecewise functions were rewritten)."""
+    return ParseError(exc.message, positions.original(exc.position), exc.suggestion)
+
+
+def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
     # "Solve y' = y", "Find the general solution of ...": the words go, the positions stay.
     normalized = notation.strip_prose(normalized)
     if not normalized.strip():
@@ -324,6 +340,16 @@ def parse_answer(text: str, problem: Problem) -> Answer:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the answer is empty", suggestion=f"write it as {problem.function}(x) = ...")
+    normalized, positions = notation.rewrite_piecewise(normalized, is_latex)
+    if positions is None:
+        return _parse_answer(text, normalized, is_latex, problem)
+    try:
+        return _parse_answer(text, normalized, is_latex, problem)
+    except ParseError as exc:
+        raise _moved(exc, positions) from None
+
+
+def _parse_answer(text: str, normalized: str, is_latex: bool, problem: Problem) -> Answer:
     notation.check_characters(normalized, is_latex)
     function, variable = str(problem.function), str(problem.variable)
     F, V = problem.function, problem.variable
