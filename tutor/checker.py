@@ -315,6 +315,13 @@ _NO_SOLUTION = re.compile(r"(?:(?:the\s+)?(?:boundary\s+value\s+problem|bvp|prob
                           re.IGNORECASE)
 
 
+def read_claim(text: str, problem: Problem) -> tuple[str, tuple]:
+    """What an answer that is not an equation claims: ("no_solution", ()), ("eigen", families of
+    :class:`tutor.parser.EigenFamily`) or ("", ()) for an ordinary answer.  Raises ParseError for an
+    eigenvalue answer with a piece that cannot be read.  The app's preview shows it (app.py)."""
+    return _claim(text, problem)
+
+
 def _claim(text: str, problem: Problem) -> tuple[str, tuple]:
     """("no_solution", ()) for "no solution" (in words, ``\\text{No solution.}``, ``\\emptyset``),
     ("eigen", families) for an eigenvalue answer (:func:`tutor.parser.parse_eigen_answer`), else ("", ())."""
