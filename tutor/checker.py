@@ -66,6 +66,16 @@ Choices (documented here because callers depend on them):
   are skipped.
 * **The letter i** in an answer is the imaginary unit (``y = C1 e^{ix} + C2 e^{-ix}``) unless the
   problem uses i as a parameter; complex-valued answers are then evaluated as complex numbers.
+* **Boundary value problems** (tutor/engine/methods/boundary_value.py is the reference): "no
+  solution" is ``correct`` only when that method proves none (its contradiction step re-checked),
+  ``wrong`` when it finds a solution or eigenvalues, ``undecided`` when it cannot tell; one member
+  of a family with infinitely many solutions is ``incomplete``; an eigenvalue answer
+  (``lambda_n = n^2, y_n = sin(n x), n = 1, 2, ...``) is correct when every pair solves the
+  equation and the conditions for every n, no eigenfunction is zero and no eigenvalue of the
+  engine's is missing (``incomplete``); a value that is not an eigenvalue is ``wrong``.
+* **Piecewise answers written as cases** ("y = 1 - cos t for t < 2, ... for t >= 2",
+  ``\\begin{cases}``) are read into unit steps (:func:`tutor.notation.rewrite_piecewise`) before
+  anything else, and judged as distributions like any answer with steps.
 * **"No constant value meets the initial conditions"** (``y = C x`` for ``y(0) = 1``) is ``wrong``;
   it is claimed only for conditions linear in the constants, otherwise the answer is
   ``incomplete`` (constants still free).
