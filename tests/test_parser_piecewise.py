@@ -84,3 +84,19 @@ def test_written_piecewise_answers_are_read_as_steps(answer):
     expected = (1 - sympy.cos(t)) * (1 - H(t - 2)) + (sympy.cos(t - 2) - sympy.cos(t)) * H(t - 2)
     got = solution.rhs.subs(H(t), 1)  # u(t) is 1 for t >= 0, where an IVP at 0 is solved
     assert sympy.simplify(sympy.expand(got - expected)) == 0, solution
+
+
+@pytest.mark.parametrize("text", [
+    "{" * 1990 + "<",
+    "{" * 995 + "<" + "}" * 995,
+    "y' = " + "{1 if t<2; 0 if t>=2} + " * 80,
+    "y' = y, " + "f(t) = 1 for t < 2, " * 100,
+    "y' = " + "{" * 50000 + "<",
+])
+def test_hostile_piecewise_text_is_refused_quickly(text):
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ParseError):
+        parse(text)
+    assert time.monotonic() - started < 1.0

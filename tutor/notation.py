@@ -633,6 +633,11 @@ class _Piece:
     otherwise: bool = False
 
 
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _depth_split(text: str, separators: str) -> list[tuple[int, str]]:
     """Split ``text`` at the characters in ``separators`` outside brackets: (offset, piece)."""
     pieces, depth, start = [], 0, 0
@@ -654,11 +659,11 @@ def _condition(cond: str, position: int) -> tuple[str, str | None, str | None]:
     parts = _REL_RE.split(cond)
     relations = _REL_RE.findall(cond)
     if not relations or len(relations) > 2 or any(not p.strip() for p in parts):
-        raise ParseError(f"could not read the condition '{cond}'", position,
+        raise ParseError(f"could not read the condition '{_short(cond)}'", position,
                          suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
     names = [i for i, p in enumerate(parts) if re.fullmatch(r"\s*\\?[A-Za-z]\s*", p)]
     if len(names) != 1 or (len(relations) == 2 and names[0] != 1):
-        raise ParseError(f"the condition '{cond}' must compare the variable with numbers", position,
+        raise ParseError(f"the condition '{_short(cond)}' must compare the variable with numbers", position,
                          suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
     variable = parts[names[0]].strip().lstrip("\\")
     low = high = None
@@ -807,14 +812,21 @@ def _block_at_cases(text: str, m: re.Match) -> tuple[int, list[_Piece], str | No
     return close.end(), pieces, _variable_of([(s, r.split("&", 1)[-1]) for s, r in rows])
 
 
-def _block_at_brace(text: str, start: int) -> tuple[int, list[_Piece], str | None] | None:
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Each '{' position -> its matching '}' (one pass; unmatched ones are left out)."""
+    pairs, stack = {}, []
+    for i, ch in enumerate(text):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            pairs[stack.pop()] = i
+    return pairs
+
+
+def _block_at_brace(text: str, start: int, pairs: dict[int, int]) -> tuple[int, list[_Piece], str | None] | None:
     """A plain ``{1 if 0 <= t < 2; 0 if t >= 2}`` at ``start`` (None when the braces hold no condition)."""
-    depth = 0
-    for j in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            break
-    else:
+    j = pairs.get(start)
+    if j is None:
         return None
     body = text[start + 1:j]
     if not (_REL_RE.search(body) or re.search(rf"(?<![A-Za-z]){_OTHERWISE}", body)):
@@ -825,7 +837,7 @@ def _block_at_brace(text: str, start: int) -> tuple[int, list[_Piece], str | Non
     for row_start, row in rows:
         piece = _read_piece(row, row_start)
         if piece is None:
-            raise ParseError(f"could not read '{row.strip()}' as a piece of a piecewise function",
+            raise ParseError(f"could not read '{_short(row)}' as a piece of a piecewise function",
                              row_start + len(row) - len(row.lstrip()), suggestion=_PIECEWISE_SYNTAX)
         pieces.append(piece)
     return j + 1, pieces, _variable_of(rows)
@@ -876,13 +888,16 @@ def rewrite_piecewise(text: str, is_latex: bool) -> tuple[str, PositionMap | Non
     pieces are replaced where they stand (``y = {...}`` in an answer).  Raises ParseError (with
     the position and the syntax as a suggestion) for pieces that cannot be read.
     """
+    if len(text) > MAX_PROBLEM_CHARS:  # the readers refuse it with their own message; no quadratic scan
+        return text, None
     if not (_REL_RE.search(text) or re.search(rf"(?<![A-Za-z]){_OTHERWISE}", text)):
         return text, None
     blocks: list[tuple[int, int, list[_Piece], str | None, re.Match | None]] = []  # (start, end, pieces, var, definition)
+    pairs = _brace_pairs(text)
     i = 0
     while i < len(text):
         cases = _CASES_OPEN.match(text, i)
-        brace = text[i] == "{" and not is_latex and _block_at_brace(text, i)
+        brace = text[i] == "{" and not is_latex and _block_at_brace(text, i, pairs)
         definition = _DEFINITION.match(text, i) if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "\\")) else None
         if cases:
             end, pieces, var = _block_at_cases(text, cases)
