@@ -48,6 +48,8 @@ def test_values_are_expressions_and_the_open_ends_are_steps():
     ("y' + y = {t if t <; 1 if t > 2}, y(0) = 0", "condition", "t <;"),
     ("y' + y = {t if t < a; 1 if t >= a}, y(0) = 0", "numbers", "t < a"),
     ("y' + y = {t if t < 1; 1 whatever t >= 2}, y(0) = 0", "piece", "1 whatever"),
+    ("y' + y = {t if 0 < t > 1; 1 if t >= 1}, y(0) = 0", "not an interval", "0 < t > 1"),
+    ("y' + y = {t if x < 1; 1 if t >= 1}, y(0) = 0", "one variable", "{t if"),
     (r"y'' + y = \begin{cases} 1 & 0 \le t < 2 , y(0)=0", "never closed", r"\begin"),
     (r"y'' + y = \begin{cases} \sin t & 0 \le t < \pi \\ 0 \end{cases}, y(0)=0", "&", "0 \\end"),
     ("y' + y = {t if t < 1; 1 if t >= 1} + qwerty, y(0) = 0", "looks like a word", "qwerty"),

@@ -631,6 +631,7 @@ class _Piece:
     low: str | None  # the bound as written, None: no lower bound
     high: str | None
     otherwise: bool = False
+    variable: str | None = None  # the letter its condition compares
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -665,6 +666,10 @@ def _condition(cond: str, position: int) -> tuple[str, str | None, str | None]:
     if len(names) != 1 or (len(relations) == 2 and names[0] != 1):
         raise ParseError(f"the condition '{_short(cond)}' must compare the variable with numbers", position,
                          suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
+    less = [r in ("<", "<=", "=<", "≤", "⩽") or r.startswith(("\\le", "\\lt")) for r in relations]
+    if len(set(less)) > 1:
+        raise ParseError(f"the condition '{_short(cond)}' is not an interval", position,
+                         suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
     variable = parts[names[0]].strip().lstrip("\\")
     low = high = None
     for i, relation in enumerate(relations):
@@ -683,13 +688,15 @@ def _read_piece(text: str, start: int, latex_row: bool = False) -> _Piece | None
         if "&" not in text:
             return None
         value, cond = text.split("&", 1)
-        offset = len(value) - len(value.lstrip())
+        offset, cond_start = len(value) - len(value.lstrip()), start + len(value) + 1
         value = value.strip().rstrip(",").rstrip()  # "1, & if 0 <= t < 2"
         cond = re.sub(rf"^\s*(?:,\s*)?{_KEYWORD}(?![A-Za-z])", " ", cond)
+        if not value:
+            return None
         if re.fullmatch(rf"\s*{_OTHERWISE}\s*[,.]?\s*", cond):
-            return _Piece(value.strip(), start + offset, None, None, otherwise=True)
-        return _Piece(value.strip(), start + offset, *(_condition(cond, start + len(value) + 1)[1:])) \
-            if value.strip() else None
+            return _Piece(value, start + offset, None, None, otherwise=True)
+        variable, low, high = _condition(cond, cond_start)
+        return _Piece(value, start + offset, low, high, variable=variable)
     m = _PIECE_RE.match(text)
     if not m or not m.group("value").strip():
         return None
@@ -699,19 +706,17 @@ def _read_piece(text: str, start: int, latex_row: bool = False) -> _Piece | None
     cond = m.group("cond") if m.group("cond") is not None else m.group("cond2")
     if not _REL_RE.search(cond or ""):
         return None
-    _, low, high = _condition(cond, start + (m.start("cond") if m.group("cond") is not None else m.start("cond2")))
-    return _Piece(m.group("value"), value_start, low, high)
+    variable, low, high = _condition(cond, start + (m.start("cond") if m.group("cond") is not None else m.start("cond2")))
+    return _Piece(m.group("value"), value_start, low, high, variable=variable)
 
 
-def _variable_of(pieces_text: list[tuple[int, str]]) -> str | None:
-    for start, text in pieces_text:
-        relation = _REL_RE.search(text)
-        if relation:
-            m = re.search(r"(?<![A-Za-z\\])\\?([A-Za-z])(?![A-Za-z])\s*$", text[:relation.start()]) or \
-                re.match(r"\s*\\?([A-Za-z])(?![A-Za-z])", text[relation.end():])
-            if m:
-                return m.group(1)
-    return None
+def _block_variable(pieces: list[_Piece], position: int) -> str:
+    """The one letter every piece's condition compares (the variable of the steps)."""
+    letters = sorted({p.variable for p in pieces if p.variable})
+    if len(letters) != 1:
+        raise ParseError("the conditions of the piecewise function do not name one variable"
+                         + (f" ({', '.join(letters)})" if letters else ""), position, suggestion=_PIECEWISE_SYNTAX)
+    return letters[0]
 
 
 def _bound_value(text: str, is_latex: bool, position: int):
@@ -809,7 +814,7 @@ def _block_at_cases(text: str, m: re.Match) -> tuple[int, list[_Piece], str | No
             raise ParseError("each row of the cases needs a value, '&' and a condition", start + len(row) - len(row.lstrip()),
                              suggestion=r"write \begin{cases} 1 & 0 \le t < 2 \\ 0 & t \ge 2 \end{cases}")
         pieces.append(piece)
-    return close.end(), pieces, _variable_of([(s, r.split("&", 1)[-1]) for s, r in rows])
+    return close.end(), pieces, _block_variable(pieces, m.start())
 
 
 def _brace_pairs(text: str) -> dict[int, int]:
@@ -840,7 +845,7 @@ def _block_at_brace(text: str, start: int, pairs: dict[int, int]) -> tuple[int, 
             raise ParseError(f"could not read '{_short(row)}' as a piece of a piecewise function",
                              row_start + len(row) - len(row.lstrip()), suggestion=_PIECEWISE_SYNTAX)
         pieces.append(piece)
-    return j + 1, pieces, _variable_of(rows)
+    return j + 1, pieces, _block_variable(pieces, start)
 
 
 def _run_after(text: str, start: int, name: str | None) -> tuple[int, list[_Piece], str | None] | None:
@@ -873,7 +878,7 @@ def _run_after(text: str, start: int, name: str | None) -> tuple[int, list[_Piec
     if len(pieces) < 2:
         return None
     # "..., 0 for t >= 2." : the run ends at its last piece, the separator after it stays
-    return end, pieces, _variable_of(rows)
+    return end, pieces, _block_variable(pieces, start)
 
 
 _DEFINITION = re.compile(r"(?<![A-Za-z\\'])(?P<name>\\?[A-Za-z]+)\s*(?:\(\s*(?P<arg>\\?[A-Za-z])\s*\))?\s*=(?![=<>])\s*")
@@ -922,9 +927,6 @@ def rewrite_piecewise(text: str, is_latex: bool) -> tuple[str, PositionMap | Non
         return text, None
     replacements: list[tuple[int, int, list[tuple[str, int, bool]]]] = []
     for start, end, pieces, var, _ in blocks:
-        if var is None:
-            raise ParseError("the conditions of the piecewise function do not name the variable", start,
-                             suggestion=_PIECEWISE_SYNTAX)
         parts = _rewrite_block(pieces, var, is_latex, start)
         # A named function defined by these pieces and used elsewhere: put it in where it is used.
         head = None
