@@ -565,6 +565,8 @@ def test_eigenvalue_answers():
     assert v.verdict == "correct", v.reason
     v = check("y'' + k y = x, y(0) = 0, y(1) = 0", "λ_n = n^2, y_n = sin(n x), n = 1, 2, ...")
     assert v.verdict == "undecided"  # not an eigenvalue problem
+    # a parameter's value next to an ordinary answer is not an eigenvalue answer
+    assert check("T' = -k(T - 20), T(0) = 90", "T = 20 + 70 e^{-kt}, k = 2").verdict == "wrong"
 
 
 def test_the_engines_own_eigenvalue_statement_is_correct():

@@ -340,8 +340,14 @@ def _claim(text: str, problem: Problem) -> tuple[str, tuple]:
     plain = re.sub(r"\s+", " ", plain.replace("$", " ")).strip().rstrip(".!").strip()
     if _NO_SOLUTION.fullmatch(plain):
         return "no_solution", ()
-    families = parse_eigen_answer(text, problem)
-    return ("eigen", families) if families else ("", ())
+    # an eigenvalue answer only where one can be meant: one parameter, second order, homogeneous
+    # conditions at two points (no algebra here; the worker checks the rest)
+    if len(problem.parameters) == 1 and problem.order == 2 and all(ic.value == 0 for ic in problem.ics) \
+            and conditions_at_several_points(ic.point for ic in problem.ics):
+        families = parse_eigen_answer(text, problem)
+        if families:
+            return "eigen", families
+    return "", ()
 
 
 def _as_answer(answer: Any, problem: Problem) -> Answer:
