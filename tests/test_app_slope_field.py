@@ -116,3 +116,62 @@ def test_a_curve_that_blows_up_runs_off_the_plot_instead_of_stopping_inside_it()
     drawn = next(line for line in ax.lines if line.get_label() == curve.label).get_ydata()
     assert np.nanmax(drawn) > hi  # drawn up to (and past) the top edge, clipped to a finite value
     assert np.all(np.isfinite(drawn))  # no gap: it is a blow-up, not a pole
+
+
+# --------------------------------------------------------------------------- phase line and numerical answer (issue 17)
+
+
+def test_phase_line_of_an_autonomous_equation() -> None:
+    from tutor.slope_field import phase_line, phase_line_figure
+
+    data = phase_line(parse("y' = (y - 1)(y - 2)(y - 3)"))
+    assert [(v, s) for v, _, s in data.equilibria] == [
+        (1.0, "unstable"), (2.0, "asymptotically stable"), (3.0, "unstable")]
+    assert [sign for _, _, sign in data.intervals] == [-1, 1, -1, 1]  # down, up, down, up
+    assert data.intervals[0][0] is None and data.intervals[-1][1] is None
+    semi = phase_line(parse("y' = y^2 (1 - y)"))
+    assert [s for _, _, s in semi.equilibria] == ["semi-stable", "asymptotically stable"]
+    fig = phase_line_figure(data)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts if "stable" in t.get_text()]
+    assert len(labels) == 3 and "unstable" in labels[0] and "asymptotically stable" in labels[1]
+    arrows = [c for c in ax.get_children() if type(c).__name__ == "Annotation"]
+    assert len(arrows) == 4
+    assert phase_line(parse("y' = x y")) is None  # not autonomous
+
+
+def test_numerical_answer_is_plotted_with_its_table_and_euler() -> None:
+    from tutor.slope_field import numerical_figure
+
+    solution = solve(parse("y' = x^2 + y^2, y(0) = 0"), timeout=30)
+    assert solution.status == "numerical"
+    fig = numerical_figure(solution.numerical, "x", "y")
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert any(label.startswith("numerical values") for label in labels)
+    assert any(label.startswith("Euler's method") for label in labels)
+    assert any(label.startswith("initial point (0, 0)") for label in labels)
+    low, high = ax.get_ylim()
+    assert -10 < low < 0 < high < 10  # the bulk, not the blow-up near x = +-2
+    assert "not a formula" in ax.get_title()
+
+
+def test_app_shows_the_phase_line_and_the_numerical_plot_only_when_they_apply() -> None:
+    import app
+    from tutor.teaching import practice_set
+
+    shown = app.teach_phase_line(practice_set("autonomous", 1, 1))
+    assert shown["visible"] is True and shown["value"] is not None
+    assert app.teach_phase_line(practice_set("separable", 1, 1))["visible"] is False
+    *_, (markdown, view, _) = app.solve("y' = x^2 + y^2, y(0) = 0", "symbolic")
+    assert view.numerical is not None and app.numerical_plot(view)["visible"] is True
+    *_, (markdown, view, _) = app.solve("y' = 2y, y(0) = 1", "symbolic")
+    assert view.numerical is None and app.numerical_plot(view)["visible"] is False
+
+
+def test_check_tab_previews_no_solution_and_eigenvalue_answers() -> None:
+    import app
+
+    text = app._answer_preview("y'' + k y = 0, y(0) = 0, y(pi) = 0", "λ_n = n^2, y_n = sin(n x), n = 1, 2, ...")
+    assert "eigenvalues" in text and "k_{n} = n^{2}" in text and "\\sin" in text
+    assert "no solution" in app._answer_preview("y'' + y = 0, y(0) = 0, y(pi) = 1", "no solution")

@@ -524,3 +524,62 @@ def test_special_equations_are_named_in_the_hint() -> None:
     assert airy.verified and "Airy's equation" in airy.hint and airy.steps[0].title == "This is Airy's equation"
     bessel = solve("x^2 y'' + x y' + (x^2 - 1/4) y = 0", timeout=20)
     assert bessel.verified and "Bessel's equation" in bessel.hint
+
+
+# --------------------------------------------------------------------------- boundary value problems (issue 17)
+
+
+def test_no_solution_is_correct_only_when_the_engine_proves_none():
+    v = check("y'' + y = 0, y(0) = 0, y(pi) = 1", "The BVP has no solution.")
+    assert v.verdict == "correct" and "0 = 1" in v.reason and v.details["claim"] == "no_solution"
+    v = check("y'' + y = 0, y(0) = 0, y(pi/2) = 1", "no solution")
+    assert v.verdict == "wrong" and "\\sin" in v.reason  # the solution it has is shown
+    v = check("y'' + k y = 0, y(0) = 0, y(pi) = 0", "no solution")
+    assert v.verdict == "wrong" and "y = 0" in v.reason
+    v = check("y'' + y = 0, y(0) = 1, y'(0) = 0", "no solution")  # not a BVP: not judged
+    assert v.verdict == "undecided"
+
+
+def test_one_member_of_an_infinite_family_is_incomplete_and_the_family_is_named():
+    v = check("y'' + y = 0, y(0) = 0, y(pi) = 0", "y = 2 sin x")
+    assert v.verdict == "incomplete" and "infinitely many" in v.reason and "C" in v.details["family"]
+    v = check("y'' + y = 1, y(0) = 0, y(pi) = 2", "y = 1 - cos x + 3 sin x")
+    assert v.verdict == "incomplete", v.reason
+    assert check("y'' + y = 1, y(0) = 0, y(pi) = 2", "y = 1 - cos x + C sin x").verdict == "correct"
+    assert check("y'' + y = 0, y(0) = 0, y(pi/2) = 1", "y = sin x").verdict == "correct"  # the only one
+
+
+def test_eigenvalue_answers():
+    dirichlet = "y'' + k y = 0, y(0) = 0, y(pi) = 0"
+    v = check(dirichlet, "k_n = n^2, y_n = C sin(n x), n >= 1")  # any constant multiple
+    assert v.verdict == "correct", v.reason
+    v = check(dirichlet, "λ_n = (2n)^2, y_n = sin(2n x), n = 1, 2, ...")
+    assert v.verdict == "incomplete" and "k = 1" in v.reason and v.details["missing"] == "1"
+    v = check(dirichlet, "λ_n = n^2/4, y_n = sin(n x/2), n = 1, 2, ...")
+    assert v.verdict == "wrong" and "y(\\pi) = 0" in v.reason and "n = 1" in v.reason
+    v = check(dirichlet, "λ_n = n^2, y_n = sin(2 n x), n = 1, 2, ...")
+    assert v.verdict == "wrong" and "does not satisfy the equation" in v.reason
+    v = check(dirichlet, "lambda_n = n^2 qwerty, n = 1, 2, ...")
+    assert v.verdict == "undecided" and v.details["error"]["position"] == 15  # at the word
+    v = check("y'' + k y = 0, y(0) = 0, y(1) = 0", "λ_n = n^2 π^2, y_n = sin(n π x), n = 1, 2, 3, ...")
+    assert v.verdict == "correct", v.reason
+    v = check("y'' + k y = x, y(0) = 0, y(1) = 0", "λ_n = n^2, y_n = sin(n x), n = 1, 2, ...")
+    assert v.verdict == "undecided"  # not an eigenvalue problem
+    # a parameter's value next to an ordinary answer is not an eigenvalue answer
+    assert check("T' = -k(T - 20), T(0) = 90", "T = 20 + 70 e^{-kt}, k = 2").verdict == "wrong"
+
+
+def test_the_engines_own_eigenvalue_statement_is_correct():
+    from tutor.engine.solve import solve
+
+    for text in ("y'' + k y = 0, y(0) = 0, y(pi) = 0", "y'' + k y = 0, y'(0) = 0, y'(pi) = 0",
+                 "y'' + k y = 0, y'(0) = 0, y(pi) = 0"):
+        statement = solve(text, timeout=30).final_answer_text()
+        v = check(text, statement)
+        assert v.verdict == "correct", (text, statement, v.reason)
+
+
+def test_a_written_piecewise_answer_that_jumps_leaves_an_impulse():
+    v = check("y'' + y = {1 if 0 <= t < 2; 0 if t >= 2}, y(0) = 0, y'(0) = 0",
+              "y = 1 - cos t for 0 <= t < 2, cos t for t >= 2")
+    assert v.verdict == "wrong" and "\\delta" in v.reason

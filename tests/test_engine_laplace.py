@@ -125,3 +125,22 @@ def test_generated_problems_are_verified():
             verdict = check(practice.problem, practice.answer, timeout=30)
             assert verdict.verdict == "correct", (seed, difficulty, practice.problem.equation, verdict.reason)
     assert METHOD.generate(2, 2).problem == METHOD.generate(2, 2).problem
+
+
+# --------------------------------------------------------------------------- piecewise forcing written as cases
+
+
+@pytest.mark.parametrize("text", [
+    "y'' + y = {1 if 0 <= t < 2; 0 if t >= 2}, y(0) = 0, y'(0) = 0",
+    "y'' + y = f(t), f(t) = sin t for 0 <= t < pi, 0 for t >= pi, y(0) = 0, y'(0) = 0",
+    "y' + 2y = f(t), f(t) = 3 if t < 1, 0 otherwise, y(0) = 1",
+    r"\frac{dy}{dt} + y = \begin{cases} t & \text{if } 0 \leq t < 1 \\ 1 & \text{if } t \geq 1 \end{cases}, \quad y(0) = 0",
+])
+def test_piecewise_forcing_written_as_cases_is_solved_with_checked_steps(text):
+    problem = parse(text)
+    assert METHOD.matches(problem)
+    derivation = METHOD.derive(problem)
+    for step in derivation.steps:
+        result = check_step(step, problem)
+        assert result.ok, f"{step.title}: {result.reason}"
+    assert check(problem, derivation.answer(), timeout=30).verdict == "correct"

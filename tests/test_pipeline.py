@@ -231,6 +231,17 @@ def test_lbt_through_a_server_and_rerun_is_idempotent(small_data, tmp_path):
         assert len(r["exam_verdicts"]) == 1 and len(r["exam_verdicts"][0]) == 2
 
 
+def test_lbt_teaching_rows_per_family_keeps_the_first_unique_problems(small_data, tmp_path):
+    from training import lbt
+
+    data, rows = small_data
+    config = lbt.parse_args(["--data", str(data), "--out", str(tmp_path), "--base-model", "b", "--per-family", "1"])
+    chosen = lbt.teaching_rows(config)
+    every = lbt.teaching_rows(lbt.parse_args(["--data", str(data), "--out", str(tmp_path), "--base-model", "b"]))
+    assert len(every) >= 2 and chosen == every[:1]  # both renderings of a problem count once
+    assert len({r["canonical"] for r in every}) == len(every)
+
+
 # --------------------------------------------------------------------------- Ray and the local pool
 
 CHECKS = [

@@ -35,7 +35,8 @@ def test_profile_reads_canonical_letters_in_4bit_from_the_store() -> None:
 
 
 def test_it_is_the_default_model_when_its_base_can_be_had(monkeypatch, tmp_path) -> None:
-    """The default: it beats demo-cpu on the same test examples (see its card); demo-cpu is next."""
+    """The default: the tool-assisted adapter beats the plain one on the same examples (see their
+    cards), the plain one is next; without either (offline with an empty store) the engine."""
     from tutor.availability import default_profile, runnable_profiles
 
     monkeypatch.delenv("TUTOR_PROFILE", raising=False)
@@ -45,12 +46,22 @@ def test_it_is_the_default_model_when_its_base_can_be_had(monkeypatch, tmp_path)
     assert {"smollm2-ode-tools", "smollm2-ode"} <= set(names)  # fetchable from the package index on first use
     assert default_profile(names) == "smollm2-ode-tools"  # the tool-assisted adapter beats the plain one
     assert default_profile([n for n in names if n != "smollm2-ode-tools"]) == "smollm2-ode"
-    assert default_profile([n for n in names if not n.startswith("smollm2")]) == "demo-cpu"
+    assert default_profile([n for n in names if not n.startswith("smollm2")]) == "symbolic"
     monkeypatch.setenv("TUTOR_MODEL_FETCH", "0")  # offline with an empty store: not offered
     offline = runnable_profiles()
-    assert "smollm2-ode" not in offline and default_profile(offline) == "demo-cpu"
+    assert not {"smollm2-ode", "smollm2-ode-tools"} & set(offline) and default_profile(offline) == "symbolic"
     monkeypatch.setenv("TUTOR_PROFILE", "symbolic")  # one setting away: the engine
     assert default_profile(names) == "symbolic"
+    monkeypatch.delenv("TUTOR_PROFILE")
+    other = tmp_path / "model"
+    other.mkdir()
+    (other / "config.json").write_text("{}")
+    extra = tmp_path / "profiles.yaml"
+    extra.write_text(f"profiles:\n  mine:\n    backend: local\n    base_model: {other}\n")
+    monkeypatch.setenv("TUTOR_PROFILES_FILE", str(extra))
+    assert default_profile(runnable_profiles()) == "mine"  # a configured model wins, offline or not
+    monkeypatch.delenv("TUTOR_MODEL_FETCH")
+    assert default_profile(runnable_profiles()) == "mine"
 
 
 @pytest.mark.slow

@@ -146,21 +146,19 @@ def test_tool_answers_are_masked_out_of_the_loss(smollm2_base) -> None:
     assert dropped == "<<= \\frac{e^{3 x}}{3}>>"
 
 
-def test_the_remote_backend_stops_at_each_request_and_continues_the_assistant_message(monkeypatch) -> None:
+def _scripted_server(monkeypatch, script: list[str], bodies: list[dict]) -> None:
+    """The remote backend talks to a mock OpenAI-compatible server that streams ``script[i]`` as its
+    i-th answer (leaving the stop string '>>' out, as vLLM does) and records each request body."""
     import json
 
     import httpx
 
     import tutor.backends.remote as remote
-    from tutor.profiles import load_profile
-
-    bodies = []
-    script = ["## Steps\n1. **Integrate.** <<integrate: 2 x; x", "\n## Final Answer\n$y = x^2 + C$\n"]
 
     def handler(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         bodies.append(body)
-        text = script[len(bodies) - 1]  # the server leaves the stop string '>>' out, as vLLM does
+        text = script[len(bodies) - 1]
         events = [f'data: {json.dumps({"choices": [{"delta": {"content": text[i:i + 4]}, "finish_reason": None}]})}'
                   for i in range(0, len(text), 4)]
         events += ['data: {"choices": [{"delta": {}, "finish_reason": "stop"}]}', "data: [DONE]"]
@@ -169,6 +167,15 @@ def test_the_remote_backend_stops_at_each_request_and_continues_the_assistant_me
     real_client = httpx.Client
     monkeypatch.setattr(remote.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(handler), **kw))
     monkeypatch.setenv("TUTOR_REMOTE_URL", "http://model-server:8000")
+
+
+def test_the_remote_backend_stops_at_each_request_and_continues_the_assistant_message(monkeypatch) -> None:
+    import tutor.backends.remote as remote
+    from tutor.profiles import load_profile
+
+    bodies = []
+    script = ["## Steps\n1. **Integrate.** <<integrate: 2 x; x", "\n## Final Answer\n$y = x^2 + C$\n"]
+    _scripted_server(monkeypatch, script, bodies)
     profile = load_profile("remote", prompt_format="tools")
     reply = "".join(remote.RemoteBackend(profile).stream("y' = 2x"))
     assert reply == ("## Steps\n1. **Integrate.** <<integrate: 2 x; x>><<= x^2>>"
@@ -184,3 +191,28 @@ def test_the_remote_backend_stops_at_each_request_and_continues_the_assistant_me
     candidates = remote.RemoteBackend(profile).complete("y' = 2x", n=2)
     assert candidates == [reply, reply]
     assert len(bodies) == 4 and all(b["temperature"] > 0 and b["stream"] for b in bodies)
+
+
+def test_lbt_one_shot_exams_of_a_tools_adapter_get_their_requests_answered(monkeypatch) -> None:
+    """training.lbt --prompt-format tools: the student's one-shot exam (any chat) is a tools reply
+    whose requests the runtime answers, and its Final Answer is read in that format."""
+    import tutor.backends.remote as remote
+    from training import lbt
+    from tutor.format import FORMATS
+    from tutor.profiles import load_profile
+
+    bodies: list[dict] = []
+    script = ["## Steps\n1. **Integrate.** <<integrate: 4 x; x", "\n## Final Answer\n$y = 2 x^2 + C$\n"] * 2
+    _scripted_server(monkeypatch, script, bodies)
+    rationale = "## Steps\n1. **Integrate.** <<integrate: 2 x; x>><<= x^2>>\n## Final Answer\n$y = x^2 + C$\n"
+    chat = lbt.one_shot_messages("y' = 2x", rationale, "y' = 4x", "tools")
+    assert chat[0] == {"role": "system", "content": FORMATS["tools"].system_prompt}
+    assert chat[2] == {"role": "assistant", "content": rationale} and chat[-1]["role"] == "user"
+    replies = lbt.exam_replies(remote.RemoteBackend(load_profile("remote", prompt_format="tools")), [chat], 2)
+    expected = "## Steps\n1. **Integrate.** <<integrate: 4 x; x>><<= 2 x^2>>\n## Final Answer\n$y = 2 x^2 + C$\n"
+    assert replies == [[expected, expected]]
+    assert len(bodies) == 4 and all(b["messages"][:4] == chat for b in bodies)
+    assert bodies[1]["messages"][-1] == {"role": "assistant", "content": expected.split("\n## Final")[0]}
+    assert lbt._final(expected, "tools") == "y = 2 x^2 + C"
+    config = lbt.parse_args(["--data", "d", "--out", "o", "--base-model", "b", "--prompt-format", "tools"])
+    assert lbt._profile(config, student=True).prompt_format == "tools"

@@ -47,3 +47,24 @@ def local_profile(model_dir: Path, **changes):
     generation = changes.pop("generation", Generation(max_new_tokens=160))
     return load_profile("tinyllama-ode", base_model=str(model_dir), adapter_required=False,
                         generation=generation, **changes)
+
+
+def model_profiles_file(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A ``TUTOR_PROFILES_FILE`` with one local profile ``name`` on a tiny random model built here (no
+    download): its weights are present, so the profile is runnable and in the app's selector."""
+    model = tiny_model_dir(tmp_path_factory, taught=False)
+    path = tmp_path_factory.mktemp("profiles") / "profiles.yaml"
+    path.write_text(f"profiles:\n  {name}:\n    backend: local\n    base_model: {model}\n    prompt_format: tutor\n",
+                    encoding="utf-8")
+    return path
+
+
+def app_with_profiles_file(patch: pytest.MonkeyPatch, profiles_file: Path):
+    """The ``app`` module with ``TUTOR_PROFILES_FILE`` set (through ``patch``, so undone with it) and
+    its profile selector (``app.RUNNABLE``, read at import) listing what can run with that file."""
+    import app
+    from tutor.availability import runnable_profiles
+
+    patch.setenv("TUTOR_PROFILES_FILE", str(profiles_file))
+    patch.setattr(app, "RUNNABLE", runnable_profiles())
+    return app

@@ -137,7 +137,9 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 
-MINUTES_FILE = "demo_cpu_minutes.json"  # in each checkpoint: the wall-clock minutes that produced it
+MINUTES_FILE = "budget_minutes.json"  # in each checkpoint: the wall-clock minutes that produced it
+# The same record in checkpoints written before the rename (runs started before it still resume right).
+OLD_MINUTES_FILE = "demo_cpu_minutes.json"
 
 
 def time_budget_callback(minutes: float | None, already: float):
@@ -173,8 +175,11 @@ def time_budget_callback(minutes: float | None, already: float):
 
 def recorded_minutes(checkpoint: str) -> float | None:
     """The minutes that produced ``checkpoint`` (its own record; None for checkpoints of older runs)."""
-    record = Path(checkpoint) / MINUTES_FILE
-    return float(json.loads(record.read_text())["minutes_total"]) if record.is_file() else None
+    for name in (MINUTES_FILE, OLD_MINUTES_FILE):
+        record = Path(checkpoint) / name
+        if record.is_file():
+            return float(json.loads(record.read_text())["minutes_total"])
+    return None
 
 
 def steps_marker(tokenizer) -> list[int]:

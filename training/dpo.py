@@ -102,7 +102,11 @@ def run(script_args: DPOScriptArguments, training_args, model_args) -> dict:
     evaluation = _load_pairs(script_args.dataset_path, script_args.eval_split, None)
     if evaluation is None:
         training_args.eval_strategy = "no"
+    from tutor.model_store import resolve
+
     base = model_args.model_name_or_path
+    # ``store:<name>`` (a base from the package index, see tutor/model_store.py) -> its folder
+    model_args.model_name_or_path = resolve(base)
     model_args.model_name_or_path = starting_model(script_args, model_args, training_args.output_dir)
     tokenizer = load_tokenizer(model_args.model_name_or_path)
     model = load_model(model_args)

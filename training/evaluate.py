@@ -24,8 +24,8 @@ Run::
     python -m training.evaluate --profile tinyllama-ode --adapter runs/dpo/tinyllama \\
         --data data/ode-sft --k 4 --out runs/eval/tinyllama
     # a fixed, family-balanced subset in two processes, then one report
-    python -m training.evaluate --profile demo-cpu --data DATA --per-family 12 --shard 0/2 --out runs/eval/a &
-    python -m training.evaluate --profile demo-cpu --data DATA --per-family 12 --shard 1/2 --out runs/eval/b
+    python -m training.evaluate --profile smollm2-ode-tools --data DATA --per-family 2 --shard 0/2 --out runs/eval/a &
+    python -m training.evaluate --profile smollm2-ode-tools --data DATA --per-family 2 --shard 1/2 --out runs/eval/b
     python -m training.evaluate combine --out runs/eval/mine runs/eval/a runs/eval/b
 """
 from __future__ import annotations

@@ -72,6 +72,7 @@ class LbTConfig:
     split: str = "train"
     max_problems: int | None = None
     families: list[str] | None = None
+    per_family: int | None = None  # at most this many problems of each family (the split's order)
     k: int = 4
     exam_size: int = 3
     m: int = 2
@@ -83,6 +84,9 @@ class LbTConfig:
     top_p: float = 0.95
     max_new_tokens: int = 768
     include_reference: bool = False
+    #: the models' format (tutor.format.FORMATS): "tutor", or "tools" for a tool-assisted adapter,
+    #: whose requests are answered in every rationale and exam reply
+    prompt_format: str = "tutor"
     #: the models read problems as the smollm2-ode profile does: compact LaTeX in y(x)
     #: (tutor.letters.model_problem_text; data made with training.data --compact)
     canonical_letters: bool = False
@@ -131,7 +135,7 @@ def _profile(config: LbTConfig, student: bool):
     generation = Generation(max_new_tokens=config.max_new_tokens, temperature=config.temperature,
                             top_p=config.top_p)
     profile = Profile(name="lbt-student" if student else "lbt-teacher", backend="local", base_model=base,
-                      adapter=adapter, quantization=config.quantization, prompt_format="tutor",
+                      adapter=adapter, quantization=config.quantization, prompt_format=config.prompt_format,
                       generation=generation)
     if config.server:
         from training.pipeline import server_profile
@@ -141,9 +145,10 @@ def _profile(config: LbTConfig, student: bool):
     return profile
 
 
-def one_shot_messages(teach_problem: str, rationale: str, exam_problem: str) -> list[dict[str, str]]:
+def one_shot_messages(teach_problem: str, rationale: str, exam_problem: str,
+                      prompt_format: str = "tutor") -> list[dict[str, str]]:
     """The student's prompt: the teaching problem and rationale as a worked example, then the exam."""
-    fmt = FORMATS["tutor"]
+    fmt = FORMATS[prompt_format]
     return [*fmt.messages(teach_problem), {"role": "assistant", "content": rationale},
             {"role": "user", "content": fmt.user_prompt(exam_problem)}]
 
@@ -175,13 +180,14 @@ def teaching_rows(config: LbTConfig) -> list[dict]:
     """One row per unique problem of the split (both renderings share a canonical key)."""
     from training.data import load
 
-    rows, seen = [], set()
+    rows, seen, per_family = [], set(), Counter()
     for row in load(config.data)[config.split]:
         if config.families and row["family"] not in config.families:
             continue
-        if row["canonical"] in seen:
+        if row["canonical"] in seen or (config.per_family and per_family[row["family"]] >= config.per_family):
             continue
         seen.add(row["canonical"])
+        per_family[row["family"]] += 1
         rows.append(row)
     return rows[: config.max_problems] if config.max_problems else rows
 
@@ -219,7 +225,7 @@ def sit_exam(row: dict, taught: dict, index: int, student: Any, config: LbTConfi
     problem = parse(row["problem"])
     teaching = seen_as(problem, row["problem"])
     text = taught["texts"][index][1]
-    chats = [one_shot_messages(teaching, text, seen_as(parse(e), e)) for e in taught["exam"]]
+    chats = [one_shot_messages(teaching, text, seen_as(parse(e), e), config.prompt_format) for e in taught["exam"]]
     return {"replies": exam_replies(student, chats, config.m) if chats else []}
 
 
@@ -228,7 +234,7 @@ def score(row: dict, taught: dict, exams: list[dict], verdicts: dict, config: Lb
     candidates = []
     for index, (source, text) in enumerate(taught["texts"]):
         c = Candidate(problem_id=row["id"], index=index, source=source, text=text)
-        c.final_answer = _final(text)
+        c.final_answer = _final(text, config.prompt_format)
         c.verdict = verdicts[(row["id"], index, -1, -1)]
         c.correctness = 1.0 if c.verdict == "correct" else 0.0
         solved = total = 0
@@ -243,18 +249,18 @@ def score(row: dict, taught: dict, exams: list[dict], verdicts: dict, config: Lb
     return candidates
 
 
-def _final(reply: str) -> str:
-    return answer_text(FORMATS["tutor"].parse(reply, done=True).final_answer)
+def _final(reply: str, prompt_format: str = "tutor") -> str:
+    return answer_text(FORMATS[prompt_format].parse(reply, done=True).final_answer)
 
 
-def _checks(row: dict, taught: dict, exams: list[dict]):
+def _checks(row: dict, taught: dict, exams: list[dict], prompt_format: str = "tutor"):
     """((problem id, rationale, exam problem or -1, sample or -1), (problem text, final answer))
     for every answer stage 3 checks: each rationale on its problem, each exam reply on its exam."""
     for index, (_, text) in enumerate(taught["texts"]):
-        yield (row["id"], index, -1, -1), (row["problem"], _final(text))
+        yield (row["id"], index, -1, -1), (row["problem"], _final(text, prompt_format))
         for e, replies in enumerate(exams[index]["replies"]):
             for j, reply in enumerate(replies):
-                yield (row["id"], index, e, j), (taught["exam"][e], _final(reply))
+                yield (row["id"], index, e, j), (taught["exam"][e], _final(reply, prompt_format))
 
 
 def run(config: LbTConfig) -> dict:
@@ -309,7 +315,8 @@ def run(config: LbTConfig) -> dict:
         checks = [(pid, key, item) for pid in chunk
                   for key, item in _checks(by_id[pid], taught_log.records[pid],
                                            [exam_log.records[f"{pid}#{i}"]
-                                            for i in range(len(taught_log.records[pid]["texts"]))])]
+                                            for i in range(len(taught_log.records[pid]["texts"]))],
+                                           config.prompt_format)]
         verdicts = fan_out(verify_item, [(problem, answer, config.timeout) for _, _, (problem, answer) in checks],
                            executor=config.executor, workers=config.workers, desc="checking answers",
                            progress=config.progress)
@@ -400,6 +407,7 @@ def parse_args(argv: list[str] | None = None) -> LbTConfig:
     p.add_argument("--split", default="train")
     p.add_argument("--max-problems", type=int, default=None)
     p.add_argument("--families", nargs="*", default=None)
+    p.add_argument("--per-family", type=int, default=None, help="at most N problems of each family")
     p.add_argument("--k", type=int, default=4, help="rationales sampled per problem")
     p.add_argument("--exam-size", type=int, default=3, help="exam problems per teaching problem")
     p.add_argument("--m", type=int, default=2, help="student samples per exam problem")
@@ -410,6 +418,8 @@ def parse_args(argv: list[str] | None = None) -> LbTConfig:
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--top-p", type=float, default=0.95)
     p.add_argument("--max-new-tokens", type=int, default=768)
+    p.add_argument("--prompt-format", choices=sorted(FORMATS), default="tutor",
+                   help="the models' format: tools for a tool-assisted adapter (its requests answered)")
     p.add_argument("--include-reference", action="store_true",
                    help="also score the engine's derivation as a candidate")
     p.add_argument("--canonical-letters", action="store_true",

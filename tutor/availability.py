@@ -13,8 +13,8 @@ A profile is *runnable* when everything it needs is here without a download:
 The default (:func:`default_profile`): ``TUTOR_PROFILE`` when it is runnable; else the
 profile file's ``default`` when it is a runnable model; else the first runnable local model,
 a configured or downloaded one before the ones shipped with the project, in the profile file's
-order (the ``smollm2-ode`` adapter under ``assets/models/`` on its store base, then ``demo-cpu``
-there); else ``symbolic``.  So the app starts with a model as
+order (the ``smollm2-ode-tools`` adapter under ``assets/models/`` on its store base, then
+``smollm2-ode``); else ``symbolic``.  So the app starts with a model as
 soon as one is present, and the symbolic engine otherwise.
 
 Usage::
@@ -88,7 +88,7 @@ def default_profile(runnable: list[str] | None = None) -> str:
     if file_default in names and file_default != "symbolic":
         return file_default
     local = [name for name in names if profiles[name].backend == "local"]
-    # A model configured or downloaded here wins over the one embedded in the project (assets/).
+    # A model configured or downloaded here wins over the ones shipped with the project (assets/).
     local.sort(key=lambda name: _embedded(profiles[name]))
     return local[0] if local else "symbolic"
 

@@ -66,6 +66,16 @@ Choices (documented here because callers depend on them):
   are skipped.
 * **The letter i** in an answer is the imaginary unit (``y = C1 e^{ix} + C2 e^{-ix}``) unless the
   problem uses i as a parameter; complex-valued answers are then evaluated as complex numbers.
+* **Boundary value problems** (tutor/engine/methods/boundary_value.py is the reference): "no
+  solution" is ``correct`` only when that method proves none (its contradiction step re-checked),
+  ``wrong`` when it finds a solution or eigenvalues, ``undecided`` when it cannot tell; one member
+  of a family with infinitely many solutions is ``incomplete``; an eigenvalue answer
+  (``lambda_n = n^2, y_n = sin(n x), n = 1, 2, ...``) is correct when every pair solves the
+  equation and the conditions for every n, no eigenfunction is zero and no eigenvalue of the
+  engine's is missing (``incomplete``); a value that is not an eigenvalue is ``wrong``.
+* **Piecewise answers written as cases** ("y = 1 - cos t for t < 2, ... for t >= 2",
+  ``\\begin{cases}``) are read into unit steps (:func:`tutor.notation.rewrite_piecewise`) before
+  anything else, and judged as distributions like any answer with steps.
 * **"No constant value meets the initial conditions"** (``y = C x`` for ``y(0) = 1``) is ``wrong``;
   it is claimed only for conditions linear in the constants, otherwise the answer is
   ``incomplete`` (constants still free).
@@ -107,9 +117,11 @@ import sympy
 
 from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.errors import ParseError
-from tutor.parser import MAX_ANSWER_CHARS, parse, parse_answer
+from tutor.notation import rewrite_piecewise
+from tutor.parser import MAX_ANSWER_CHARS, parse, parse_answer, parse_eigen_answer
 from tutor.plaintext import KNOWN_WORDS
-from tutor.problem import Answer, Problem, conditions_at_several_points, latex, looks_heavy, textbook_latex
+from tutor.problem import (Answer, InitialCondition, Problem, conditions_at_several_points, latex, looks_heavy,
+                           textbook_latex)
 from tutor.system import SystemProblem, parse_system_answer
 from tutor.system import prepare as system_prepare
 
@@ -174,6 +186,21 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     problem = problem_or_text if isinstance(problem_or_text, (Problem, SystemProblem)) else parse(problem_or_text)
     if isinstance(problem, SystemProblem):
         return _check_system(problem, answer, voice, limit, started)
+
+    def budget() -> float:
+        return max(0.05, limit - (time.monotonic() - started))
+
+    try:
+        claim, families = _claim(answer, problem) if isinstance(answer, str) else ("", ())
+    except ParseError as exc:
+        return _finish(Verdict("undecided", voice.unreadable(exc), {"error": exc.to_dict()}), started)
+    if claim:  # "no solution", or "lambda_n = n^2, y_n = sin(n x), n = 1, 2, ..."
+        known = {problem.variable, *problem.parameters, *(f.index for f in families)}
+        constants = sorted({s for f in families for e in (f.value, f.function) if e is not None
+                            for s in e.free_symbols} - known, key=lambda s: s.name)
+        result = _run_bounded_check(problem, Answer((), tuple(constants), (), answer), voice, budget(), limit,
+                                    claim=claim, eigen=families)
+        return _finish(Verdict(result["verdict"], result["reason"], result["details"]), started)
     try:
         ans = _as_answer(answer, problem)
     except ParseError as exc:
@@ -181,9 +208,6 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     early = _precheck(ans, problem, voice)
     if isinstance(early, Verdict):
         return _finish(early, started)
-
-    def budget() -> float:
-        return max(0.05, limit - (time.monotonic() - started))
 
     if isinstance(early, _Foreign):
         result = _judge_foreign(early, lambda a: _run_bounded_check(problem, a, voice, budget(), limit), voice)
@@ -195,9 +219,11 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     return _finish(Verdict(result["verdict"], reason, result["details"]), started)
 
 
-def _run_bounded_check(problem: Problem, ans: Answer, voice: "_Voice", budget: float, limit: float) -> dict:
-    """The worker's verdict dict for ``ans``, or an ``undecided`` one when the work did not finish."""
-    task = _Task.build(problem, ans, voice.author)
+def _run_bounded_check(problem: Problem, ans: Answer, voice: "_Voice", budget: float, limit: float,
+                       claim: str = "", eigen: tuple = ()) -> dict:
+    """The worker's verdict dict for ``ans`` (or for ``claim``: "no_solution", "eigen" with the
+    answer's ``eigen`` families), or an ``undecided`` one when the work did not finish."""
+    task = _Task.build(problem, ans, voice.author, claim, eigen)
     try:
         if _inside_worker():
             # Already in a worker process (e.g. the engine verifying its own answer inside
@@ -300,12 +326,43 @@ def read_answer(text: str, problem: Problem | SystemProblem) -> Answer:
     return _as_answer(text, problem)
 
 
+_NO_SOLUTION = re.compile(r"(?:(?:the\s+)?(?:boundary\s+value\s+problem|bvp|problem|it)\s+has\s+|there\s+(?:is|are|exists?)\s+)?"
+                          r"no\s+(?:such\s+)?solutions?(?:\s+exists?)?(?:\s+at\s+all)?|none|∅|\\emptyset|\\varnothing|\\nexists",
+                          re.IGNORECASE)
+
+
+def read_claim(text: str, problem: Problem) -> tuple[str, tuple]:
+    """What an answer that is not an equation claims: ("no_solution", ()), ("eigen", families of
+    :class:`tutor.parser.EigenFamily`) or ("", ()) for an ordinary answer.  Raises ParseError for an
+    eigenvalue answer with a piece that cannot be read.  The app's preview shows it (app.py)."""
+    return _claim(text, problem)
+
+
+def _claim(text: str, problem: Problem) -> tuple[str, tuple]:
+    """("no_solution", ()) for "no solution" (in words, ``\\text{No solution.}``, ``\\emptyset``),
+    ("eigen", families) for an eigenvalue answer (:func:`tutor.parser.parse_eigen_answer`), else ("", ())."""
+    plain = re.sub(r"\\(?:text|mathrm|mbox|textbf)\s*\{([^{}]*)\}", r"\1", text)
+    plain = re.sub(r"\\boxed\s*\{(.*)\}", r"\1", plain, flags=re.DOTALL)
+    plain = re.sub(r"\s+", " ", plain.replace("$", " ")).strip().rstrip(".!").strip()
+    if _NO_SOLUTION.fullmatch(plain):
+        return "no_solution", ()
+    # an eigenvalue answer only where one can be meant: one parameter, second order, homogeneous
+    # conditions at two points (no algebra here; the worker checks the rest)
+    if len(problem.parameters) == 1 and problem.order == 2 and all(ic.value == 0 for ic in problem.ics) \
+            and conditions_at_several_points(ic.point for ic in problem.ics):
+        families = parse_eigen_answer(text, problem)
+        if families:
+            return "eigen", families
+    return "", ()
+
+
 def _as_answer(answer: Any, problem: Problem) -> Answer:
     """Normalise every accepted answer form to an Answer in ``problem.function(problem.variable)``."""
     if isinstance(answer, Answer):
         ans = answer
     elif isinstance(answer, str):
-        text = _tidy(answer)
+        # "y = 1 - cos t for t < 2, ... for t >= 2" before _tidy takes "for t < 2" for a qualifier
+        text = _tidy(rewrite_piecewise(answer, "\\" in answer)[0])
         _reject_prose(text)
         ans = parse_answer(text, problem)
     else:
@@ -417,7 +474,7 @@ def _reject_prose(text: str) -> None:
         return
     for m in _WORD.finditer(text):
         word = m.group(0)
-        if word.lower() not in KNOWN_WORDS and word not in {"boxed"}:
+        if word.lower() not in KNOWN_WORDS and word not in KNOWN_WORDS and word not in {"boxed"}:
             raise ParseError(f"the answer contains the word '{word}': write only the formula", m.start(),
                              suggestion="e.g. y = C e^{2x}")
 
@@ -587,16 +644,24 @@ class _Task:
     constants: tuple[sympy.Symbol, ...]
     seed: int
     author: str = "student"  # who wrote the answer: the wording of reasons (_Voice)
+    claim: str = ""  # "no_solution" or "eigen" (the answer is a statement, not equations)
+    eigen: tuple = ()  # tutor.parser.EigenFamily items of an "eigen" claim
 
     @classmethod
-    def build(cls, problem: Problem, ans: Answer, author: str = "student") -> "_Task":
+    def build(cls, problem: Problem, ans: Answer, author: str = "student", claim: str = "",
+              eigen: tuple = ()) -> "_Task":
         # A fixed seed per (problem, answer) makes every verdict reproducible.
-        key = f"{problem.equation}|{problem.ics}|{ans.solutions}".encode()
+        key = (f"{problem.equation}|{problem.ics}|{ans.solutions}" + (f"|{claim}|{eigen}" if claim else "")).encode()
         seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
         return cls(problem.expr, problem.equation.lhs, problem.equation.rhs, problem.function,
                    problem.variable, problem.order,
                    tuple((ic.order, ic.point, ic.value) for ic in problem.ics), problem.parameters,
-                   ans.solutions, ans.constants, seed, author)
+                   ans.solutions, ans.constants, seed, author, claim, tuple(eigen))
+
+    def problem(self) -> Problem:
+        """The problem again (for the engine's boundary value method inside the worker)."""
+        return Problem(sympy.Eq(self.lhs, self.rhs, evaluate=False), self.function, self.variable,
+                       tuple(InitialCondition(o, p, v) for o, p, v in self.ics), self.parameters)
 
 
 # ---------------------------------------------------------------------------
@@ -907,6 +972,10 @@ class _Outcome:
 
 def _judge(ctx: _Context) -> dict:
     task = ctx.task
+    if task.claim == "no_solution":
+        return _judge_no_solution(ctx)
+    if task.claim == "eigen":
+        return _judge_eigen(ctx)
     outcomes: list[_Outcome] = []
     for eq in task.solutions:
         lhs, rhs = ctx.real_form(eq.lhs), ctx.real_form(eq.rhs)
@@ -1140,19 +1209,22 @@ def _explicit_points(ctx: _Context, f: sympy.Expr, tries: int = 40) -> Iterator[
             yield point
 
 
-def _substitute_explicit(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
+def _substitute_explicit(ctx: _Context, f: sympy.Expr, ode: sympy.Expr | None = None) -> sympy.Expr:
+    ode = ctx.ode if ode is None else ode
     reps = {}
-    for d in ctx.ode.atoms(sympy.Derivative):
+    for d in ode.atoms(sympy.Derivative):
         reps[d] = _d(f, ctx.X, d.derivative_count)
-    return ctx.ode.xreplace(reps).xreplace({ctx.unknown: f})
+    return ode.xreplace(reps).xreplace({ctx.unknown: f})
 
 
 def _check_explicit(ctx: _Context, f: sympy.Expr) -> _Outcome:
     consts = [c for c in ctx.C if f.has(c)]
     distributional = _has_steps(f) or _has_steps(ctx.ode)
+    ode = ctx.ode
     if distributional and ctx.task.ics:
-        f = _after_initial_point(ctx, f)
-    ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, f, seconds=max(0.5, ctx.clock.left() / 4))
+        # the answer and the equation for t >= t0: a step switched on at or before t0 is 1 there
+        f, ode = _after_initial_point(ctx, f), _after_initial_point(ctx, ctx.ode)
+    ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, f, ode, seconds=max(0.5, ctx.clock.left() / 4))
     if not ok:
         return _Outcome("undecided", note="differentiating the answer took too long (or failed).", f=f,
                         constants=consts)
@@ -1199,8 +1271,9 @@ def _decide_residual(ctx: _Context, residual: sympy.Expr, points: Callable[[], I
 # must match the impulses of the equation exactly; a residual that vanishes only pointwise (a
 # jump where y must be continuous, an impulse the answer ignores) is wrong. The regular part must
 # vanish on every interval between the jumps - never "on part of the line" only. For an initial
-# value problem the answer is the solution for t >= t0, so a step at the initial point, u(t - t0),
-# is 1 there (the textbook writes the answer for t > 0 and sometimes multiplies it by u(t)).
+# value problem the answer is the solution for t >= t0, so a step at or before the initial point,
+# u(t - t0), is 1 there (the textbook writes the answer for t > 0 and sometimes multiplies it by
+# u(t)) — in the answer and in the equation alike (a forcing "1 for 0 <= t < 2" is u(t) - u(t - 2)).
 
 _STEP_FUNCTIONS = (sympy.Heaviside, sympy.DiracDelta)
 
@@ -1222,8 +1295,10 @@ def _after_initial_point(ctx: _Context, f: sympy.Expr) -> sympy.Expr:
 
     def one(h: sympy.Heaviside) -> sympy.Expr:
         found = _root(h.args[0], ctx.X)
-        if found is not None and sympy.simplify(found[1] - x0) == 0 and found[0].is_positive:
-            return sympy.S.One
+        if found is not None and found[0].is_positive:
+            before = sympy.simplify(found[1] - x0)
+            if before == 0 or before.is_negative:
+                return sympy.S.One
         return h
 
     return f.replace(lambda e: isinstance(e, sympy.Heaviside), one)
@@ -1595,6 +1670,22 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
                           f"{_names(sorted({c for o in outcomes for c in o.constants}, key=str))}: this boundary "
                           "value problem has infinitely many solutions." + domain,
                 "details": details}
+    if _boundary_value(task) and all((o.rank or 0) == 0 for o in outcomes):
+        # One solution of a boundary value problem that has infinitely many is not the answer.
+        derivation = _engine_bvp(ctx)
+        if derivation is not None and derivation.solutions and derivation.constants:
+            family = _engine_answer_tex(ctx, derivation)
+            details.update(infinitely_many=True, family=family)
+            return {"verdict": "incomplete",
+                    "reason": "It satisfies the equation and every boundary condition, but it is only one of "
+                              f"infinitely many solutions: every ${family}$ does ({_names(list(derivation.constants))} "
+                              "arbitrary)." + domain, "details": details}
+        if derivation is not None and derivation.result == "eigenvalues":
+            details["eigenvalues"] = derivation.statement
+            return {"verdict": "incomplete",
+                    "reason": "It satisfies the equation and both conditions, but the conditions are homogeneous, so "
+                              "$y = 0$ always does; the question is for which values of the parameter there are "
+                              f"nontrivial solutions. {derivation.statement}", "details": details}
     return {"verdict": "correct",
             "reason": "It satisfies the equation and every initial condition." + domain,
             "details": details}
@@ -1722,6 +1813,211 @@ def _constants_from_ics(ctx: _Context, o: _Outcome) -> dict | str | None:
             linear = False
         return "none" if linear else None
     return sol[0] if len(sol) == 1 and all(not v.free_symbols & set(o.constants) for v in sol[0].values()) else None
+
+
+# ---------------------------------------------------------------------------
+# Boundary value problems: "no solution", eigenvalue answers, one member of a family
+#
+# What the engine's boundary value method (tutor/engine/methods/boundary_value.py) establishes is
+# the reference: it proves "no solution" (a combination of the conditions gives 0 = c, c != 0; the
+# step is checked here again), finds the eigenpairs of an eigenvalue problem, and says whether a
+# solvable problem has one solution or infinitely many.  When it cannot tell (not its kind of
+# problem, out of time) the checker says "undecided", never a guess.
+
+
+def _engine_bvp(ctx: _Context, seconds: float = 6.0):
+    """The boundary value method's derivation of the problem (None: not one it solves, or no time)."""
+    from tutor.engine.registry import get
+
+    method = get("boundary_value_problem")
+    problem = ctx.task.problem()
+    ok, matches = ctx.clock.attempt(method.matches, problem, seconds=min(1.0, ctx.clock.left() / 4))
+    if not ok or not matches:
+        return None
+    ok, derivation = ctx.clock.attempt(method.derive, problem, seconds=min(seconds, ctx.clock.left() * 0.6))
+    return derivation if ok else None
+
+
+def _engine_answer_tex(ctx: _Context, derivation) -> str:
+    return ", ".join(ctx.tex(ctx.real_form(eq)) for eq in derivation.solutions)
+
+
+def _judge_no_solution(ctx: _Context) -> dict:
+    from tutor.engine.steps import check_step
+
+    if not _boundary_value(ctx.task):
+        return {"verdict": "undecided",
+                "reason": "The checker judges \"no solution\" only for a boundary value problem (conditions at "
+                          "two or more points); this problem is not one.", "details": {"claim": "no_solution"}}
+    derivation = _engine_bvp(ctx)
+    details = {"claim": "no_solution", "method": "symbolic"}
+    if derivation is None:
+        return {"verdict": "undecided",
+                "reason": "I could not decide whether this boundary value problem has a solution.",
+                "details": details}
+    if derivation.result == "no_solution":
+        last = derivation.steps[-1]
+        ok, checked = ctx.clock.attempt(check_step, last, ctx.task.problem(), seconds=min(3.0, ctx.clock.left() / 2))
+        if not ok or not checked.ok:
+            return {"verdict": "undecided", "reason": "I could not confirm that the conditions contradict each other.",
+                    "details": details}
+        details["proof"] = last.latex
+        return {"verdict": "correct",
+                "reason": f"Right: the boundary conditions contradict each other (${last.latex}$), so there is no "
+                          "solution.", "details": details}
+    if derivation.result == "eigenvalues":
+        return {"verdict": "wrong",
+                "reason": "The conditions are homogeneous, so $y = 0$ always solves the problem; for the eigenvalues "
+                          f"there are nontrivial solutions too. {derivation.statement}", "details": details}
+    if not derivation.solutions:
+        return {"verdict": "undecided", "reason": "I could not decide whether this boundary value problem has a solution.",
+                "details": details}
+    found = _engine_answer_tex(ctx, derivation)
+    details["solution"] = found
+    many = " (infinitely many: every value of the constant)" if derivation.constants else ""
+    return {"verdict": "wrong",
+            "reason": f"This boundary value problem has a solution{many}: ${found}$ satisfies the equation and "
+                      "every condition.", "details": details}
+
+
+def _eigen_index(start: int) -> sympy.Symbol:
+    return sympy.Symbol("n", integer=True, positive=True) if start >= 1 else \
+        sympy.Symbol("n", integer=True, nonnegative=True)
+
+
+def _zero_for_every_index(ctx: _Context, expr: sympy.Expr, n: sympy.Symbol | None, start: int,
+                          tries: int = 6) -> tuple[bool | None, int | None, str]:
+    """Is ``expr`` zero for every integer n >= start (every x)?  (answer, a failing n, method).
+
+    The checker's zero test: the cheap exact simplification with n an integer, then at the integers
+    start, ..., start + tries - 1 the same test at random points (a nonzero value disproves)."""
+    if _is_zero_symbolic(ctx, expr, strong=False, seconds=min(1.0, ctx.clock.left() / 4)):
+        return True, None, "symbolic"
+    values = [start + i for i in range(tries)] if n is not None else [None]
+    for k in values:
+        at = expr.subs(n, k) if n is not None else expr
+        if _is_zero_symbolic(ctx, at, strong=False, seconds=min(0.5, ctx.clock.left() / 4)):
+            continue
+        numeric = _numeric_zero(ctx, at, (ctx.random_point() for _ in range(12)))
+        if numeric.zero is False or numeric.partial:
+            return False, k, "numeric"
+        if numeric.zero is None and not _is_zero_symbolic(ctx, at, strong=True,
+                                                          seconds=min(1.0, ctx.clock.left() / 4)):
+            return None, k, "numeric"
+    return True, None, "numeric"
+
+
+def _identically_zero_at(ctx: _Context, function: sympy.Expr, n: sympy.Symbol | None, start: int) -> int | bool | None:
+    """The first index k >= start (of a few) where ``function`` is 0 for every x (True when there
+    is no index), False when it is not identically zero at any of them."""
+    for k in ([start + i for i in range(6)] if n is not None else [None]):
+        at = function.subs(n, k) if n is not None else function
+        if _is_zero_symbolic(ctx, at, strong=False, seconds=min(0.5, ctx.clock.left() / 4)):
+            return k if n is not None else True
+        numeric = _numeric_zero(ctx, at, (ctx.random_point() for _ in range(12)))
+        if numeric.zero is True and not numeric.partial:
+            return k if n is not None else True
+    return False
+
+
+def _family_tex(ctx: _Context, name: str, f, value, function) -> str:
+    sub = "n" if f.index is not None else str(f.start)
+    parts = []
+    if value is not None:
+        parts.append(f"{name}_{{{sub}}} = {ctx.tex(value)}")
+    if function is not None:
+        parts.append(f"{ctx.tex(ctx.Y)}_{{{sub}}} = {ctx.tex(function)}")
+    return ",\\ ".join(parts)
+
+
+def _judge_eigen(ctx: _Context) -> dict:
+    from tutor.engine.methods.boundary_value import N, eigen_analysis, eigen_parameter
+
+    task = ctx.task
+    problem = task.problem()
+    details: dict = {"claim": "eigen"}
+    if eigen_parameter(problem) is None:
+        return {"verdict": "undecided",
+                "reason": "This is an eigenvalue answer, but the problem is not an eigenvalue problem the tutor solves "
+                          "(y'' + lambda y = 0 with y or y' zero at two points).", "details": details}
+    ok, analysis = ctx.clock.attempt(eigen_analysis, problem, seconds=min(6.0, ctx.clock.left() * 0.5))
+    if not ok:
+        return {"verdict": "undecided", "reason": "I could not find the eigenvalues of this problem in time.",
+                "details": details}
+    engine_pairs = analysis[1]
+    P = ctx.params[task.parameters[0]]
+    name = latex(P)
+    methods = set()
+    families = []
+    for f in task.eigen:
+        n = _eigen_index(f.start) if f.index is not None else None
+        to_n = {f.index: n} if f.index is not None else {}
+        value = ctx.real_form(f.value).xreplace(to_n) if f.value is not None else None
+        function = ctx.real_form(f.function).xreplace(to_n) if f.function is not None else None
+        families.append((f, n, value, function))
+        shown = _family_tex(ctx, name, f, value, function)
+        if value is None:
+            return {"verdict": "undecided", "reason": f"${shown}$: give each eigenfunction with its eigenvalue "
+                    f"(${name}_n = \\dots$).", "details": details}
+        if function is None:
+            continue
+        where = lambda k: f" (for $n = {k}$)" if k is not None and n is not None else ""
+        zero_at = _identically_zero_at(ctx, function, n, f.start)
+        if zero_at is not False:
+            return {"verdict": "wrong", "reason": f"${shown}$: an eigenfunction must not be zero{where(zero_at)}.",
+                    "details": details}
+        ode = ctx.ode.xreplace({P: value})
+        ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, function, ode, seconds=min(2.0, ctx.clock.left() / 4))
+        if not ok:
+            return {"verdict": "undecided", "reason": "Differentiating the eigenfunctions took too long.", "details": details}
+        holds, k, method = _zero_for_every_index(ctx, residual, n, f.start)
+        methods.add(method)
+        if holds is not True:
+            verdict = "wrong" if holds is False else "undecided"
+            return {"verdict": verdict,
+                    "reason": f"${shown}$: the eigenfunction does not satisfy the equation with ${name} = {ctx.tex(value)}$"
+                              f"{where(k)}." if holds is False else
+                              f"I could not decide whether ${shown}$ satisfies the equation.", "details": details}
+        for ic in task.ics:
+            order, x0, v = ic
+            at = _d(function, ctx.X, order).subs(ctx.X, ctx.real_form(x0)) - ctx.real_form(v)
+            holds, k, method = _zero_for_every_index(ctx, at, n, f.start)
+            methods.add(method)
+            if holds is not True:
+                return {"verdict": "wrong" if holds is False else "undecided",
+                        "reason": f"${shown}$: the eigenfunction does not meet ${_ic_tex(ctx, ic)}${where(k)}.",
+                        "details": details}
+    # Every eigenvalue the answer gives must be the engine's (pairs checked above are), and every one
+    # the engine finds must be among the answer's: the first 8 of each family against 12 of each given.
+    def values(expr, symbol, start, count):
+        return [expr] if symbol is None else [expr.subs(symbol, start + i) for i in range(count)]
+
+    def engine_values(count):
+        return [(ctx.real_form(lam.subs(N, i)), y.subs(N, i)) for lam, y in engine_pairs
+                for i in (range(1, count + 1) if lam.has(N) or y.has(N) else (0,))]
+
+    known = [lam for lam, _ in engine_values(40)]
+    for f, n, value, function in families:
+        if function is not None:
+            continue
+        for v in values(value, n, f.start, 6):
+            if not any(_same(ctx, lam, v) for lam in known):
+                return {"verdict": "wrong", "reason": f"${name} = {ctx.tex(v)}$ is not an eigenvalue of this problem: "
+                        "with it the conditions allow only $y = 0$.", "details": details}
+    given = [v for f, n, value, _ in families for v in values(value, n, f.start, 12)]
+    for lam, y in engine_values(8):
+        if not any(_same(ctx, lam, v) for v in given):
+            return {"verdict": "incomplete",
+                    "reason": f"Every pair given is an eigenpair, but the eigenvalue ${name} = {ctx.tex(lam)}$ "
+                              f"(with ${ctx.tex(ctx.Y)} = {latex(y)}$) is missing.",
+                    "details": {**details, "missing": latex(lam)}}
+    details["method"] = "numeric" if "numeric" in methods else "symbolic"
+    if any(function is None for _, _, _, function in families):
+        return {"verdict": "incomplete", "reason": "These are the eigenvalues, but the eigenfunctions are missing.",
+                "details": details}
+    return {"verdict": "correct",
+            "reason": "These are the eigenvalues and eigenfunctions: each eigenfunction solves the equation with its "
+                      "eigenvalue and meets both conditions, and no eigenvalue is missing.", "details": details}
 
 
 # ---------------------------------------------------------------------------

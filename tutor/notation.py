@@ -161,6 +161,9 @@ def check_characters(text: str, is_latex: bool) -> None:
                              suggestion="a prime ' goes right after the function name, as in y'")
         if ch == "." and not ((i > 0 and text[i - 1].isdigit()) or (i + 1 < len(text) and text[i + 1].isdigit())):
             raise ParseError("unexpected character '.'", i, suggestion="'.' is only used in decimal numbers")
+        if ch in "<>≤≥":
+            raise ParseError(f"unexpected character {ch!r}", i, suggestion="a comparison belongs in a piecewise "
+                             "function: write it as {1 if 0 <= t < 2; 0 if t >= 2}")
         if not allowed.match(ch):
             raise ParseError(f"unexpected character {ch!r}", i,
                              suggestion="only numbers, letters, + - * / ^ ( ) | = and LaTeX are understood")
@@ -575,3 +578,378 @@ def special_calls(text: str, function: str) -> list[SpecialCall]:
         calls.append(SpecialCall("step" if m.group("step") else "delta", m.start(), j + 1, argument, m.end(),
                                  subscript, name))
     return calls
+
+
+# ---------------------------------------------------------------------------
+# Piecewise functions written as cases -> unit steps (the Laplace-transform chapter)
+#
+# What a student types (README, "What the parser reads"):
+#   plain, braces:   y'' + y = {1 if 0 <= t < 2; 0 if t >= 2}     ("for"/"when" too; "otherwise")
+#   plain, a name:   y'' + y = f(t), f(t) = 1 for 0 <= t < 2, 0 for t >= 2, y(0) = 0, y'(0) = 0
+#   LaTeX:           f(t) = \begin{cases} 1 & 0 \le t < 2 \\ 0 & t \ge 2 \end{cases}
+# Each piece "v on a <= t < b" becomes v (u(t - a) - u(t - b)) (u(t - a) alone when b is missing,
+# 1 - u(t - b) when a is), "otherwise" the rest; outside every piece the function is 0. The result
+# is text in the same notation (``Heaviside(t - (a))``), read afterwards by the ordinary readers,
+# so nothing here evaluates anything; the bounds are read by the whitelist readers only to check
+# that they are numbers in increasing order.
+
+#: A relation between a bound and the variable: <, <=, >, >= in every spelling.
+_REL = r"<=|>=|=<|=>|<|>|≤|≥|⩽|⩾|\\le(?:q|qslant)?(?![A-Za-z])|\\ge(?:q|qslant)?(?![A-Za-z])|\\lt(?![A-Za-z])|\\gt(?![A-Za-z])"
+_REL_RE = re.compile(_REL)
+_KEYWORD = r"(?:\\(?:text|mbox|mathrm)\s*\{\s*)?(?:if|for|when|while)(?:\s*\})?"
+_OTHERWISE = r"(?:\\(?:text|mbox|mathrm)\s*\{\s*)?(?:otherwise|else|elsewhere)\s*\.?\s*(?:\})?"
+_PIECE_RE = re.compile(rf"^\s*(?P<value>.+?)\s*(?:(?:,\s*|\\q?quad\s*)*(?<![A-Za-z\\]){_KEYWORD}(?![A-Za-z])\s*(?P<cond>.*?)"
+                       rf"|,\s*(?P<cond2>[^,]*?(?:{_REL}).*?)"
+                       rf"|(?:,\s*|\\q?quad\s*)*(?<![A-Za-z\\])(?P<other>{_OTHERWISE}))\s*[,.]?\s*$", re.DOTALL)
+_CASES_OPEN = re.compile(r"\\begin\s*\{\s*(?P<env>d?cases)\s*\}")
+_PIECEWISE_SYNTAX = "write it as {1 if 0 <= t < 2; 0 if t >= 2} (or f(t) = 1 for 0 <= t < 2, 0 for t >= 2)"
+_STEP_CLEAN = re.compile(r"\\(?:text|mbox|mathrm)\s*\{\s*\}|\\[,;:! ]|\\q?quad(?![A-Za-z])")
+
+
+class PositionMap:
+    """Where a position in rewritten text was in the text before (for a parse error's caret)."""
+
+    def __init__(self, parts: list[tuple[str, int, bool]], old_length: int):
+        self.parts = parts  # (text, old position, copied verbatim from there)
+        self.old_length = old_length
+
+    def original(self, position: int | None) -> int | None:
+        if position is None:
+            return None
+        new = 0
+        for text, old, exact in self.parts:
+            if position < new + len(text):
+                return old + (position - new) if exact else old
+            new += len(text)
+        return self.old_length
+
+
+@dataclass
+class _Piece:
+    value: str
+    value_start: int  # in the text before rewriting
+    low: str | None  # the bound as written, None: no lower bound
+    high: str | None
+    otherwise: bool = False
+    variable: str | None = None  # the letter its condition compares
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _depth_split(text: str, separators: str) -> list[tuple[int, str]]:
+    """Split ``text`` at the characters in ``separators`` outside brackets: (offset, piece)."""
+    pieces, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in separators:
+            pieces.append((start, text[start:i]))
+            start = i + 1
+    pieces.append((start, text[start:]))
+    return pieces
+
+
+def _condition(cond: str, position: int) -> tuple[str, str | None, str | None]:
+    """``0 <= t < 2`` -> (variable, "0", "2"); ``t >= 2`` -> ("t", "2", None)."""
+    cond = _STEP_CLEAN.sub(" ", cond).strip().rstrip(",.").strip()
+    parts = _REL_RE.split(cond)
+    relations = _REL_RE.findall(cond)
+    if not relations or len(relations) > 2 or any(not p.strip() for p in parts):
+        raise ParseError(f"could not read the condition '{_short(cond)}'", position,
+                         suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
+    names = [i for i, p in enumerate(parts) if re.fullmatch(r"\s*\\?[A-Za-z]\s*", p)]
+    if len(names) != 1 or (len(relations) == 2 and names[0] != 1):
+        raise ParseError(f"the condition '{_short(cond)}' must compare the variable with numbers", position,
+                         suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
+    less = [r in ("<", "<=", "=<", "≤", "⩽") or r.startswith(("\\le", "\\lt")) for r in relations]
+    if len(set(less)) > 1:
+        raise ParseError(f"the condition '{_short(cond)}' is not an interval", position,
+                         suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
+    variable = parts[names[0]].strip().lstrip("\\")
+    low = high = None
+    for i, relation in enumerate(relations):
+        less = relation in ("<", "<=", "=<", "≤", "⩽") or relation.startswith(("\\le", "\\lt"))
+        left, right = parts[i].strip(), parts[i + 1].strip()
+        if i + 1 == names[0]:  # bound REL variable
+            low, high = (left, high) if less else (low, left)
+        else:  # variable REL bound
+            low, high = (low, right) if less else (right, high)
+    return variable, low, high
+
+
+def _read_piece(text: str, start: int, latex_row: bool = False) -> _Piece | None:
+    """One piece ``value if condition`` (``value & condition`` in a LaTeX row); None when it is not one."""
+    if latex_row:
+        if "&" not in text:
+            return None
+        value, cond = text.split("&", 1)
+        offset, cond_start = len(value) - len(value.lstrip()), start + len(value) + 1
+        value = value.strip().rstrip(",").rstrip()  # "1, & if 0 <= t < 2"
+        cond = re.sub(rf"^\s*(?:,\s*)?{_KEYWORD}(?![A-Za-z])", " ", cond)
+        if not value:
+            return None
+        if re.fullmatch(rf"\s*{_OTHERWISE}\s*[,.]?\s*", cond):
+            return _Piece(value, start + offset, None, None, otherwise=True)
+        variable, low, high = _condition(cond, cond_start)
+        return _Piece(value, start + offset, low, high, variable=variable)
+    m = _PIECE_RE.match(text)
+    if not m or not m.group("value").strip():
+        return None
+    value_start = start + m.start("value")
+    if m.group("other"):
+        return _Piece(m.group("value"), value_start, None, None, otherwise=True)
+    cond = m.group("cond") if m.group("cond") is not None else m.group("cond2")
+    if not _REL_RE.search(cond or ""):
+        return None
+    variable, low, high = _condition(cond, start + (m.start("cond") if m.group("cond") is not None else m.start("cond2")))
+    return _Piece(m.group("value"), value_start, low, high, variable=variable)
+
+
+def _block_variable(pieces: list[_Piece], position: int) -> str:
+    """The one letter every piece's condition compares (the variable of the steps)."""
+    letters = sorted({p.variable for p in pieces if p.variable})
+    if len(letters) != 1:
+        raise ParseError("the conditions of the piecewise function do not name one variable"
+                         + (f" ({', '.join(letters)})" if letters else ""), position, suggestion=_PIECEWISE_SYNTAX)
+    return letters[0]
+
+
+def _bound_value(text: str, is_latex: bool, position: int):
+    """A bound read by the whitelist readers: a number (pi, fractions), never a letter."""
+    import sympy
+
+    from tutor.latex import parse_latex
+    from tutor.plaintext import parse_expression
+
+    def no_letters(name: str, *args):
+        raise ParseError(f"a bound of a piece must be a number, not '{name}'", position,
+                         suggestion="write a condition as 0 <= t < 2, t < 2 or t >= 2")
+
+    def no_markers(k: int):
+        raise ParseError("a bound of a piece must be a number", position)
+
+    if is_latex or "\\" in text:
+        value = parse_latex(text, no_letters, no_markers, position)
+    else:
+        value = parse_expression(text, no_letters, no_markers, None, position)
+    if not value.is_number or not value.is_real:
+        raise ParseError(f"a bound of a piece must be a real number, not {text}", position)
+    return sympy.nsimplify(value) if value.is_Float else value
+
+
+def _step_text(piece: _Piece, others: list[_Piece], variable: str) -> str:
+    def one(p: _Piece) -> str:
+        if p.low is not None and p.high is not None:
+            return f"(Heaviside({variable} - ({p.low})) - Heaviside({variable} - ({p.high})))"
+        if p.low is not None:
+            return f"Heaviside({variable} - ({p.low}))"
+        if p.high is not None:
+            return f"(1 - Heaviside({variable} - ({p.high})))"
+        return "1"
+
+    if piece.otherwise:
+        return "(1" + "".join(f" - {one(p)}" for p in others if not p.otherwise) + ")"
+    return one(piece)
+
+
+def _check_pieces(pieces: list[_Piece], is_latex: bool, position: int) -> None:
+    """Numbers for bounds, each interval nonempty, no two pieces overlapping, at most one "otherwise"."""
+    if sum(p.otherwise for p in pieces) > 1:
+        raise ParseError("a piecewise function has more than one 'otherwise'", position)
+    intervals = []
+    for p in pieces:
+        if p.otherwise:
+            continue
+        low = _bound_value(p.low, is_latex, p.value_start) if p.low is not None else None
+        high = _bound_value(p.high, is_latex, p.value_start) if p.high is not None else None
+        if low is None and high is None:
+            raise ParseError("a piece needs a condition", p.value_start, suggestion=_PIECEWISE_SYNTAX)
+        if low is not None and high is not None and not bool(low < high):
+            raise ParseError(f"the piece for {p.low} .. {p.high} is empty (the bounds are not increasing)",
+                             p.value_start, suggestion="write the smaller bound first, e.g. 0 <= t < 2")
+        intervals.append((float(low) if low is not None else float("-inf"),
+                          float(high) if high is not None else float("inf"), p))
+    intervals.sort(key=lambda item: item[0])
+    for (lo1, hi1, p1), (lo2, hi2, p2) in zip(intervals, intervals[1:]):
+        if lo2 < hi1:
+            raise ParseError("two pieces of the piecewise function overlap", p2.value_start,
+                             suggestion="give each value of the variable to one piece only, e.g. 0 <= t < 2 and t >= 2")
+
+
+def _rewrite_block(pieces: list[_Piece], variable: str, is_latex: bool, position: int) -> list[tuple[str, int, bool]]:
+    """`` ((v1)*S1 + (v2)*S2) ``: the unit-step form as text parts, each value copied verbatim."""
+    _check_pieces(pieces, is_latex, position)
+    times = r" \cdot " if is_latex else "*"
+    out: list[tuple[str, int, bool]] = [(" (", position, False)]
+    for i, piece in enumerate(pieces):
+        out.append(("(" if i == 0 else " + (", position, False))
+        out.append((piece.value, piece.value_start, True))
+        out.append((f"){times}{_step_text(piece, pieces, variable)}", position, False))
+    out.append((") ", position, False))
+    return out
+
+
+def _block_at_cases(text: str, m: re.Match) -> tuple[int, list[_Piece], str | None]:
+    """The pieces of a LaTeX ``\\begin{cases} ... \\end{cases}`` starting at match ``m``: (end, pieces, variable)."""
+    env = m.group("env")
+    close = re.compile(rf"\\end\s*\{{\s*{env}\s*\}}").search(text, m.end())
+    if not close:
+        raise ParseError(f"\\begin{{{env}}} is never closed", m.start(), suggestion="end it with \\end{cases}")
+    body, body_start = text[m.end():close.start()], m.end()
+    rows, last = [], 0
+    for row in re.finditer(r"\\\\", body):
+        rows.append((body_start + last, body[last:row.start()]))
+        last = row.end()
+    rows.append((body_start + last, body[last:]))
+    rows = [(s, r) for s, r in rows if r.strip()]
+    pieces = []
+    for start, row in rows:
+        piece = _read_piece(row, start, latex_row=True)
+        if piece is None:
+            raise ParseError("each row of the cases needs a value, '&' and a condition", start + len(row) - len(row.lstrip()),
+                             suggestion=r"write \begin{cases} 1 & 0 \le t < 2 \\ 0 & t \ge 2 \end{cases}")
+        pieces.append(piece)
+    return close.end(), pieces, _block_variable(pieces, m.start())
+
+
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Each '{' position -> its matching '}' (one pass; unmatched ones are left out)."""
+    pairs, stack = {}, []
+    for i, ch in enumerate(text):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            pairs[stack.pop()] = i
+    return pairs
+
+
+def _block_at_brace(text: str, start: int, pairs: dict[int, int]) -> tuple[int, list[_Piece], str | None] | None:
+    """A plain ``{1 if 0 <= t < 2; 0 if t >= 2}`` at ``start`` (None when the braces hold no condition)."""
+    j = pairs.get(start)
+    if j is None:
+        return None
+    body = text[start + 1:j]
+    if not (_REL_RE.search(body) or re.search(rf"(?<![A-Za-z]){_OTHERWISE}", body)):
+        return None
+    separators = ";\n" if ";" in body or "\n" in body else ","
+    rows = [(start + 1 + s, r) for s, r in _depth_split(body, separators) if r.strip()]
+    pieces = []
+    for row_start, row in rows:
+        piece = _read_piece(row, row_start)
+        if piece is None:
+            raise ParseError(f"could not read '{_short(row)}' as a piece of a piecewise function",
+                             row_start + len(row) - len(row.lstrip()), suggestion=_PIECEWISE_SYNTAX)
+        pieces.append(piece)
+    return j + 1, pieces, _block_variable(pieces, start)
+
+
+def _run_after(text: str, start: int, name: str | None) -> tuple[int, list[_Piece], str | None] | None:
+    """``1 for 0 <= t < 2, 0 for t >= 2`` right after an '=' at ``start``: two or more pieces with
+    conditions, separated by ',' or ';' (a later piece may repeat ``y =``). None when there are not two."""
+    pieces, rows, end = [], [], start
+    repeat = re.compile(rf"^\s*{re.escape(name)}\s*(?:\(\s*[A-Za-z]\s*\))?\s*=(?!=)") if name else None
+    for offset, piece_text in _depth_split(text[start:], ",;\n"):
+        piece_start = start + offset
+        if repeat and pieces:
+            m = repeat.match(piece_text)
+            if m:
+                piece_start += m.end()
+                piece_text = piece_text[m.end():]
+        if "=" in piece_text.replace("<=", "").replace(">=", "").replace("=<", "").replace("=>", ""):
+            break
+        try:
+            piece = _read_piece(piece_text, piece_start)
+        except ParseError:
+            if len(pieces) >= 1:
+                raise
+            return None
+        if piece is None or (not piece.otherwise and piece.low is None and piece.high is None):
+            break
+        pieces.append(piece)
+        rows.append((piece_start, piece_text))
+        end = piece_start + len(piece_text)
+        if piece.otherwise:
+            break
+    if len(pieces) < 2:
+        return None
+    # "..., 0 for t >= 2." : the run ends at its last piece, the separator after it stays
+    return end, pieces, _block_variable(pieces, start)
+
+
+_DEFINITION = re.compile(r"(?<![A-Za-z\\'])(?P<name>\\?[A-Za-z]+)\s*(?:\(\s*(?P<arg>\\?[A-Za-z])\s*\))?\s*=(?![=<>])\s*")
+
+
+def rewrite_piecewise(text: str, is_latex: bool) -> tuple[str, PositionMap | None]:
+    """``text`` with every piecewise function written as cases replaced by its unit-step form.
+
+    Returns the new text and a :class:`PositionMap` back to ``text`` (None when nothing changed).
+    A named function (``f(t) = {...}`` or ``f(t) = 1 for 0 <= t < 2, 0 for t >= 2``) used
+    elsewhere as ``f(t)`` is put in where it is used and its definition removed; otherwise the
+    pieces are replaced where they stand (``y = {...}`` in an answer).  Raises ParseError (with
+    the position and the syntax as a suggestion) for pieces that cannot be read.
+    """
+    if len(text) > MAX_PROBLEM_CHARS:  # the readers refuse it with their own message; no quadratic scan
+        return text, None
+    if not (_REL_RE.search(text) or re.search(rf"(?<![A-Za-z]){_OTHERWISE}", text)):
+        return text, None
+    blocks: list[tuple[int, int, list[_Piece], str | None, re.Match | None]] = []  # (start, end, pieces, var, definition)
+    pairs = _brace_pairs(text)
+    i = 0
+    while i < len(text):
+        cases = _CASES_OPEN.match(text, i)
+        brace = text[i] == "{" and not is_latex and _block_at_brace(text, i, pairs)
+        definition = _DEFINITION.match(text, i) if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "\\")) else None
+        if cases:
+            end, pieces, var = _block_at_cases(text, cases)
+            blocks.append((i, end, pieces, var, None))
+            i = end
+        elif brace:
+            end, pieces, var = brace
+            blocks.append((i, end, pieces, var, None))
+            i = end
+        elif definition and not _CASES_OPEN.match(text, definition.end()) and \
+                not (text[definition.end():definition.end() + 1] == "{" and not is_latex):
+            run = _run_after(text, definition.end(), definition.group("name"))
+            if run:
+                end, pieces, var = run
+                blocks.append((definition.end(), end, pieces, var, None))
+                i = end
+            else:
+                i = definition.end()
+        else:
+            i += 1
+    if not blocks:
+        return text, None
+    replacements: list[tuple[int, int, list[tuple[str, int, bool]]]] = []
+    for start, end, pieces, var, _ in blocks:
+        parts = _rewrite_block(pieces, var, is_latex, start)
+        # A named function defined by these pieces and used elsewhere: put it in where it is used.
+        head = None
+        for d in _DEFINITION.finditer(text[:start]):
+            if d.end() == start:
+                head = d
+        uses = []
+        if head is not None and head.group("arg"):
+            call = re.compile(rf"(?<![A-Za-z\\]){re.escape(head.group('name'))}\s*\(\s*{re.escape(head.group('arg'))}\s*\)(?!\s*=(?![=<>]))")
+            uses = [u for u in call.finditer(text) if not (head.start() <= u.start() < end)]
+        if uses:
+            replacements.append((head.start(), end, [(" ", head.start(), False)]))
+            replacements += [(u.start(), u.end(), parts) for u in uses]
+        else:
+            replacements.append((start, end, parts))
+    replacements.sort(key=lambda r: r[0])
+    out: list[tuple[str, int, bool]] = []
+    last = 0
+    for start, end, parts in replacements:
+        if start < last:
+            raise ParseError("a piecewise function is used inside another one", start)
+        out.append((text[last:start], last, True))
+        out.extend(parts)
+        last = end
+    out.append((text[last:], last, True))
+    return "".join(t for t, _, _ in out), PositionMap(out, len(text))

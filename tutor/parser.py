@@ -24,6 +24,7 @@ alphabetically first letter.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sympy
 
@@ -257,6 +258,22 @@ def parse(text: str) -> Problem | SystemProblem:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
+    # f(t) = {1 if 0 <= t < 2; 0 if t >= 2}, \begin{cases}...: unit steps, read like u(t - 2)
+    normalized, positions = notation.rewrite_piecewise(normalized, is_latex)
+    if positions is None:
+        return _parse(text, normalized, is_latex)
+    try:
+        return _parse(text, normalized, is_latex)
+    except ParseError as exc:
+        raise _moved(exc, positions) from None
+
+
+def _moved(exc: ParseError, positions: notation.PositionMap) -> ParseError:
+    """The error with its position in the text as typed (before piecewise functions were rewritten)."""
+    return ParseError(exc.message, positions.original(exc.position), exc.suggestion)
+
+
+def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
     # "Solve y' = y", "Find the general solution of ...": the words go, the positions stay.
     normalized = notation.strip_prose(normalized)
     if not normalized.strip():
@@ -336,6 +353,16 @@ def parse_answer(text: str, problem: Problem) -> Answer:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the answer is empty", suggestion=f"write it as {problem.function}(x) = ...")
+    normalized, positions = notation.rewrite_piecewise(normalized, is_latex)
+    if positions is None:
+        return _parse_answer(text, normalized, is_latex, problem)
+    try:
+        return _parse_answer(text, normalized, is_latex, problem)
+    except ParseError as exc:
+        raise _moved(exc, positions) from None
+
+
+def _parse_answer(text: str, normalized: str, is_latex: bool, problem: Problem) -> Answer:
     notation.check_characters(normalized, is_latex)
     function, variable = str(problem.function), str(problem.variable)
     F, V = problem.function, problem.variable
@@ -383,3 +410,107 @@ def parse_answer(text: str, problem: Problem) -> Answer:
     if not solutions:
         raise ParseError("the answer is empty")
     return Answer(solutions=tuple(solutions), constants=tuple(constants), explicit=tuple(explicit), source=text)
+
+
+# ---------------------------------------------------------------------------
+# Eigenvalue answers: "lambda_n = n^2, y_n = sin(n x), n = 1, 2, ..."
+
+
+@dataclass(frozen=True)
+class EigenFamily:
+    """One family of a written eigenvalue answer: ``lambda_n = value``, ``y_n = function``.
+
+    ``index`` is the integer letter (``n``) and ``start`` its first value (``n = 1, 2, ...``:
+    1; ``n = 0, 1, ...``: 0); a single pair (``lambda_0 = 0, y_0 = 1``) has ``index`` None.
+    ``value`` or ``function`` is None when the answer does not give it.  Expressions are in the
+    problem's variable (a plain Symbol), the index a plain Symbol too.
+    """
+
+    value: sympy.Expr | None
+    function: sympy.Expr | None
+    index: sympy.Symbol | None
+    start: int
+
+
+_EIGEN_TEXT = re.compile(r"\\(?:text|mathrm|mbox)\s*\{([^{}]*)\}")
+_EIGEN_NOTE = re.compile(r"\((?=[^()]*(?:any|multiple|nonzero|non-zero|constant|arbitrary))[^()]*\)", re.IGNORECASE)
+_EIGEN_WORDS = re.compile(r"(?i)(?<![\\A-Za-z])(?:the|eigen(?:values?|functions?|pairs?)|corresponding|are|is"
+                          r"|an|positive|integers?|nontrivial|solutions?)(?![A-Za-z])|:")
+_EIGEN_LHS = re.compile(r"^\s*(?P<name>\\?[A-Za-z]+)\s*(?:_\s*(?:\{\s*(?P<sub>[A-Za-z0-9]+)\s*\}|(?P<sub1>[A-Za-z0-9])))?"
+                        r"\s*(?:\(\s*\\?[A-Za-z]+\s*\))?\s*=(?P<rhs>.+)$", re.DOTALL)
+_EIGEN_RANGE = re.compile(r"^\s*(?P<index>[A-Za-z])\s*(?:(?P<eq>=)|(?P<ge>>=|≥|\\geq?(?![A-Za-z]))|(?P<gt>>|\\gt(?![A-Za-z])))"
+                          r"\s*(?P<start>\d+)\s*$")
+_EIGEN_NATURAL = re.compile(r"^\s*(?P<index>[A-Za-z])\s*(?:\\in|∈|in)\s*(?:\\mathbb\s*\{\s*N\s*\}|ℕ|N)\s*$")
+_EIGEN_MORE = re.compile(r"^\s*(?:\.\.\.|…|\\[lc]?dots|\d+)\s*\.?\s*$")
+
+
+def parse_eigen_answer(text: str, problem: Problem) -> tuple[EigenFamily, ...] | None:
+    """The families of an eigenvalue answer for ``problem`` (one parameter, the eigenvalue), or
+    None when ``text`` names no eigenvalue (``lambda_n = ...`` with the problem's parameter or
+    lambda).  Read only by the whitelist readers; raises ParseError for a piece it cannot read."""
+    if len(problem.parameters) != 1 or not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
+        return None
+    parameter = problem.parameters[0].name
+    function, variable = str(problem.function), str(problem.variable)
+    normalized, is_latex = notation.normalize(_EIGEN_TEXT.sub(r" \1 ", text))
+    normalized = _EIGEN_WORDS.sub(" ", _EIGEN_NOTE.sub(" ", normalized))
+    normalized = re.sub(r"\\boxed\s*\{", "{", normalized)
+    pieces = notation._top_level_split(normalized)
+    lhs = [_EIGEN_LHS.match(p) for _, p in pieces]
+    if not any(m and notation.clean_name(m.group("name")) in (parameter, "lambda") for m in lhs):
+        return None
+    families: list[dict] = []
+    ranged = False
+    for (offset, piece), m in zip(pieces, lhs):
+        rng = _EIGEN_RANGE.match(piece) or _EIGEN_NATURAL.match(piece)
+        if rng and not (m and notation.clean_name(m.group("name")) in (parameter, "lambda", function)):
+            target = next((f for f in reversed(families) if f["index"] != "single"), None)
+            if target is None:
+                raise ParseError("an index range must follow an eigenvalue", offset,
+                                 suggestion="e.g. lambda_n = n^2, y_n = sin(n x), n = 1, 2, 3, ...")
+            start = int(rng.groupdict().get("start") or 1) + (1 if rng.groupdict().get("gt") else 0)
+            target.update(index=rng.group("index"), start=start)
+            ranged = True
+            continue
+        if _EIGEN_MORE.match(piece):
+            if ranged:
+                continue
+            raise ParseError(f"could not read '{piece.strip()}'", offset,
+                             suggestion="e.g. lambda_n = n^2, y_n = sin(n x), n = 1, 2, 3, ...")
+        ranged = False
+        name = notation.clean_name(m.group("name")) if m else None
+        if name not in (parameter, "lambda", function):
+            raise ParseError(f"could not read '{piece.strip()}' as part of an eigenvalue answer", offset,
+                             suggestion=f"write lambda_n = ..., {function}_n = ..., n = 1, 2, 3, ...")
+        sub = m.group("sub") or m.group("sub1")
+        kind = "function" if name == function else "value"
+        rhs_start = offset + m.start("rhs")
+        reader = _Reader(function, is_latex or "\\" in piece)
+        notation.check_brackets(m.group("rhs"), rhs_start)
+        check_words(m.group("rhs"), is_latex or "\\" in piece, rhs_start)
+        expr = reader.side(m.group("rhs"), rhs_start)
+        if reader.placeholders or expr.has(sympy.Symbol(function)):
+            raise ParseError(f"the right-hand side of {name} must not contain {function} or its derivatives", rhs_start)
+        current = families[-1] if families else None
+        if current is None or current[kind] is not None or (sub and current["sub"] and sub != current["sub"]):
+            current = {"value": None, "function": None, "sub": sub, "index": None, "start": 1}
+            families.append(current)
+        current[kind] = expr
+        current["sub"] = current["sub"] or sub
+        if sub and sub.isdigit():
+            current.update(index="single", start=int(sub))
+        elif sub and current["index"] is None:
+            current["index"] = sub
+    out = []
+    known = {variable, parameter}
+    for f in families:
+        letters = {s.name for e in (f["value"], f["function"]) if e is not None for s in e.free_symbols} - known
+        index = f["index"]
+        if index is None:  # "lambda = n^2, y = sin(n x)": the one letter left is the index
+            guesses = sorted(letters & {"n", "m", "k", "j"}) or sorted(letters)
+            index = guesses[0] if len(guesses) == 1 else None
+        if index == "single" or index is None:
+            out.append(EigenFamily(f["value"], f["function"], None, f["start"] if index == "single" else 0))
+        else:
+            out.append(EigenFamily(f["value"], f["function"], sympy.Symbol(index), f["start"]))
+    return tuple(out)

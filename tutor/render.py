@@ -253,6 +253,26 @@ def answer_markdown(answer, problem) -> str:
     return text
 
 
+def claim_markdown(claim: str, families: tuple, problem) -> str:
+    """The preview of "no solution" or of an eigenvalue answer, as the checker reads it
+    (:func:`tutor.checker.read_claim`)."""
+    import sympy
+
+    if claim == "no_solution":
+        return "Your answer: **no solution** (checked against the boundary value problem's conditions)."
+    name, y = sympy.latex(problem.parameters[0]), sympy.latex(sympy.Symbol(str(problem.function)))
+    parts = []
+    for f in families:
+        sub = sympy.latex(f.index) if f.index is not None else str(f.start)
+        pair = [f"{name}_{{{sub}}} = {sympy.latex(f.value)}" if f.value is not None else "",
+                f"{y}_{{{sub}}} = {sympy.latex(f.function)}" if f.function is not None else ""]
+        text = ",\\quad ".join(p for p in pair if p)
+        if f.index is not None:
+            text += f",\\quad {sub} = {f.start}, {f.start + 1}, {f.start + 2}, \\dots"
+        parts.append(f"${text}$")
+    return "Your answer (eigenvalues and eigenfunctions): " + "; ".join(parts)
+
+
 def problem_preview(text: str | None, max_chars: int = 2000) -> str:
     """Markdown for the live preview: the parsed ODE, or the parse error with its suggestion."""
     from tutor.parser import parse
@@ -306,6 +326,9 @@ class SolveView:
     status: Any = None
     #: One mark per step of a model's reply (:mod:`tutor.model_steps` dicts; None: not checked yet).
     step_marks: tuple = ()
+    #: The engine's numerical answer (:class:`tutor.engine.numerical.NumericalSolution`) when no closed
+    #: form was found: the Solve tab plots it.
+    numerical: Any = None
     _final: tuple[str, str | None] | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -436,3 +436,111 @@ def figure(data: SlopeField, title: str = ""):
     if data.curves:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
+
+
+# --------------------------------------------------------------------------- phase line (autonomous equations)
+
+
+@dataclass
+class PhaseLinePicture:
+    """The phase line of ``y' = f(y)``: equilibria (value, label, stability) and the direction on
+    each interval between them (``(low, high, +1 up / -1 down)``, the ends open: None)."""
+
+    y_name: str
+    f_latex: str
+    equilibria: list[tuple[float, str, str]]
+    intervals: list[tuple[float | None, float | None, int]]
+
+
+def _phase_line(problem: Problem) -> PhaseLinePicture | None:
+    from tutor.engine.methods.autonomous import Autonomous
+    from tutor.problem import latex
+
+    analysis = Autonomous._analysis(problem)  # the engine's own analysis, as its steps state it
+    if analysis is None:
+        return None
+    values = [float(e.value) for e in analysis.equilibria]
+    bounds = [None, *values, None]
+    intervals = [(lo, hi, sign) for lo, hi, sign in zip(bounds, bounds[1:], analysis.signs)]
+    equilibria = [(float(e.value), latex(e.value), e.stability) for e in analysis.equilibria]
+    return PhaseLinePicture(str(problem.function), latex(sympy.factor(analysis.f)), equilibria, intervals)
+
+
+def phase_line(problem: Problem, timeout: float = 6.0) -> PhaseLinePicture | None:
+    """The phase line of an autonomous first-order equation (None: not one, or not in time)."""
+    try:
+        return run_bounded(_phase_line, problem, timeout=timeout)
+    except (SymbolicTimeout, WorkerCrashed):
+        return None
+
+
+_STABILITY_MARKERS = {  # the textbook's drawing: sink filled, source open, semi-stable half filled
+    "asymptotically stable": dict(marker="o", markerfacecolor="#1d4ed8", fillstyle="full"),
+    "unstable": dict(marker="o", markerfacecolor="white", fillstyle="full"),
+    "semi-stable": dict(marker="o", markerfacecolor="#1d4ed8", fillstyle="bottom", markerfacecoloralt="white"),
+}
+
+
+def phase_line_figure(data: PhaseLinePicture):
+    """A vertical phase line: each equilibrium marked by its stability, an arrow on each interval."""
+    from matplotlib.figure import Figure
+
+    values = [v for v, _, _ in data.equilibria]
+    span = max(values) - min(values) if len(values) > 1 else 2.0
+    low, high = min(values) - 0.6 * span, max(values) + 0.6 * span
+    fig = Figure(figsize=(4.2, 5.0), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([0, 0], [low, high], color="#334155", linewidth=1.5)
+    for lo, hi, sign in data.intervals:
+        a = low if lo is None else lo
+        b = high if hi is None else hi
+        middle, half = (a + b) / 2, min(0.18 * (b - a), 0.12 * span)
+        start, end = (middle - half, middle + half) if sign > 0 else (middle + half, middle - half)
+        ax.annotate("", xy=(0, end), xytext=(0, start),
+                    arrowprops=dict(arrowstyle="-|>", color="#dc2626", linewidth=2.2, mutation_scale=18))
+    for value, label, stability in data.equilibria:
+        ax.plot([0], [value], markersize=12, markeredgecolor="#1d4ed8", markeredgewidth=1.8, linestyle="none",
+                zorder=5, **_STABILITY_MARKERS.get(stability, {}))
+        ax.text(0.12, value, f"${data.y_name} = {label}$: {stability}", va="center", fontsize=9)
+    ax.set_xlim(-0.5, 1.6)
+    ax.set_ylim(low, high)
+    ax.set_xticks([])
+    ax.set_ylabel(data.y_name)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"Phase line of ${data.y_name}' = {data.f_latex}$", fontsize=10)
+    return fig
+
+
+# --------------------------------------------------------------------------- a numerical answer
+
+
+def numerical_figure(numerical, x_name: str = "x", y_name: str = "y"):
+    """The engine's numerical answer (:class:`tutor.engine.numerical.NumericalSolution`): the accurate
+    values as a curve through the table's points, Euler's method beside it, the initial point marked."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.2, 4.6), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    points = sorted(numerical.points)
+    xs, ys = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    ax.plot(xs, ys, ":o", color="#1d4ed8", linewidth=1.2, markersize=6,
+            label=f"numerical values ({numerical.method.split(' (')[0]}, tolerance {numerical.tolerance:g}), "
+                  "joined by straight lines")
+    if numerical.euler:
+        ex, ey = [e[0] for e in numerical.euler], [e[1] for e in numerical.euler]
+        ax.plot(ex, ey, "--s", color="#f59e0b", linewidth=1.4, markersize=4,
+                label=f"Euler's method, h = {numerical.euler_step:g}")
+    at = np.argmin(np.abs(xs - numerical.x0)) if len(xs) else None
+    if at is not None:
+        ax.plot([numerical.x0], [ys[at]], "o", color="#dc2626", markersize=8, zorder=5,
+                label=f"initial point ({numerical.x0:.3g}, {ys[at]:.3g})")
+    if at is not None:  # the bulk of the values, not a blow-up at the end of the interval
+        window = _y_window([Curve("values", xs, ys, ivp=True)], (numerical.x0, float(ys[at])), (-2.0, 2.0))
+        ax.set_ylim(*window)
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(y_name)
+    ax.grid(True, alpha=0.25)
+    ax.set_title("Numerical solution (no closed form found): approximate values, not a formula", fontsize=10)
+    ax.legend(loc="best", fontsize=8)
+    return fig

@@ -246,8 +246,11 @@ class LocalBackend:
 
     def prompt_inputs(self, problem_text: str) -> dict:
         """Token ids of the chat prompt (the tokenizer's chat template), on the model's device."""
+        return self.chat_inputs(self.profile.format.messages(problem_text))
+
+    def chat_inputs(self, messages: list[dict[str, str]]) -> dict:
+        """Token ids of any chat (the tokenizer's chat template, ready for the assistant's turn)."""
         model, tokenizer = self.load()
-        messages = self.profile.format.messages(problem_text)
         if getattr(tokenizer, "chat_template", None):
             try:
                 inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
@@ -354,10 +357,15 @@ class LocalBackend:
 
     def complete_chats(self, chats: list[list[dict[str, str]]], n: int = 1) -> list[list[str]]:
         """``n`` replies to each chat, all in one batched ``generate``: the prompts left-padded to
-        one length (with their attention mask), ``num_return_sequences`` = ``n``."""
+        one length (with their attention mask), ``num_return_sequences`` = ``n``.  A ``tools``
+        profile's replies are generated one at a time, each with its requests answered."""
         if not chats:
             return []
         model, tokenizer = self.load()
+        if self.profile.prompt_format == "tools":  # each reply needs its requests answered: one at a time
+            settings = {k: v for k, v in self.generation_settings(n).items() if k != "num_return_sequences"}
+            return [["".join(self._stream_with_tools(model, tokenizer, self.chat_inputs(chat), StreamStats(), settings))
+                     for _ in range(n)] for chat in chats]
         texts = [tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False) for chat in chats]
         with _models_lock:  # the tokenizer is shared by every backend of this model
             side = tokenizer.padding_side

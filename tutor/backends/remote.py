@@ -120,21 +120,24 @@ class RemoteBackend:
             f"could not be reached ({type(exc).__name__}).",
             missing=self.profile.base_url or "", hint="Check that it is running and TUTOR_REMOTE_URL is right.")
 
-    def stream(self, problem_text: str, sample: bool | None = None) -> Iterator[str]:
+    def stream(self, problem_text: str, sample: bool | None = None,
+               messages: list[dict[str, str]] | None = None) -> Iterator[str]:
         """New text pieces; closing the iterator closes the connection (the server stops).
 
         A ``tools`` profile's reply comes in segments (:func:`tutor.tools.stream_with_tools`): each
         request stops at ``>>`` (a stop string, which the server leaves out; it is put back here),
         the answer is computed here, and the next request continues the assistant message.
+        ``messages`` replaces the profile's prompt (a one-shot exam of training.lbt).
         """
         if self.profile.prompt_format != "tools":
-            yield from self._stream(self.request_body(problem_text, sample=sample))
+            yield from self._stream(self.request_body(problem_text, sample=sample, messages=messages))
             return
         from tutor.tools import CLOSE, stream_with_tools, unfinished_request
 
         def continue_reply(prefix: str) -> Iterator[str]:
             said = ""
-            for piece in self._stream(self.request_body(problem_text, prefix=prefix, sample=sample)):
+            for piece in self._stream(self.request_body(problem_text, prefix=prefix, sample=sample,
+                                                        messages=messages)):
                 said += piece
                 yield piece
             if unfinished_request(prefix + said):
@@ -175,7 +178,10 @@ class RemoteBackend:
         return self.complete_messages(self.profile.format.messages(problem_text), n)
 
     def complete_messages(self, messages: list[dict[str, str]], n: int = 1) -> list[str]:
-        """``n`` whole replies to a chat (any turns: a one-shot exam prompt of training.lbt)."""
+        """``n`` whole replies to a chat (any turns: a one-shot exam prompt of training.lbt).
+        A ``tools`` profile's replies are streamed one at a time, each with its requests answered."""
+        if self.profile.prompt_format == "tools":
+            return ["".join(self.stream("", sample=n > 1, messages=messages)) for _ in range(n)]
         self.profile.check_available()
         url = chat_url(self.profile.base_url or "")
         texts: list[str] = []

@@ -99,7 +99,10 @@ def _trig_zeros(det: sympy.Expr) -> tuple[str, sympy.Expr, sympy.Expr] | None:
     return None
 
 
-def _eigen_derive(method: Method, problem: Problem) -> Derivation:
+def eigen_analysis(problem: Problem) -> tuple[list[Step], list[tuple[sympy.Expr, sympy.Expr]]]:
+    """The steps of the three cases and the eigenpairs ``[(lambda_n, y_n)]`` (in ``N``, the positive
+    integer ``n``; ``(0, y_0)`` for the eigenvalue 0).  Raises CannotDerive.  The checker compares a
+    student's eigenvalue answer with these (tutor/checker.py)."""
     lam, k = eigen_parameter(problem)
     x, y = problem.variable, problem.unknown
     c1, c2 = sympy.symbols("C1 C2")
@@ -167,6 +170,13 @@ def _eigen_derive(method: Method, problem: Problem) -> Derivation:
             eigen.append((sympy.S.Zero, y0))
             continue
         raise CannotDerive(f"cannot decide the case {title}")
+    return steps, eigen
+
+
+def _eigen_derive(method: Method, problem: Problem) -> Derivation:
+    lam, _ = eigen_parameter(problem)
+    name = ltx(lam)
+    steps, eigen = eigen_analysis(problem)
     parts = [f"${name}_0 = 0$, $y_0 = {ltx(f)}$" if l == 0 else
              f"${name}_n = {ltx(l)}$, $y_n = {ltx(f)}$, $n = 1, 2, 3, \\dots$" for l, f in eigen]
     statement = ("Eigenvalues and eigenfunctions: " + "; ".join(parts)
