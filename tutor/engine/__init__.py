@@ -42,8 +42,9 @@ How the pieces fit (write a new method by following these rules)
   returns a generated problem whose answer the verifier accepts.
 
 Method modules: :mod:`tutor.engine.methods` (first order: separable, first_order_linear,
-exact + integrating_factor, homogeneous, bernoulli, riccati; higher order in
-``methods/higher_order.py``).
+exact + integrating_factor, homogeneous, bernoulli, riccati; higher order: constant_coefficients,
+undetermined_coefficients, variation_of_parameters, cauchy_euler, reduction_of_order, with their shared
+steps in ``methods/higher_order_steps.py``).
 """
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice
 from tutor.engine.classify import Classification, classify

@@ -34,7 +34,9 @@ import sympy
 
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice
 from tutor.engine.linear_ode import LinearODE, forcing_terms, linear_form
-from tutor.engine.methods.higher_order import _linear_equation, _poly_from_roots, _practice, _random_roots
+from tutor.engine.methods.higher_order_practice import (
+    equation_from_coefficients, poly_from_roots, practice_from_derivation, random_roots,
+)
 from tutor.engine.steps import Check, Step, ltx, tex
 from tutor.problem import InitialCondition, Problem, textbook_latex
 
@@ -447,13 +449,13 @@ class LaplaceTransform(Method):
         if difficulty == 1:
             coefficients = (sympy.Integer(rng.choice([-2, -1, 1, 2, 3])), sympy.S.One)
         else:
-            coefficients = _poly_from_roots(_random_roots(rng, 1), R)
+            coefficients = poly_from_roots(random_roots(rng, 1), R)
         families = self._FORCING if difficulty < 3 else self._SHIFTED
         forcing = rng.choice(families)(t, c, a, b)
-        equation = _linear_equation(coefficients, forcing, y(t), t)
+        equation = equation_from_coefficients(coefficients, forcing, y(t), t)
         ics = tuple(InitialCondition(k, sympy.S.Zero, sympy.Integer(rng.randint(-2, 2)))
                     for k in range(len(coefficients) - 1))
-        return _practice(self, equation, y, t, ics)
+        return practice_from_derivation(self, equation, y, t, ics)
 
 
 def _with_transform(expr: sympy.Expr, Y: sympy.Expr, name: str, write) -> str:
