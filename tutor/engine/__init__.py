@@ -12,13 +12,14 @@ How the pieces fit (write a new method by following these rules)
   identity, solves the ODE, meets the initial conditions).  Every formula step of a
   method must carry a check kind other than ``NOTE``; the tests check every step of
   every example.  :func:`tex` renders relations the textbook way (``y'``, ``y``).
-* :mod:`tutor.engine.base` — :class:`Method` (``id``, ``name``, ``orders``,
-  ``matches``, ``hint``, ``derive``, ``_generate``), :class:`Derivation`,
+* :mod:`tutor.engine.base` — :class:`Method` (``id``, ``name``, ``orders``, ``hint_pattern``,
+  ``match`` -> the method's form or None, ``hint``, ``_derive(problem, form)`` behind
+  ``derive``, ``_generate``: match once, then derive from the match), :class:`Derivation`,
   :class:`Practice`, :class:`CannotDerive`, and shared helpers: :func:`normal_form`
   (``y^(n) = f``, in-process), :func:`first_order_parts` (``M + N y' = 0``),
   :func:`conclude` (textbook constant names ``C`` / ``C1, C2``, ``e^{C}`` absorbed via
   SymPy's ``constantsimp``, lost solutions listed, IVP constants solved and shown —
-  every method ends its ``derive`` with ``return conclude(...)``),
+  every method ends its derivation with ``return conclude(...)``),
   :func:`solve_for_unknown` (explicit ``y = f`` when tidy), :func:`make_problem`
   (generators build problems from SymPy objects).
 * Speed and bounds: use :func:`tutor.engine.base.tidy` / :func:`~tutor.engine.base.vanishes`

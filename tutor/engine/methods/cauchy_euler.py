@@ -4,6 +4,7 @@ form, otherwise by variation of parameters."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import sympy
 
@@ -13,39 +14,54 @@ from tutor.engine.linear_ode import (
 )
 from tutor.engine.methods.higher_order_practice import equation_from_coefficients, practice_from_derivation
 from tutor.engine.methods.higher_order_steps import (
-    basis_latex, combination, factored_polynomial, finish_linear, homogeneous_equation, ln_latex,
-    numbered_constants, roots_text, undetermined_coefficients_steps, variation_of_parameters_steps,
+    basis_latex, combination, complementary_step, factored_polynomial, finish_linear, general_solution_steps,
+    ln_latex, numbered_constants, roots_text, undetermined_coefficients_steps, variation_of_parameters_steps,
 )
 from tutor.engine.steps import Check, Step, tex
 from tutor.problem import InitialCondition, Problem, textbook_latex
 
+#: The unknown exponent of the trial solution ``y = x^m``.
 M = sympy.Symbol("m")
+#: The new variable of the substitution ``x = e^t``.
 T = sympy.Symbol("t")
+
+
+@dataclass(frozen=True)
+class EulerEquation:
+    """What the Cauchy-Euler method works from: the equation as a linear ODE and its constant
+    ``b_k`` with ``sum b_k x^k y^(k) = g``."""
+
+    equation: LinearODE
+    b: tuple[sympy.Expr, ...]
+
 
 class CauchyEuler(Method):
     """``sum b_k x^k y^(k) = g(x)``: try ``y = x^m`` (indicial equation)."""
 
     id = "cauchy_euler"
     name = "Cauchy-Euler equation"
+    not_matched = "not a Cauchy-Euler equation"
+    hint_pattern = (r"cauchy|euler|indicial", None)
 
-    def matches(self, problem: Problem) -> bool:
+    def match(self, problem: Problem) -> EulerEquation | None:
         if problem.order < 2:
-            return False
+            return None
         equation = linear_equation(problem)
-        return equation is not None and equation.euler_coefficients() is not None
+        b = None if equation is None else equation.euler_coefficients()
+        return None if b is None else EulerEquation(equation, b)
 
-    def hint(self, problem: Problem) -> str:
-        equation = linear_equation(problem)
+    def hint(self, problem: Problem, form: EulerEquation | None = None) -> str:
+        form = form or self.match(problem)
         extra = ""
-        if equation is not None and not equation.homogeneous:
+        if form is not None and not form.equation.homogeneous:
             extra = " For the right-hand side, substitute $x = e^t$ (constant coefficients in $t$) or vary the parameters."
         return ("Each term is $x^k y^{(k)}$ times a constant (Cauchy-Euler): try $y = x^m$ to get the indicial "
                 "equation in $m$; its roots give the solutions (for $x > 0$)." + extra)
 
-    def _homogeneous_steps(self, problem: Problem, equation: LinearODE
-                           ) -> tuple[list[Step], list[Root], list[sympy.Expr], tuple[sympy.Expr, ...]]:
+    @staticmethod
+    def _homogeneous_steps(problem: Problem, b: tuple[sympy.Expr, ...]
+                           ) -> tuple[list[Step], list[Root], list[sympy.Expr]]:
         x, y = problem.variable, problem.unknown
-        b = equation.euler_coefficients()
         poly = indicial_polynomial(b, M)
         roots = characteristic_roots(poly, M)
         if roots is None:
@@ -76,14 +92,12 @@ class CauchyEuler(Method):
         steps.append(Step("Fundamental set of solutions", "; ".join(rules).capitalize() + " (for $x > 0$).",
                           basis_latex(basis, x), Check.SOLVES,
                           after=tuple(sympy.Eq(y, f) for f in basis), ode=homogeneous))
-        return steps, roots, basis, b
+        return steps, roots, basis
 
-    def derive(self, problem: Problem) -> Derivation:
-        if not self.matches(problem):
-            raise CannotDerive("not a Cauchy-Euler equation")
+    def _derive(self, problem: Problem, form: EulerEquation) -> Derivation:
         x, y = problem.variable, problem.unknown
-        equation = linear_equation(problem)
-        steps, roots, basis, b = self._homogeneous_steps(problem, equation)
+        equation, b = form.equation, form.b
+        steps, roots, basis = self._homogeneous_steps(problem, b)
         constants = numbered_constants(len(basis))
         yh = combination(basis, constants)
         normalized = equation.normalized()
@@ -91,29 +105,27 @@ class CauchyEuler(Method):
             steps.append(Step("General solution",
                               "The general solution is an arbitrary combination of the fundamental set.",
                               tex(sympy.Eq(y, yh), x), Check.SOLVES, after=sympy.Eq(y, yh)))
-            return finish_linear(self, problem, steps, yh, constants)
-        steps.append(Step("Complementary solution", "Combine the fundamental set with arbitrary constants.",
-                          "y_h = " + ln_latex(yh), Check.SOLVES, after=sympy.Eq(y, yh),
-                          ode=homogeneous_equation(problem, normalized)))
+            return finish_linear(self, problem, form, steps, yh, constants)
+        steps.append(complementary_step(problem, yh, normalized))
         # x^n times the monic right-hand side is what the x = e^t equation has on its right.
         n = equation.order
         # force: t is real here (x = e^t > 0), so ln(2e^t) = t + ln 2 and sqrt(e^t) = e^{t/2}.
         g_t = sympy.expand_log((normalized.rhs * x ** n).subs(x, sympy.exp(T)), force=True)
         g_t = sympy.simplify(sympy.powdenest(g_t, force=True))
-        if forcing_terms(g_t, T) is not None:
-            more, particular = self._via_exponential(problem, b, roots, g_t)
+        terms = forcing_terms(g_t, T)
+        if terms is not None:
+            more, particular = self._via_exponential(problem, b, roots, g_t, terms)
         else:
             more, particular = variation_of_parameters_steps(problem, basis, normalized.rhs, x)
         steps.extend(more)
-        steps.append(Step("Particular solution", "Substituting $y_p$ back gives the right-hand side.",
-                          "y_p = " + ln_latex(particular), Check.SOLVES, after=sympy.Eq(y, particular)))
-        general = yh + particular
-        steps.append(Step("General solution", "The general solution is $y = y_h + y_p$.",
-                          tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general)))
-        return finish_linear(self, problem, steps, general, constants)
+        more, general = general_solution_steps(problem, yh, particular, "Particular solution",
+                                               "Substituting $y_p$ back gives the right-hand side.")
+        steps.extend(more)
+        return finish_linear(self, problem, form, steps, general, constants)
 
-    def _via_exponential(self, problem: Problem, b: tuple[sympy.Expr, ...], roots: list[Root],
-                         g_t: sympy.Expr) -> tuple[list[Step], sympy.Expr]:
+    @staticmethod
+    def _via_exponential(problem: Problem, b: tuple[sympy.Expr, ...], roots: list[Root],
+                         g_t: sympy.Expr, terms: list) -> tuple[list[Step], sympy.Expr]:
         """``x = e^t`` turns the equation into constant coefficients in t; UC there, then t = ln x."""
         x = problem.variable
         # x^k y^(k) = D(D-1)...(D-k+1) y with D = d/dt: the characteristic polynomial in t
@@ -126,7 +138,7 @@ class CauchyEuler(Method):
                       "With $x = e^t$ and $D = d/dt$, $x^k y^{(k)} = D(D-1)\\cdots(D-k+1)y$: the equation gets "
                       "constant coefficients in $t$, with the indicial polynomial as its characteristic polynomial.",
                       textbook_latex(shown, Y, T), Check.NOTE)]
-        more, particular_t = undetermined_coefficients_steps(problem, t_equation, roots, T, name="Y_p")
+        more, particular_t = undetermined_coefficients_steps(problem, t_equation, roots, T, name="Y_p", terms=terms)
         steps.extend(more)
         particular = sympy.expand(sympy.powsimp(particular_t.subs(T, sympy.log(x))))
         steps.append(Step("Back to x", "Replace $t$ by $\\ln x$ (and $e^{kt}$ by $x^k$).",

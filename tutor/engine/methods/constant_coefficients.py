@@ -6,8 +6,8 @@ import random
 
 import sympy
 
-from tutor.engine.base import CannotDerive, Derivation, Method, Practice
-from tutor.engine.linear_ode import linear_equation
+from tutor.engine.base import Derivation, Method, Practice
+from tutor.engine.linear_ode import LinearODE, linear_equation
 from tutor.engine.methods.higher_order_practice import (
     equation_from_coefficients, poly_from_roots, practice_from_derivation, random_ics, random_roots,
 )
@@ -22,28 +22,31 @@ class ConstantCoefficients(Method):
     id = "constant_coefficients"
     name = "Homogeneous linear equation with constant coefficients"
 
-    def matches(self, problem: Problem) -> bool:
-        if problem.order < 2:
-            return False
-        equation = linear_equation(problem)
-        return equation is not None and equation.homogeneous and equation.constant_coefficients() is not None
+    not_matched = "not a homogeneous linear equation with constant coefficients"
+    hint_pattern = (r"characteristic", r"particular|vary|variation")
 
-    def hint(self, problem: Problem) -> str:
+    def match(self, problem: Problem) -> LinearODE | None:
+        """The equation as a linear ODE, when it is homogeneous with constant coefficients."""
+        if problem.order < 2:
+            return None
+        equation = linear_equation(problem)
+        if equation is None or not equation.homogeneous or equation.constant_coefficients() is None:
+            return None
+        return equation
+
+    def hint(self, problem: Problem, form: LinearODE | None = None) -> str:
         return ("The equation is linear with constant coefficients: substitute $y = e^{rx}$ to get the "
                 "characteristic equation, and build the general solution from its roots.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        if not self.matches(problem):
-            raise CannotDerive("not a homogeneous linear equation with constant coefficients")
-        equation = linear_equation(problem)
-        steps, roots, basis = characteristic_steps(problem, equation)
+    def _derive(self, problem: Problem, form: LinearODE) -> Derivation:
+        steps, roots, basis = characteristic_steps(problem, form)
         constants = numbered_constants(len(basis))
         general = combination(basis, constants)
         steps.append(Step("General solution",
                           "The general solution is an arbitrary linear combination of the fundamental set.",
                           tex(sympy.Eq(problem.unknown, general), problem.variable),
                           Check.SOLVES, after=sympy.Eq(problem.unknown, general)))
-        return finish_linear(self, problem, steps, general, constants)
+        return finish_linear(self, problem, form, steps, general, constants)
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
         x, y = sympy.Symbol("x"), sympy.Function("y")

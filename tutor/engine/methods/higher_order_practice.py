@@ -44,7 +44,7 @@ def random_roots(rng: random.Random, difficulty: int) -> list[tuple[sympy.Expr, 
 
 
 def equation_from_coefficients(coefficients: tuple[sympy.Expr, ...], rhs: sympy.Expr, y: sympy.Expr,
-                     x: sympy.Symbol, euler: bool = False) -> sympy.Eq:
+                               x: sympy.Symbol, euler: bool = False) -> sympy.Eq:
     lhs = sympy.Add(*[c * (x ** k if euler else 1) * (sympy.Derivative(y, (x, k)) if k else y)
                       for k, c in enumerate(coefficients)])
     return sympy.Eq(lhs, rhs)
@@ -55,7 +55,7 @@ def random_ics(rng: random.Random, order: int) -> tuple[InitialCondition, ...]:
 
 
 def practice_from_derivation(method: Method, equation: sympy.Eq, function, x: sympy.Symbol,
-              ics: tuple[InitialCondition, ...] = ()) -> Practice:
+                             ics: tuple[InitialCondition, ...] = ()) -> Practice:
     """A practice problem whose known answer is the method's own derivation (callers verify it)."""
     problem = make_problem(equation, function, x, ics)
     derivation = method.derive(problem)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import partial
+from typing import Any
 
 import sympy
 from sympy.simplify.fu import TR1, TR2
@@ -137,8 +138,25 @@ def characteristic_steps(problem: Problem, equation: LinearODE
     return steps, roots, basis
 
 
-def finish_linear(method: Method, problem: Problem, steps: list[Step], general: sympy.Expr,
-            constants: tuple[sympy.Symbol, ...]) -> Derivation:
+def complementary_step(problem: Problem, yh: sympy.Expr, normalized: LinearODE) -> Step:
+    """``y_h``, the fundamental set combined with arbitrary constants (it solves ``L[y] = 0``)."""
+    return Step("Complementary solution", "Combine the fundamental set with arbitrary constants.",
+                "y_h = " + ln_latex(yh), Check.SOLVES, after=sympy.Eq(problem.unknown, yh),
+                ode=homogeneous_equation(problem, normalized))
+
+
+def general_solution_steps(problem: Problem, yh: sympy.Expr, particular: sympy.Expr, title: str,
+                           text: str) -> tuple[list[Step], sympy.Expr]:
+    """``y_p`` checked against the equation (``title``, ``text``), then ``y = y_h + y_p``."""
+    x, y = problem.variable, problem.unknown
+    general = yh + particular
+    return [Step(title, text, "y_p = " + ln_latex(particular), Check.SOLVES, after=sympy.Eq(y, particular)),
+            Step("General solution", "The general solution is $y = y_h + y_p$.",
+                 tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general))], general
+
+
+def finish_linear(method: Method, problem: Problem, form: Any, steps: list[Step], general: sympy.Expr,
+                  constants: tuple[sympy.Symbol, ...]) -> Derivation:
     """Close a linear method: the general solution, or the IVP constants solved and shown.
 
     ``base.conclude`` simplifies the answer (``cos 3x + sin 3x`` would become
@@ -150,14 +168,14 @@ def finish_linear(method: Method, problem: Problem, steps: list[Step], general: 
         # Already textbook form (C1 y1 + ... + Cn yn + y_p, constants named C1..Cn): no
         # renaming or re-simplifying (that would factor e^{-x} out of the combination).
         return Derivation(method.id, tuple(steps), (sympy.Eq(y, general),), constants, (True,),
-                          hint=method.hint(problem))
+                          hint=method.hint(problem, form))
     more, particular = ivp_steps(problem, general, constants)
     return Derivation(method.id, tuple(steps + more), (sympy.Eq(y, particular),), (), (True,),
-                      hint=method.hint(problem))
+                      hint=method.hint(problem, form))
 
 
 def ivp_steps(problem: Problem, general: sympy.Expr, constants: tuple[sympy.Symbol, ...]
-               ) -> tuple[list[Step], sympy.Expr]:
+              ) -> tuple[list[Step], sympy.Expr]:
     """The linear system for the constants from the initial conditions, solved and shown."""
     x, y = problem.variable, problem.unknown
     equations, shown = [], []
@@ -210,9 +228,10 @@ def forcing_words(parts: list[TrialPart], x: sympy.Symbol, root_name: str = "r")
 
 
 def undetermined_coefficients_steps(problem: Problem, equation: LinearODE, roots: list[Root], x: sympy.Symbol,
-              name: str = "y_p") -> tuple[list[Step], sympy.Expr]:
-    """Trial form, substitution and coefficient matching for ``L[y] = g`` (monic constant coeffs)."""
-    terms = forcing_terms(equation.rhs, x)
+                                    name: str = "y_p", terms: list | None = None) -> tuple[list[Step], sympy.Expr]:
+    """Trial form, substitution and coefficient matching for ``L[y] = g`` (monic constant coeffs);
+    ``terms``: ``forcing_terms(g)`` when the caller's match has them already."""
+    terms = forcing_terms(equation.rhs, x) if terms is None else terms
     if terms is None:
         raise CannotDerive("the right-hand side is not a sum of x^k e^{ax} cos/sin(bx) terms")
     parts = trial_solution(terms, roots, x)
@@ -245,7 +264,7 @@ def undetermined_coefficients_steps(problem: Problem, equation: LinearODE, roots
 
 
 def variation_of_parameters_steps(problem: Problem, basis: list[sympy.Expr], g: sympy.Expr, x: sympy.Symbol
-               ) -> tuple[list[Step], sympy.Expr]:
+                                  ) -> tuple[list[Step], sympy.Expr]:
     """Wronskian, u_i' by Cramer's rule, the integrals (rules named), and y_p = sum u_i y_i."""
     n = len(basis)
     W, Ws, derivs = variation_of_parameters(basis, g, x)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy
 
@@ -242,9 +241,18 @@ def _transform_name(function: sympy.FunctionClass) -> sympy.Symbol:
     return sympy.Symbol(name.upper() if name.upper() != name else name + r"_{\mathcal{L}}")
 
 
-@lru_cache(maxsize=64)
-def _setup(problem: Problem) -> tuple[LinearODE, list[Piece]] | None:
-    """The linear form and the forcing pieces when the method applies (IVP at 0), else None."""
+@dataclass(frozen=True)
+class TransformForm:
+    """What the Laplace method works from: the linear constant-coefficient equation and the pieces
+    of its forcing (plain terms, unit steps, impulses)."""
+
+    equation: LinearODE
+    pieces: list[Piece]
+
+
+def _setup(problem: Problem) -> TransformForm | None:
+    """The form when the method can derive (a constant-coefficient IVP at 0 whose forcing the table
+    covers), else None."""
     if problem.order < 1:
         return None
     # the initial values first: most problems have none, and the linear form costs a simplify
@@ -257,7 +265,7 @@ def _setup(problem: Problem) -> tuple[LinearODE, list[Piece]] | None:
     pieces = forcing_pieces(equation.rhs, problem.variable)
     if pieces is None:
         return None
-    return equation, pieces
+    return TransformForm(equation, pieces)
 
 
 class LaplaceTransform(Method):
@@ -266,22 +274,29 @@ class LaplaceTransform(Method):
     id = "laplace_transform"
     name = "Laplace transform"
 
-    def matches(self, problem: Problem) -> bool:
-        setup = _setup(problem)
-        return setup is not None and any(p.kind != "plain" for p in setup[1])
+    not_matched = ("the Laplace method needs a linear constant-coefficient equation with "
+                   "y(0), ..., y^(n-1)(0) given and a forcing the table covers")
 
-    def hint(self, problem: Problem) -> str:
+    def match(self, problem: Problem) -> TransformForm | None:
+        """The form when the forcing has a unit step or an impulse (where a textbook reaches for the
+        transform first); :meth:`derive` takes any constant-coefficient IVP at 0 (the method selector)."""
+        form = _setup(problem)
+        return form if form is not None and any(p.kind != "plain" for p in form.pieces) else None
+
+    def hint(self, problem: Problem, form: TransformForm | None = None) -> str:
         return ("Take the Laplace transform of both sides: each derivative becomes a power of $s$ times "
                 "$Y(s)$ minus the initial values, and each unit step or impulse at $t = a$ brings a factor "
                 "$e^{-as}$. Solve the algebraic equation for $Y(s)$, split it into partial fractions and "
                 "transform back term by term, using the second shift theorem for the $e^{-as}$ terms.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        setup = _setup(problem)
-        if setup is None:
-            raise CannotDerive("the Laplace method needs a linear constant-coefficient equation with "
-                               "y(0), ..., y^(n-1)(0) given and a forcing the table covers")
-        equation, pieces = setup
+    def derive(self, problem: Problem, form: TransformForm | None = None) -> Derivation:
+        form = form or _setup(problem)
+        if form is None:
+            raise CannotDerive(self.not_matched)
+        return self._derive(problem, form)
+
+    def _derive(self, problem: Problem, form: TransformForm) -> Derivation:
+        equation, pieces = form.equation, form.pieces
         t, y, function = problem.variable, problem.unknown, problem.function
         Ys = _transform_name(function)
         Yname = ltx(Ys)
@@ -377,7 +392,7 @@ class LaplaceTransform(Method):
             "Add the pieces; each unit step switches its piece on at its time"
             if any(a != 0 for a in groups) else "Add the pieces:",
             tex(solution, t), Check.CONSTANTS, after=solution))
-        return Derivation(self.id, tuple(steps), (solution,), (), (True,), hint=self.hint(problem))
+        return Derivation(self.id, tuple(steps), (solution,), (), (True,), hint=self.hint(problem, form))
 
     @staticmethod
     def _transform_piece(piece: Piece, t: sympy.Symbol) -> tuple[list[Step], sympy.Expr]:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from dataclasses import dataclass
 
 import sympy
 
-from tutor.engine.base import CannotDerive, Derivation, Method, Practice, conclude, make_problem, normal_form
+from tutor.engine.base import (
+    CannotDerive, Derivation, Method, Practice, conclude, derive_matched, make_problem, normal_form,
+)
 from tutor.engine.integrate import antiderivative, integration_step
 from tutor.engine.linear_ode import linear_equation
 from tutor.engine.methods.higher_order_practice import practice_from_derivation
@@ -18,11 +21,26 @@ from tutor.engine.steps import Check, Step, tex
 from tutor.problem import InitialCondition, Problem
 
 
+@dataclass(frozen=True)
+class Reduction:
+    """What reduction of order works from: which variable is missing and what that gives.
+
+    ``missing == "y"``: only ``y^(k)`` and ``y^(k+1)`` appear (``k``); ``missing == "x"``: the
+    equation for ``p(y)`` split as ``p dp/dy = F``, ``dp/dy = a(y) b(p)``: ``(F, a, b, Y, P)``.
+    """
+
+    missing: str
+    k: int = 0
+    split: tuple | None = None
+
+
 class ReductionOfOrder(Method):
     """Missing y (``p = y^{(n-1)}``, the rest first order in p) or, for second order, missing x (``y'' = p dp/dy``)."""
 
     id = "reduction_of_order"
     name = "Reduction of order"
+    not_matched = "neither y nor x is missing"
+    hint_pattern = (r"reduction of order|p\s*=\s*[a-z]'", None)
 
     @staticmethod
     def _lowest_derivative(problem: Problem) -> int | None:
@@ -35,29 +53,28 @@ class ReductionOfOrder(Method):
             return None
         return min(orders)
 
-    @classmethod
-    def _missing_y(cls, problem: Problem) -> bool:
-        """y (and its derivatives below the highest but one) absent: first order in p = y^(n-1)."""
-        k = cls._lowest_derivative(problem)
-        return k is not None and problem.order - k == 1
-
     @staticmethod
     def _missing_x(problem: Problem) -> bool:
         x, y = problem.variable, problem.unknown
         frozen = problem.expr.subs({sympy.Derivative(y, (x, 2)): sympy.Dummy(), sympy.Derivative(y, x): sympy.Dummy()})
         return not frozen.subs(y, sympy.Dummy()).has(x) and problem.expr.has(y)
 
-    def matches(self, problem: Problem) -> bool:
+    def match(self, problem: Problem) -> Reduction | None:
         if problem.order < 2:
-            return False
-        if self._missing_y(problem):
-            return True
+            return None
+        k = self._lowest_derivative(problem)
+        if k is not None and problem.order - k == 1:
+            # y (and its derivatives below the highest but one) absent: first order in p = y^(n-1)
+            return Reduction("y", k=k)
         if problem.order != 2:
-            return False
+            return None
         # Missing x: only for nonlinear equations (linear autonomous ones have constant
         # coefficients, done better by the characteristic equation) whose equation for
         # p(y) separates, which is what derive() can carry out.
-        return self._missing_x(problem) and linear_equation(problem) is None and self._p_equation(problem) is not None
+        if not self._missing_x(problem) or linear_equation(problem) is not None:
+            return None
+        split = self._p_equation(problem)
+        return None if split is None else Reduction("x", split=split)
 
     @staticmethod
     def _p_equation(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Symbol, sympy.Symbol] | None:
@@ -73,9 +90,10 @@ class ReductionOfOrder(Method):
             return None
         return F, parts[Ys] * parts["coeff"], parts[P], Ys, P
 
-    def hint(self, problem: Problem) -> str:
-        if self._missing_y(problem):
-            k = self._lowest_derivative(problem)
+    def hint(self, problem: Problem, form: Reduction | None = None) -> str:
+        form = form or self.match(problem)
+        if form is not None and form.missing == "y":
+            k = form.k
             if k == 1:
                 return ("The unknown $y$ itself does not appear: set $p = y'$, so $y'' = p'$, solve the "
                         "first-order equation for $p$, then integrate once more.")
@@ -84,22 +102,20 @@ class ReductionOfOrder(Method):
         return ("The variable $x$ does not appear: set $p = y'$ and, by the chain rule, $y'' = p\\,\\frac{dp}{dy}$; "
                 "solve the first-order equation for $p(y)$, then separate $\\frac{dy}{dx} = p$.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        if not self.matches(problem):
-            raise CannotDerive("neither y nor x is missing")
-        if self._missing_y(problem):
-            steps, solutions, constants = self._derive_missing_y(problem)
+    def _derive(self, problem: Problem, form: Reduction) -> Derivation:
+        if form.missing == "y":
+            steps, solutions, constants = self._derive_missing_y(problem, form.k)
         else:
-            steps, solution, constants = self._derive_missing_x(problem)
+            steps, solution, constants = self._derive_missing_x(problem, form.split)
             solutions = [solution]
         # constantsimp tidies e^{C1} and C1/2 into C1 here (nonlinear: no y_p to mangle).
-        return conclude(problem, self.id, steps, solutions, constants, hint=self.hint(problem))
+        return conclude(problem, self.id, steps, solutions, constants, hint=self.hint(problem, form))
 
-    def _derive_missing_y(self, problem: Problem) -> tuple[list[Step], list[sympy.Eq], tuple]:
+    def _derive_missing_y(self, problem: Problem, k: int) -> tuple[list[Step], list[sympy.Eq], tuple]:
         from tutor.engine import registry  # here: the registry imports this module
 
         x, y = problem.variable, problem.unknown
-        n, k = problem.order, self._lowest_derivative(problem)
+        n = problem.order
         p = sympy.Function("p")
         primes = "'" * k if k <= 3 else f"^{{({k})}}"
         substitution = {sympy.Derivative(y, (x, n)): sympy.Derivative(p(x), x), sympy.Derivative(y, (x, k)): p(x)}
@@ -116,8 +132,9 @@ class ReductionOfOrder(Method):
             if method.id == self.id or (method.orders is not None and 1 not in method.orders):
                 continue
             try:
-                if method.matches(sub_problem):
-                    derivation, used = method.derive(sub_problem), method
+                form = method.match(sub_problem)
+                if form is not None:
+                    derivation, used = derive_matched(method, sub_problem, form), method
                     break
             except CannotDerive:
                 continue
@@ -164,11 +181,9 @@ class ReductionOfOrder(Method):
                           tex(tuple(solutions), x), Check.SOLVES, after=tuple(solutions)))
         return steps, solutions, tuple(constants)
 
-    def _derive_missing_x(self, problem: Problem) -> tuple[list[Step], sympy.Expr, tuple]:
+    @staticmethod
+    def _derive_missing_x(problem: Problem, split: tuple) -> tuple[list[Step], sympy.Expr, tuple]:
         x, y = problem.variable, problem.unknown
-        split = self._p_equation(problem)
-        if split is None:
-            raise CannotDerive("the equation for p(y) is not separable")
         F, a_y, b_p, Ys, P = split
         steps = [Step("Substitute p = y', y'' = p dp/dy",
                       "$x$ does not appear: take $y$ as the new variable, $p = y'$, and by the chain rule "

@@ -4,20 +4,29 @@ linear system for the coefficients."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import sympy
 
-from tutor.engine.base import CannotDerive, Derivation, Method, Practice
-from tutor.engine.linear_ode import forcing_terms, linear_equation
+from tutor.engine.base import Derivation, Method, Practice
+from tutor.engine.linear_ode import LinearODE, forcing_terms, linear_equation
 from tutor.engine.methods.higher_order_practice import (
     equation_from_coefficients, poly_from_roots, practice_from_derivation, random_ics, random_roots,
 )
 from tutor.engine.methods.higher_order_steps import (
-    R, characteristic_steps, combination, finish_linear, homogeneous_equation, ln_latex, numbered_constants,
-    undetermined_coefficients_steps,
+    R, characteristic_steps, combination, complementary_step, finish_linear, general_solution_steps,
+    numbered_constants, undetermined_coefficients_steps,
 )
-from tutor.engine.steps import Check, Step, tex
 from tutor.problem import Problem
+
+
+@dataclass(frozen=True)
+class ForcedEquation:
+    """What undetermined coefficients works from: the equation divided by its leading coefficient
+    and the ``x^k e^{ax} cos/sin(bx)`` terms of its right-hand side."""
+
+    equation: LinearODE
+    terms: list
 
 
 class UndeterminedCoefficients(Method):
@@ -25,39 +34,37 @@ class UndeterminedCoefficients(Method):
 
     id = "undetermined_coefficients"
     name = "Undetermined coefficients"
+    not_matched = "the right-hand side is not of undetermined-coefficients form"
+    hint_pattern = (r"undetermined|guess a particular|particular solution", r"wronskian")
 
-    def matches(self, problem: Problem) -> bool:
+    def match(self, problem: Problem) -> ForcedEquation | None:
         if problem.order < 2:
-            return False
+            return None
         equation = linear_equation(problem)
-        return (equation is not None and not equation.homogeneous
-                and equation.constant_coefficients() is not None
-                and forcing_terms(equation.normalized().rhs, problem.variable) is not None)
+        if equation is None or equation.homogeneous or equation.constant_coefficients() is None:
+            return None
+        normalized = equation.normalized()
+        terms = forcing_terms(normalized.rhs, problem.variable)
+        return None if terms is None else ForcedEquation(normalized, terms)
 
-    def hint(self, problem: Problem) -> str:
+    def hint(self, problem: Problem, form: ForcedEquation | None = None) -> str:
         return ("Solve the homogeneous equation with the characteristic equation, then guess a particular "
                 "solution shaped like the right-hand side (multiplied by $x^s$ if it overlaps the "
                 "homogeneous solution) and find its coefficients.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        if not self.matches(problem):
-            raise CannotDerive("the right-hand side is not of undetermined-coefficients form")
-        x, y = problem.variable, problem.unknown
-        equation = linear_equation(problem).normalized()
+    def _derive(self, problem: Problem, form: ForcedEquation) -> Derivation:
+        equation = form.equation
         steps, roots, basis = characteristic_steps(problem, equation)
         constants = numbered_constants(len(basis))
         yh = combination(basis, constants)
-        steps.append(Step("Complementary solution", "Combine the fundamental set with arbitrary constants.",
-                          "y_h = " + ln_latex(yh), Check.SOLVES, after=sympy.Eq(y, yh),
-                          ode=homogeneous_equation(problem, equation)))
-        more, particular = undetermined_coefficients_steps(problem, equation, roots, x)
+        steps.append(complementary_step(problem, yh, equation))
+        more, particular = undetermined_coefficients_steps(problem, equation, roots, problem.variable,
+                                                           terms=form.terms)
         steps.extend(more)
-        steps.append(Step("Particular solution", "Put the coefficients back into the trial form.",
-                          "y_p = " + ln_latex(particular), Check.SOLVES, after=sympy.Eq(y, particular)))
-        general = yh + particular
-        steps.append(Step("General solution", "The general solution is $y = y_h + y_p$.",
-                          tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general)))
-        return finish_linear(self, problem, steps, general, constants)
+        more, general = general_solution_steps(problem, yh, particular, "Particular solution",
+                                               "Put the coefficients back into the trial form.")
+        steps.extend(more)
+        return finish_linear(self, problem, form, steps, general, constants)
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
         x, y = sympy.Symbol("x"), sympy.Function("y")

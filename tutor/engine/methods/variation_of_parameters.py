@@ -6,17 +6,18 @@ import random
 
 import sympy
 
-from tutor.engine.base import CannotDerive, Derivation, Method, Practice
-from tutor.engine.linear_ode import linear_equation
+from tutor.engine.base import Derivation, Method, Practice
+from tutor.engine.linear_ode import LinearODE, linear_equation
 from tutor.engine.methods.higher_order_practice import equation_from_coefficients, poly_from_roots, practice_from_derivation
 from tutor.engine.methods.higher_order_steps import (
-    R, characteristic_steps, combination, finish_linear, homogeneous_equation, ln_latex, numbered_constants,
-    variation_of_parameters_steps,
+    R, characteristic_steps, combination, complementary_step, finish_linear, general_solution_steps,
+    numbered_constants, variation_of_parameters_steps,
 )
-from tutor.engine.steps import Check, Step, tex
 from tutor.problem import Problem
 
+#: The variable of the right-hand sides in :attr:`VariationOfParameters._OTHER`.
 X = sympy.Symbol("x")
+
 
 class VariationOfParameters(Method):
     """Constant coefficients, any continuous right-hand side: Wronskian and ``u_i'``."""
@@ -24,36 +25,34 @@ class VariationOfParameters(Method):
     id = "variation_of_parameters"
     name = "Variation of parameters"
 
-    def matches(self, problem: Problem) -> bool:
-        if problem.order < 2:
-            return False
-        equation = linear_equation(problem)
-        return equation is not None and not equation.homogeneous and equation.constant_coefficients() is not None
+    not_matched = "not a non-homogeneous linear equation with constant coefficients"
+    hint_pattern = (r"variation of parameters|vary the constants|wronskian", None)
 
-    def hint(self, problem: Problem) -> str:
+    def match(self, problem: Problem) -> LinearODE | None:
+        """The equation as a linear ODE, when it is non-homogeneous with constant coefficients."""
+        if problem.order < 2:
+            return None
+        equation = linear_equation(problem)
+        if equation is None or equation.homogeneous or equation.constant_coefficients() is None:
+            return None
+        return equation
+
+    def hint(self, problem: Problem, form: LinearODE | None = None) -> str:
         return ("Find the homogeneous solutions $y_1, y_2, \\dots$ from the characteristic equation, then "
                 "vary the constants: $y_p = \\sum u_i y_i$ with $u_i'$ from the Wronskian (Cramer's rule).")
 
-    def derive(self, problem: Problem) -> Derivation:
-        if not self.matches(problem):
-            raise CannotDerive("not a non-homogeneous linear equation with constant coefficients")
-        x, y = problem.variable, problem.unknown
-        equation = linear_equation(problem)
-        normalized = equation.normalized()
+    def _derive(self, problem: Problem, form: LinearODE) -> Derivation:
+        normalized = form.normalized()
         steps, roots, basis = characteristic_steps(problem, normalized)
         constants = numbered_constants(len(basis))
         yh = combination(basis, constants)
-        steps.append(Step("Complementary solution", "Combine the fundamental set with arbitrary constants.",
-                          "y_h = " + ln_latex(yh), Check.SOLVES, after=sympy.Eq(y, yh),
-                          ode=homogeneous_equation(problem, normalized)))
-        more, particular = variation_of_parameters_steps(problem, basis, normalized.rhs, x)
+        steps.append(complementary_step(problem, yh, normalized))
+        more, particular = variation_of_parameters_steps(problem, basis, normalized.rhs, problem.variable)
         steps.extend(more)
-        steps.append(Step("Check the particular solution", "Substituting $y_p$ gives the right-hand side.",
-                          "y_p = " + ln_latex(particular), Check.SOLVES, after=sympy.Eq(y, particular)))
-        general = yh + particular
-        steps.append(Step("General solution", "The general solution is $y = y_h + y_p$.",
-                          tex(sympy.Eq(y, general), x), Check.SOLVES, after=sympy.Eq(y, general)))
-        return finish_linear(self, problem, steps, general, constants)
+        more, general = general_solution_steps(problem, yh, particular, "Check the particular solution",
+                                               "Substituting $y_p$ gives the right-hand side.")
+        steps.extend(more)
+        return finish_linear(self, problem, form, steps, general, constants)
 
     # (roots of the characteristic polynomial, right-hand side) for a frequency or root w:
     # the classic forcings undetermined coefficients cannot handle.
