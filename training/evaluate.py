@@ -9,7 +9,8 @@ For each example of the chosen splits (default ``test`` and ``heldout``):
   verifier *is* pass@k);
 * **classification** — the Classification section's order, linearity and type (the family's
   method named among the methods that apply) against the engine's facts stored with the example;
-* **hint** — the Hint section names the family's method (the method's own ``hint_pattern``, :func:`tutor.claims.hint_names`);
+* **hint** — the Hint section names the family's method (its own ``hint_pattern``,
+  :func:`tutor.claims.hint_names`);
 * **speed** — seconds per greedy solution, tokens per second and time to first piece (local
   models; the engine has no tokens).
 

@@ -128,11 +128,16 @@ class Method:
     def hint(self, problem: Problem, form: Any = None) -> str:
         raise NotImplementedError
 
+    def derivable(self, problem: Problem) -> Any | None:
+        """The form :meth:`derive` works from when it is given none: :meth:`match`'s, unless the
+        method derives more than classification offers it for (asked for by name)."""
+        return self.match(problem)
+
     def derive(self, problem: Problem, form: Any = None) -> Derivation:
-        """The worked solution of ``problem`` from ``form``, what :meth:`match` found (matched here
-        when not given); :class:`CannotDerive` (``not_matched``) when the method does not apply."""
+        """The worked solution of ``problem`` from ``form``, what :meth:`match` found (found here by
+        :meth:`derivable` when not given); :class:`CannotDerive` (``not_matched``) when there is none."""
         if form is None:
-            form = self.match(problem)
+            form = self.derivable(problem)
             if form is None:
                 raise CannotDerive(self.not_matched)
         return self._derive(problem, form)

@@ -10,12 +10,13 @@ import sympy
 
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice
 from tutor.engine.linear_ode import (
-    LinearODE, Root, characteristic_roots, euler_basis, forcing_terms, indicial_polynomial, linear_equation,
+    LinearODE, Root, characteristic_roots, euler_basis, forcing_terms, indicial_polynomial,
 )
 from tutor.engine.methods.higher_order_practice import equation_from_coefficients, practice_from_derivation
 from tutor.engine.methods.higher_order_steps import (
     basis_latex, combination, complementary_step, factored_polynomial, finish_linear, general_solution_steps,
-    ln_latex, numbered_constants, roots_text, undetermined_coefficients_steps, variation_of_parameters_steps,
+    linear_of_higher_order, ln_latex, numbered_constants, roots_text, undetermined_coefficients_steps,
+    variation_of_parameters_steps,
 )
 from tutor.engine.steps import Check, Step, tex
 from tutor.problem import InitialCondition, Problem, textbook_latex
@@ -44,9 +45,7 @@ class CauchyEuler(Method):
     hint_pattern = (r"cauchy|euler|indicial", None)
 
     def match(self, problem: Problem) -> EulerEquation | None:
-        if problem.order < 2:
-            return None
-        equation = linear_equation(problem)
+        equation = linear_of_higher_order(problem)
         b = None if equation is None else equation.euler_coefficients()
         return None if b is None else EulerEquation(equation, b)
 

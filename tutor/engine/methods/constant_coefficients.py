@@ -7,11 +7,13 @@ import random
 import sympy
 
 from tutor.engine.base import Derivation, Method, Practice
-from tutor.engine.linear_ode import LinearODE, linear_equation
+from tutor.engine.linear_ode import LinearODE
 from tutor.engine.methods.higher_order_practice import (
     equation_from_coefficients, poly_from_roots, practice_from_derivation, random_ics, random_roots,
 )
-from tutor.engine.methods.higher_order_steps import R, characteristic_steps, combination, finish_linear, numbered_constants
+from tutor.engine.methods.higher_order_steps import (
+    R, characteristic_steps, combination, constant_coefficient_equation, finish_linear, numbered_constants,
+)
 from tutor.engine.steps import Check, Step, tex
 from tutor.problem import Problem
 
@@ -21,18 +23,12 @@ class ConstantCoefficients(Method):
 
     id = "constant_coefficients"
     name = "Homogeneous linear equation with constant coefficients"
-
     not_matched = "not a homogeneous linear equation with constant coefficients"
     hint_pattern = (r"characteristic", r"particular|vary|variation")
 
     def match(self, problem: Problem) -> LinearODE | None:
         """The equation as a linear ODE, when it is homogeneous with constant coefficients."""
-        if problem.order < 2:
-            return None
-        equation = linear_equation(problem)
-        if equation is None or not equation.homogeneous or equation.constant_coefficients() is None:
-            return None
-        return equation
+        return constant_coefficient_equation(problem, homogeneous=True)
 
     def hint(self, problem: Problem, form: LinearODE | None = None) -> str:
         return ("The equation is linear with constant coefficients: substitute $y = e^{rx}$ to get the "

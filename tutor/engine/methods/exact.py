@@ -171,12 +171,9 @@ class Exact(Method):
         return ("Write the equation as $M\\,dx + N\\,dy = 0$; since $M_y = N_x$ it is exact: find the potential "
                 "$F$ with $F_x = M$, $F_y = N$, and the solution is $F(x, y) = C$.")
 
-    def derive(self, problem: Problem, form: DifferentialForm | None = None) -> Derivation:
-        # Any exact form derives, y' = f(x) too (match leaves that to direct integration).
-        form = form or exact_form(problem)
-        if form is None:
-            raise CannotDerive(self.not_matched)
-        return self._derive(problem, form)
+    def derivable(self, problem: Problem) -> DifferentialForm | None:
+        # Asked for by name, any exact form derives, y' = f(x) too (match leaves that to direct integration).
+        return exact_form(problem)
 
     def _derive(self, problem: Problem, form: DifferentialForm) -> Derivation:
         x, y, Y = problem.variable, problem.unknown, y_symbol(problem)

@@ -26,7 +26,7 @@ from tutor.engine.base import CannotDerive, Derivation, Method
 from tutor.engine.integrate import Integration, antiderivative, integration_step
 from tutor.engine.linear_ode import (
     LinearODE, Root, TrialPart, characteristic_polynomial, characteristic_roots,
-    constant_coefficient_basis, forcing_terms, prepare_forcing, solve_trial, trial_solution,
+    constant_coefficient_basis, forcing_terms, linear_equation, prepare_forcing, solve_trial, trial_solution,
     variation_of_parameters, wronskian_matrix,
 )
 from tutor.engine.steps import Check, Step, tex
@@ -37,6 +37,20 @@ ln_latex = partial(sympy.latex, ln_notation=True)
 
 #: The variable of the characteristic polynomial.
 R = sympy.Symbol("r")
+
+
+def linear_of_higher_order(problem: Problem) -> LinearODE | None:
+    """The equation as a linear ODE when it is linear and of order two or more, else None."""
+    return linear_equation(problem) if problem.order >= 2 else None
+
+
+def constant_coefficient_equation(problem: Problem, homogeneous: bool) -> LinearODE | None:
+    """The equation as a linear ODE of order two or more with constant coefficients, homogeneous
+    or not as asked, else None (what constant coefficients and variation of parameters match)."""
+    equation = linear_of_higher_order(problem)
+    if equation is None or equation.homogeneous != homogeneous or equation.constant_coefficients() is None:
+        return None
+    return equation
 
 
 def numbered_constants(n: int, start: int = 1) -> tuple[sympy.Symbol, ...]:

@@ -279,7 +279,7 @@ class LaplaceTransform(Method):
 
     def match(self, problem: Problem) -> TransformForm | None:
         """The form when the forcing has a unit step or an impulse (where a textbook reaches for the
-        transform first); :meth:`derive` takes any constant-coefficient IVP at 0 (the method selector)."""
+        transform first); :meth:`derivable` takes any constant-coefficient IVP at 0."""
         form = _setup(problem)
         return form if form is not None and any(p.kind != "plain" for p in form.pieces) else None
 
@@ -289,11 +289,9 @@ class LaplaceTransform(Method):
                 "$e^{-as}$. Solve the algebraic equation for $Y(s)$, split it into partial fractions and "
                 "transform back term by term, using the second shift theorem for the $e^{-as}$ terms.")
 
-    def derive(self, problem: Problem, form: TransformForm | None = None) -> Derivation:
-        form = form or _setup(problem)
-        if form is None:
-            raise CannotDerive(self.not_matched)
-        return self._derive(problem, form)
+    def derivable(self, problem: Problem) -> TransformForm | None:
+        # Asked for by name (the method selector), any constant-coefficient IVP at 0 derives.
+        return _setup(problem)
 
     def _derive(self, problem: Problem, form: TransformForm) -> Derivation:
         equation, pieces = form.equation, form.pieces

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import sympy
 
 from tutor.engine.base import Derivation, Method, Practice
-from tutor.engine.linear_ode import LinearODE, forcing_terms, linear_equation
+from tutor.engine.linear_ode import LinearODE, forcing_terms
 from tutor.engine.methods.higher_order_practice import (
     equation_from_coefficients, poly_from_roots, practice_from_derivation, random_ics, random_roots,
 )
 from tutor.engine.methods.higher_order_steps import (
-    R, characteristic_steps, combination, complementary_step, finish_linear, general_solution_steps,
-    numbered_constants, undetermined_coefficients_steps,
+    R, characteristic_steps, combination, complementary_step, constant_coefficient_equation, finish_linear,
+    general_solution_steps, numbered_constants, undetermined_coefficients_steps,
 )
 from tutor.problem import Problem
 
@@ -38,10 +38,8 @@ class UndeterminedCoefficients(Method):
     hint_pattern = (r"undetermined|guess a particular|particular solution", r"wronskian")
 
     def match(self, problem: Problem) -> ForcedEquation | None:
-        if problem.order < 2:
-            return None
-        equation = linear_equation(problem)
-        if equation is None or equation.homogeneous or equation.constant_coefficients() is None:
+        equation = constant_coefficient_equation(problem, homogeneous=False)
+        if equation is None:
             return None
         normalized = equation.normalized()
         terms = forcing_terms(normalized.rhs, problem.variable)

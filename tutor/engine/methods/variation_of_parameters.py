@@ -7,11 +7,11 @@ import random
 import sympy
 
 from tutor.engine.base import Derivation, Method, Practice
-from tutor.engine.linear_ode import LinearODE, linear_equation
+from tutor.engine.linear_ode import LinearODE
 from tutor.engine.methods.higher_order_practice import equation_from_coefficients, poly_from_roots, practice_from_derivation
 from tutor.engine.methods.higher_order_steps import (
-    R, characteristic_steps, combination, complementary_step, finish_linear, general_solution_steps,
-    numbered_constants, variation_of_parameters_steps,
+    R, characteristic_steps, combination, complementary_step, constant_coefficient_equation, finish_linear,
+    general_solution_steps, numbered_constants, variation_of_parameters_steps,
 )
 from tutor.problem import Problem
 
@@ -24,18 +24,12 @@ class VariationOfParameters(Method):
 
     id = "variation_of_parameters"
     name = "Variation of parameters"
-
     not_matched = "not a non-homogeneous linear equation with constant coefficients"
     hint_pattern = (r"variation of parameters|vary the constants|wronskian", None)
 
     def match(self, problem: Problem) -> LinearODE | None:
         """The equation as a linear ODE, when it is non-homogeneous with constant coefficients."""
-        if problem.order < 2:
-            return None
-        equation = linear_equation(problem)
-        if equation is None or equation.homogeneous or equation.constant_coefficients() is None:
-            return None
-        return equation
+        return constant_coefficient_equation(problem, homogeneous=False)
 
     def hint(self, problem: Problem, form: LinearODE | None = None) -> str:
         return ("Find the homogeneous solutions $y_1, y_2, \\dots$ from the characteristic equation, then "
