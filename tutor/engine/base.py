@@ -19,9 +19,10 @@ once, then derive from the match):
   known answer (``_generate`` builds it; callers verify with the checker, see
   :func:`tutor.engine.solve.practice`).
 
-A method may still be written the older way, with ``matches(problem) -> bool`` and
-``derive(problem)`` alone: its ``match`` is then ``True`` (a form with nothing in it) and
-:func:`derive_matched` calls its ``derive(problem)``.
+A method that derives more than classification offers it for (asked for by name) says so in
+``derivable(problem)``, the form ``derive`` uses when given none.  A method may still be written
+the older way, with ``matches(problem) -> bool`` and ``derive(problem)`` alone: its ``match`` is
+then ``True`` (a form with nothing in it) and :func:`derive_matched` calls its ``derive(problem)``.
 
 All of them run inside the bounded worker (:func:`tutor.engine.solve.solve` calls them via
 :func:`tutor.bounded.run_bounded`), so they may do slow SymPy work but must not call
@@ -160,9 +161,9 @@ class Method:
 
 def derive_matched(method: Method, problem: Problem, form: Any) -> Derivation:
     """``method.derive`` given what its ``match`` found: the form, or the problem alone for a method
-    written with ``matches``/``derive(problem)`` (its form is True) and when no form was found
-    (None: ``derive`` matches, or refuses, itself)."""
-    if form is None or form is True:
+    written with ``matches``/``derive(problem)`` (its form is True), when no form was found (None:
+    ``derive`` matches, or refuses, itself) and for a stand-in that is no :class:`Method` (a test's)."""
+    if form is None or form is True or not isinstance(method, Method):
         return method.derive(problem)
     return method.derive(problem, form)
 
