@@ -184,9 +184,9 @@ def recorded_minutes(checkpoint: str) -> float | None:
 
 def steps_marker(tokenizer) -> list[int]:
     """The token ids of the heading that ends a reply's Classification and Hint (``## Steps``)."""
-    from tutor.format import STEPS
+    from tutor.format import STEPS, heading
 
-    return tokenizer.encode(f"## {STEPS}", add_special_tokens=False)
+    return tokenizer.encode(heading(STEPS), add_special_tokens=False)
 
 
 def head_weights(labels, marker: list[int], weight: float):

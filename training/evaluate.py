@@ -9,7 +9,8 @@ For each example of the chosen splits (default ``test`` and ``heldout``):
   verifier *is* pass@k);
 * **classification** — the Classification section's order, linearity and type (the family's
   method named among the methods that apply) against the engine's facts stored with the example;
-* **hint** — the Hint section names the family's method (:data:`tutor.claims.HINT_PATTERNS`);
+* **hint** — the Hint section names the family's method (its own ``hint_pattern``,
+  :func:`tutor.claims.hint_names`);
 * **speed** — seconds per greedy solution, tokens per second and time to first piece (local
   models; the engine has no tokens).
 
@@ -43,7 +44,7 @@ from typing import Any
 
 # The Classification and Hint readers live in tutor/claims.py: the app flags the model's claims that
 # the engine contradicts with the same readers these scores use.
-from tutor.claims import HINT_PATTERNS, hint_names, names_type, read_classification  # noqa: F401
+from tutor.claims import hint_names, names_type, read_classification  # noqa: F401
 from tutor.model_steps import STEP_SECONDS, check_model_steps
 from tutor.model_steps import summary as step_summary
 

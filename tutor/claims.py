@@ -24,44 +24,35 @@ from typing import Any
 
 from tutor.format import CLASSIFICATION, HINT, Sections
 
-#: Regexes (case-insensitive) saying a hint names a method: (must match, must not match).
-HINT_PATTERNS: dict[str, tuple[str, str | None]] = {
-    "separable": (r"separa", None),
-    "first_order_linear": (r"integrating factor|\\mu", r"exact"),
-    "exact": (r"\bexact\b|potential", r"not exact"),
-    "integrating_factor": (r"integrating factor", None),
-    "homogeneous": (r"v\s*=\s*\\?(frac\{)?[a-z]\}?\s*/?\s*\{?[a-z]\}?|homogeneous of degree", None),
-    "bernoulli": (r"bernoulli", None),
-    "riccati": (r"riccati", None),
-    "constant_coefficients": (r"characteristic", r"particular|vary|variation"),
-    "undetermined_coefficients": (r"undetermined|guess a particular|particular solution", r"wronskian"),
-    "variation_of_parameters": (r"variation of parameters|vary the constants|wronskian", None),
-    "cauchy_euler": (r"cauchy|euler|indicial", None),
-    "reduction_of_order": (r"reduction of order|p\s*=\s*[a-z]'", None),
-}
-
 _ORDER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth"}
 #: Where a Classification lists the methods that apply (the engine's wording, which models learn).
 _METHODS_LIST = re.compile(r"methods? (?:that )?appl(?:y|ies)\s*:?(?P<names>.*)", re.IGNORECASE | re.DOTALL)
 
 
-def _method_name(family: str) -> str:
+def _method(family: str):
     from tutor.engine.registry import get
 
     try:
-        return get(family).name
+        return get(family)
     except KeyError:
-        return family.replace("_", " ")
+        return None
+
+
+def _method_name(family: str) -> str:
+    method = _method(family)
+    return method.name if method is not None else family.replace("_", " ")
 
 
 def hint_names(family: str, hint: str) -> bool:
-    """Whether ``hint`` names the method of ``family`` (its pattern, or its id/display name)."""
+    """Whether ``hint`` names the method of ``family``: its id or display name, or the method's own
+    ``hint_pattern`` (the method owns its hint wording, so it says how to recognise it)."""
     text = hint or ""
     name = _method_name(family)
     if name.split(" (")[0].lower() in text.lower() or family.replace("_", " ") in text.lower():
         return True
-    must, must_not = HINT_PATTERNS.get(family, (re.escape(family), None))
+    method = _method(family)
+    must, must_not = (method.hint_pattern if method is not None else None) or (re.escape(family), None)
     return bool(re.search(must, text, re.IGNORECASE)) and not (
         must_not and re.search(must_not, text, re.IGNORECASE))
 

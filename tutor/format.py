@@ -48,13 +48,19 @@ FINAL_ANSWER = "Final Answer"
 #: The section names, in the order a reply must give them.
 SECTION_NAMES: tuple[str, ...] = (CLASSIFICATION, HINT, STEPS, FINAL_ANSWER)
 
+
+def heading(name: str) -> str:
+    """The heading line of a section as :func:`serialize` writes it (``## Steps``)."""
+    return f"## {name}"
+
+
 SYSTEM_PROMPT = (
     "You are a patient tutor for ordinary differential equations. "
     "Answer in exactly four sections, in this order, each under its own heading: "
-    "'## Classification' (order, degree, linearity, type), "
-    "'## Hint' (the strategy in one or two sentences), "
-    "'## Steps' (a numbered derivation, one step per line) and "
-    "'## Final Answer' (the solution on one line). "
+    f"'{heading(CLASSIFICATION)}' (order, degree, linearity, type), "
+    f"'{heading(HINT)}' (the strategy in one or two sentences), "
+    f"'{heading(STEPS)}' (a numbered derivation, one step per line) and "
+    f"'{heading(FINAL_ANSWER)}' (the solution on one line). "
     "Write every formula in LaTeX between $...$."
 )
 
@@ -130,16 +136,16 @@ def serialize(sections: Sections) -> str:
         number = len(steps) + 1
         steps.append(f"{number}. {lines[0]}" + "".join(f"\n   {line.strip()}" for line in lines[1:]))
     final = " ".join(_clean(sections.final_answer).splitlines())
-    return (f"## {CLASSIFICATION}\n{_clean(sections.classification)}\n\n"
-            f"## {HINT}\n{_clean(sections.hint)}\n\n"
-            f"## {STEPS}\n" + "\n".join(steps) + "\n\n"
-            f"## {FINAL_ANSWER}\n{final}\n")
+    return (f"{heading(CLASSIFICATION)}\n{_clean(sections.classification)}\n\n"
+            f"{heading(HINT)}\n{_clean(sections.hint)}\n\n"
+            f"{heading(STEPS)}\n" + "\n".join(steps) + "\n\n"
+            f"{heading(FINAL_ANSWER)}\n{final}\n")
 
 
 def serialize_pieces(sections: Sections) -> list[str]:
     """:func:`serialize` cut at section boundaries, for backends that stream section by section."""
     text = serialize(sections)
-    starts = [m.start() for m in re.finditer(r"^## ", text, re.MULTILINE)][1:]
+    starts = [m.start() for m in re.finditer("^" + re.escape(heading("")), text, re.MULTILINE)][1:]
     bounds = [0, *starts, len(text)]
     return [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 

@@ -633,14 +633,19 @@ def _latex_text(text: str) -> str:
     return "".join(out)
 
 
+def _subsection(name: str) -> str:
+    """A section heading of the tutor format (:data:`tutor.format.SECTION_NAMES`) in LaTeX."""
+    return r"\subsection*{" + name + "}"
+
+
 def _latex_sections(sections: Sections, final_latex: str | None = None) -> list[str]:
     lines = []
     if sections.classification:
-        lines += [r"\subsection*{Classification}", _latex_text(sections.classification)]
+        lines += [_subsection(CLASSIFICATION), _latex_text(sections.classification)]
     if sections.hint:
-        lines += [r"\subsection*{Hint}", _latex_text(sections.hint)]
+        lines += [_subsection(HINT), _latex_text(sections.hint)]
     if sections.steps:
-        lines += [r"\subsection*{Steps}", r"\begin{enumerate}"]
+        lines += [_subsection(STEPS), r"\begin{enumerate}"]
         lines += [r"  \item " + _latex_text(step).replace("\n", "\n        ") for step in sections.steps]
         lines.append(r"\end{enumerate}")
     if sections.final_answer:
@@ -649,7 +654,7 @@ def _latex_sections(sections: Sections, final_latex: str | None = None) -> list[
             final = r"\[" + final[2:-2] + r"\]"
         else:
             final = _latex_text(sections.final_answer)
-        lines += [r"\subsection*{Final Answer}", final]
+        lines += [_subsection(FINAL_ANSWER), final]
     return lines
 
 
@@ -718,10 +723,10 @@ def reveal_markdown(hint: str, steps: list[str], answer_latex: str, shown: int) 
     """Teach-tab reveal: ``shown`` = 0 nothing, 1 the hint, 1 + k the first k steps, then the answer."""
     if shown <= 0:
         return "*Try it yourself first. **Reveal next** shows the hint, then the steps one by one.*"
-    parts = [f"### Hint\n{hint}"]
+    parts = [f"### {HINT}\n{hint}"]
     k = min(shown - 1, len(steps))
     if k:
-        parts.append("### Steps\n" + _steps_markdown(steps[:k], live=False))
+        parts.append(f"### {STEPS}\n" + _steps_markdown(steps[:k], live=False))
     if shown - 1 > len(steps):
         parts.append(f"### Answer\n$${answer_latex}$$")
     elif k < len(steps):

@@ -12,13 +12,14 @@ How the pieces fit (write a new method by following these rules)
   identity, solves the ODE, meets the initial conditions).  Every formula step of a
   method must carry a check kind other than ``NOTE``; the tests check every step of
   every example.  :func:`tex` renders relations the textbook way (``y'``, ``y``).
-* :mod:`tutor.engine.base` — :class:`Method` (``id``, ``name``, ``orders``,
-  ``matches``, ``hint``, ``derive``, ``_generate``), :class:`Derivation`,
+* :mod:`tutor.engine.base` — :class:`Method` (``id``, ``name``, ``orders``, ``hint_pattern``,
+  ``match`` -> the method's form or None, ``hint``, ``_derive(problem, form)`` behind
+  ``derive``, ``_generate``: match once, then derive from the match), :class:`Derivation`,
   :class:`Practice`, :class:`CannotDerive`, and shared helpers: :func:`normal_form`
   (``y^(n) = f``, in-process), :func:`first_order_parts` (``M + N y' = 0``),
   :func:`conclude` (textbook constant names ``C`` / ``C1, C2``, ``e^{C}`` absorbed via
   SymPy's ``constantsimp``, lost solutions listed, IVP constants solved and shown —
-  every method ends its ``derive`` with ``return conclude(...)``),
+  every method ends its derivation with ``return conclude(...)``),
   :func:`solve_for_unknown` (explicit ``y = f`` when tidy), :func:`make_problem`
   (generators build problems from SymPy objects).
 * Speed and bounds: use :func:`tutor.engine.base.tidy` / :func:`~tutor.engine.base.vanishes`
@@ -42,8 +43,9 @@ How the pieces fit (write a new method by following these rules)
   returns a generated problem whose answer the verifier accepts.
 
 Method modules: :mod:`tutor.engine.methods` (first order: separable, first_order_linear,
-exact + integrating_factor, homogeneous, bernoulli, riccati; higher order in
-``methods/higher_order.py``).
+exact + integrating_factor, homogeneous, bernoulli, riccati; higher order: constant_coefficients,
+undetermined_coefficients, variation_of_parameters, cauchy_euler, reduction_of_order, with their shared
+steps in ``methods/higher_order_steps.py``).
 """
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice
 from tutor.engine.classify import Classification, classify

@@ -1,12 +1,17 @@
 """The ``Method`` base class every textbook solution method derives from, and its results.
 
 A method is one class with a unique ``id`` (the registry and the training data use
-it), a display ``name``, and four operations:
+it), a display ``name``, and these operations (SymPy's ``SingleODESolver`` pattern: match
+once, then derive from the match):
 
-* ``matches(problem) -> bool`` — cheap test whether the method applies (classification
-  calls it for every method);
-* ``hint(problem) -> str`` — one or two sentences naming the strategy;
-* ``derive(problem) -> Derivation`` — the worked solution: steps (data, see
+* ``match(problem) -> form | None`` — whether the method applies, and what it found: its
+  *form*, the pieces the derivation works from (``(M, N)`` of an exact equation, the
+  :class:`~tutor.engine.linear_ode.LinearODE` of a linear one).  Classification calls it once
+  per method and problem; ``matches(problem)`` is ``match(problem) is not None``;
+* ``hint(problem, form=None) -> str`` — one or two sentences naming the strategy (the
+  method owns its wording; ``hint_pattern`` says how to recognise a hint naming it);
+* ``derive(problem, form=None) -> Derivation`` — the worked solution from the form
+  (``_derive`` builds it; without a form ``derive`` matches first): steps (data, see
   :mod:`tutor.engine.steps`) and the final answer; raise :class:`CannotDerive` when the
   method applies in principle but the algebra does not go through (the engine then
   tries the next method);
@@ -14,19 +19,25 @@ it), a display ``name``, and four operations:
   known answer (``_generate`` builds it; callers verify with the checker, see
   :func:`tutor.engine.solve.practice`).
 
-All four run inside the bounded worker (:func:`tutor.engine.solve.solve` calls them via
+A method that derives more than classification offers it for (asked for by name) says so in
+``derivable(problem)``, the form ``derive`` uses when given none.  A method may still be written
+the older way, with ``matches(problem) -> bool`` and ``derive(problem)`` alone: its ``match`` is
+then ``True`` (a form with nothing in it) and :func:`derive_matched` calls its ``derive(problem)``.
+
+All of them run inside the bounded worker (:func:`tutor.engine.solve.solve` calls them via
 :func:`tutor.bounded.run_bounded`), so they may do slow SymPy work but must not call
 ``run_bounded`` themselves (worker processes cannot start workers) — use
 :func:`normal_form` for the equation solved for its highest derivative.
 
 Usage (writing a method)::
 
-    class Separable(Method):
-        id = "separable"
-        name = "Separable equation"
-        def matches(self, problem): ...
-        def hint(self, problem): ...
-        def derive(self, problem): return Derivation(self.id, steps, (Eq(y, expr),), (C,))
+    class Exact(Method):
+        id = "exact"
+        name = "Exact equation"
+        not_matched = "not exact"
+        def match(self, problem): return ExactForm(M, N) or None
+        def hint(self, problem, form=None): ...
+        def _derive(self, problem, form): return Derivation(self.id, steps, (Eq(y, expr),), (C,))
         def _generate(self, rng, difficulty): return Practice(problem, answer)
 """
 from __future__ import annotations
@@ -35,7 +46,7 @@ import functools
 import random
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sympy
 
@@ -95,17 +106,44 @@ class Method:
     name: ClassVar[str] = ""
     #: Orders the method handles (None: any).
     orders: ClassVar[tuple[int, ...] | None] = None
+    #: Why :meth:`derive` refuses a problem the method does not match (the engine records it).
+    not_matched: ClassVar[str] = "the method does not apply"
+    #: How to tell that a Hint names this method: regexes (case-insensitive) the hint must match
+    #: and must not match; None: its id, spaces for underscores (:func:`tutor.claims.hint_names`).
+    hint_pattern: ClassVar[tuple[str, str | None] | None] = None
 
     def applies_to_order(self, problem: Problem) -> bool:
         return self.orders is None or problem.order in self.orders
 
+    def match(self, problem: Problem) -> Any | None:
+        """The method's form of ``problem`` (what :meth:`derive` works from), or None when it does
+        not apply.  This default serves a method written with ``matches`` alone: True when it matches."""
+        if type(self).matches is Method.matches:
+            raise NotImplementedError(f"{type(self).__name__} defines neither match nor matches")
+        return True if self.matches(problem) else None
+
     def matches(self, problem: Problem) -> bool:
+        """Whether the method applies to ``problem``."""
+        return self.match(problem) is not None
+
+    def hint(self, problem: Problem, form: Any = None) -> str:
         raise NotImplementedError
 
-    def hint(self, problem: Problem) -> str:
-        raise NotImplementedError
+    def derivable(self, problem: Problem) -> Any | None:
+        """The form :meth:`derive` works from when it is given none: :meth:`match`'s, unless the
+        method derives more than classification offers it for (asked for by name)."""
+        return self.match(problem)
 
-    def derive(self, problem: Problem) -> Derivation:
+    def derive(self, problem: Problem, form: Any = None) -> Derivation:
+        """The worked solution of ``problem`` from ``form``, what :meth:`match` found (found here by
+        :meth:`derivable` when not given); :class:`CannotDerive` (``not_matched``) when there is none."""
+        if form is None:
+            form = self.derivable(problem)
+            if form is None:
+                raise CannotDerive(self.not_matched)
+        return self._derive(problem, form)
+
+    def _derive(self, problem: Problem, form: Any) -> Derivation:
         raise NotImplementedError
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
@@ -119,6 +157,15 @@ class Method:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
+
+
+def derive_matched(method: Method, problem: Problem, form: Any) -> Derivation:
+    """``method.derive`` given what its ``match`` found: the form, or the problem alone for a method
+    written with ``matches``/``derive(problem)`` (its form is True), when no form was found (None:
+    ``derive`` matches, or refuses, itself) and for a stand-in that is no :class:`Method` (a test's)."""
+    if form is None or form is True or not isinstance(method, Method):
+        return method.derive(problem)
+    return method.derive(problem, form)
 
 
 # --------------------------------------------------------------------------- shared helpers

@@ -1,9 +1,10 @@
 """Classification of an ODE: order, degree, linearity, homogeneity, autonomy, methods.
 
 ``classify(problem) -> Classification``.  The structural facts are computed here; the
-list of applicable methods (``types``) asks every registered method's ``matches`` in
-textbook preference order.  Runs in-process (it is called inside the bounded worker
-by :func:`tutor.engine.solve.solve`); call it through ``run_bounded`` elsewhere.
+list of applicable methods (``types``) asks every registered method's ``match`` in
+textbook preference order; :func:`classify_matched` also keeps what each one found, for the
+derivation.  Runs in-process (it is called inside the bounded worker by
+:func:`tutor.engine.solve.solve`); call it through ``run_bounded`` elsewhere.
 
 Usage::
 
@@ -22,7 +23,7 @@ from tutor.engine.linear_ode import linear_equation
 from tutor.engine.timebox import attempt
 from tutor.problem import Problem
 
-#: Seconds one method's ``matches`` may take inside the worker.
+#: Seconds one method's ``match`` may take inside the worker.
 MATCH_SECONDS = 1.0
 
 _ORDINALS = {1: "First", 2: "Second", 3: "Third", 4: "Fourth"}
@@ -104,22 +105,37 @@ def structure(problem: Problem) -> dict:
             "homogeneous": homogeneous, "autonomous": autonomous, "constant_coefficients": constant}
 
 
-def matching_methods(problem: Problem) -> tuple[str, ...]:
-    """Every registered method whose ``matches`` says yes, in textbook preference order."""
+def matched_forms(problem: Problem) -> dict[str, object]:
+    """Method id -> the form its ``match`` found, for every registered method that applies, in
+    textbook preference order (the engine derives from these forms instead of matching again)."""
     from tutor.engine.registry import methods  # late: the registry imports method modules
 
-    found = []
+    found: dict[str, object] = {}
     for method in methods():
         try:
             # A matcher that cannot decide within a second does not apply (in the worker).
             if method.applies_to_order(problem):
-                finished, matched = attempt(MATCH_SECONDS, method.matches, problem)
-                if finished and matched:
-                    found.append(method.id)
+                finished, form = attempt(MATCH_SECONDS, method.match, problem)
+                if finished and form is not None:
+                    found[method.id] = form
         except Exception:  # a method that crashes while matching does not apply
             continue
-    return tuple(found)
+    return found
+
+
+def matching_methods(problem: Problem) -> tuple[str, ...]:
+    """Every registered method that applies, in textbook preference order."""
+    return tuple(matched_forms(problem))
+
+
+def classify_matched(problem: Problem) -> tuple[Classification, dict[str, object]]:
+    """The classification and the forms of the methods it lists (:func:`matched_forms`)."""
+    # The structure first: it computes the linear form the linear methods' matchers then find
+    # cached, so that (a simplify) is not paid inside a matcher's one-second time box.
+    facts = structure(problem)
+    forms = matched_forms(problem)
+    return Classification(**facts, types=tuple(forms)), forms
 
 
 def classify(problem: Problem) -> Classification:
-    return Classification(**structure(problem), types=matching_methods(problem))
+    return classify_matched(problem)[0]

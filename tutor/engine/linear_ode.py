@@ -1,6 +1,6 @@
 """Pure mathematics behind the higher-order textbook methods (no steps, no rendering).
 
-The methods in :mod:`tutor.engine.methods.higher_order` turn these results into
+The higher-order methods (:mod:`tutor.engine.methods.higher_order_steps`) turn these results into
 worked solutions; keeping the algebra here makes it unit-testable on its own:
 
 * :func:`linear_form` reads ``a_n(x) y^(n) + ... + a_0(x) y = g(x)`` off an equation;

@@ -16,7 +16,8 @@ answer exists (no closed form found, or the time ran out; ``status`` and ``messa
 say which, and the last step says it in words).
 
 ``to_sections()`` gives :class:`tutor.format.Sections` (the tutor format the models are
-trained on); ``to_text()`` a readable worked solution for the terminal.
+trained on); ``to_text()`` the same text for the terminal, with the problem, the method
+and whether the answer was verified.
 """
 from __future__ import annotations
 
@@ -141,21 +142,16 @@ class Solution:
                         final_answer=self.final_answer_text())
 
     def to_text(self) -> str:
-        """A readable worked solution (the CLI prints this)."""
-        lines = [f"Problem: {self.problem.latex}", "", "Classification: " + self.classification_text(), ""]
-        if self.hint:
-            lines += ["Hint: " + self.hint, ""]
+        """The worked solution for a terminal (the CLI prints this): the tutor format as
+        :func:`tutor.format.serialize` writes it (one writer of the section headings), between the
+        problem and method it solved and the line saying whether the answer was verified."""
+        from tutor.format import serialize
+
+        head = [f"Problem: {self.problem.latex}"]
         if self.method:
-            lines.append(f"Method: {self.method_name} ({self.method})")
-        lines.append("Steps:")
-        for i, step in enumerate(self.steps, 1):
-            lines.append(f"  {i}. {step.title}. {step.text}")
-            if step.latex:
-                lines.append(f"       {step.latex}")
-        lines.append("")
+            head.append(f"Method: {self.method_name} ({self.method})")
         if self.answer:
-            lines.append("Final answer: " + self.answer_latex)
-            lines.append("Verified by substitution: " + ("yes" if self.verified else f"no ({self.reason})"))
+            status = "Verified by substitution: " + ("yes" if self.verified else f"no ({self.reason})")
         else:
-            lines.append("Final answer: " + (self.message or "no closed form found"))
-        return "\n".join(lines)
+            status = "none found"
+        return "\n".join(head) + "\n\n" + serialize(self.to_sections()) + "\nFinal answer: " + status

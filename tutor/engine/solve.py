@@ -27,8 +27,8 @@ from dataclasses import replace
 import sympy
 
 from tutor.bounded import DEFAULT_TIMEOUT, SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
-from tutor.engine.base import CannotDerive, Derivation, Practice
-from tutor.engine.classify import Classification, classify
+from tutor.engine.base import CannotDerive, Derivation, Practice, derive_matched
+from tutor.engine.classify import Classification, classify, classify_matched
 from tutor.engine.solution import EIGENVALUES, NO_CLOSED_FORM, NO_SOLUTION, NUMERICAL, SOLVED, TIMEOUT, Solution
 from tutor.engine.steps import Check, Step, check_step, tex
 from tutor.engine.timebox import attempt
@@ -103,8 +103,10 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
 
 
 def _next_derivation(problem: Problem, classification: Classification, method: str | None,
-                     excluded: list[str], failures: list[str], deadline: float) -> Derivation | None:
-    """The first derivation from a method not yet excluded (textbook order, then dsolve)."""
+                     excluded: list[str], failures: list[str], deadline: float,
+                     forms: dict[str, object] | None = None) -> Derivation | None:
+    """The first derivation from a method not yet excluded (textbook order, then dsolve), each
+    from the form its match found in classification (``forms``)."""
     from tutor.engine.registry import get
 
     candidates = [method] if method else list(classification.types)
@@ -116,7 +118,7 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
             # One method may use at most part of what is left, so that a hopeless integral
             # leaves time for the next method, dsolve and the checker.
             finished, derivation = attempt(max(1.0, METHOD_SHARE * (deadline - time.monotonic())),
-                                           get(method_id).derive, problem)
+                                           derive_matched, get(method_id), problem, (forms or {}).get(method_id))
             if finished:
                 return derivation
             failures.append(f"{method_id}: ran out of its share of the time")
@@ -222,11 +224,11 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
         return _solve_system_here(problem, budget, check_steps)
     started = time.monotonic()
     deadline = started + budget
-    classification = classify(problem)
+    classification, forms = classify_matched(problem)
     excluded: list[str] = []
     attempts: list[str] = []
     while True:
-        derivation = _next_derivation(problem, classification, method, excluded, attempts, deadline)
+        derivation = _next_derivation(problem, classification, method, excluded, attempts, deadline, forms)
         if derivation is None:
             what = f"the method {method}" if method else "the methods (textbook or SymPy's dsolve)"
             numerical = _numerical(problem, deadline, euler_step) if method is None else None

@@ -49,6 +49,7 @@ def bernoulli_form(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr
 class Bernoulli(Method):
     id = "bernoulli"
     name = "Bernoulli equation (substitute v = y^(1-n))"
+    hint_pattern = (r"bernoulli", None)
     orders = (1,)
 
     def matches(self, problem: Problem) -> bool:

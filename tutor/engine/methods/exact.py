@@ -8,12 +8,13 @@ when ``(N_x - M_y)/M`` depends on y only, ``mu = e^{∫ (N_x - M_y)/M dy}``; the
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import sympy
 
 from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem, tidy,
                                vanishes, y_symbol)
-from tutor.engine.integrate import antiderivative, integration_step
+from tutor.engine.integrate import Integration, antiderivative, integration_step
 from tutor.engine.methods.common import C, exp_tex, explicit_solutions, explicit_step, solves_step
 from tutor.engine.steps import Check, Step, ltx
 from tutor.problem import Answer, InitialCondition, Problem
@@ -41,16 +42,38 @@ def _is_exact(M: sympy.Expr, N: sympy.Expr, x: sympy.Symbol, Y: sympy.Symbol) ->
     return vanishes(sympy.diff(M, Y) - sympy.diff(N, x))
 
 
-def exact_form(problem: Problem) -> tuple[sympy.Expr, sympy.Expr] | None:
+@dataclass(frozen=True)
+class DifferentialForm:
+    """``M dx + N dy = 0`` in the symbols (x, Y): what the exact method works from."""
+
+    M: sympy.Expr
+    N: sympy.Expr
+
+
+@dataclass(frozen=True)
+class FactorForm:
+    """A non-exact ``M dx + N dy = 0`` with an integrating factor ``mu`` of one variable ``var``:
+    ``ratio`` is ``(M_y - N_x)/N`` (mu of x) or ``(N_x - M_y)/M`` (mu of y), ``integral`` its
+    antiderivative (:class:`~tutor.engine.integrate.Integration`), ``mu = e^integral``."""
+
+    M: sympy.Expr
+    N: sympy.Expr
+    ratio: sympy.Expr
+    var: sympy.Symbol
+    mu: sympy.Expr
+    integral: Integration
+
+
+def exact_form(problem: Problem) -> DifferentialForm | None:
     x, Y = problem.variable, y_symbol(problem)
     for M, N in _forms(problem):
         if _is_exact(M, N, x, Y):
-            return M, N
+            return DifferentialForm(M, N)
     return None
 
 
-def integrating_factor(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Symbol, sympy.Expr] | None:
-    """(M, N, ratio, variable of mu, mu) for a non-exact form with mu(x) or mu(y), else None."""
+def integrating_factor(problem: Problem) -> FactorForm | None:
+    """The form with its integrating factor mu(x) or mu(y) when the equation is not exact, else None."""
     x, Y = problem.variable, y_symbol(problem)
     for M, N in _forms(problem):
         if _is_exact(M, N, x, Y):
@@ -67,8 +90,17 @@ def integrating_factor(problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.
             mu = sympy.simplify(sympy.exp(integral.value))
             if mu.has(sympy.Abs) or mu.has(sympy.Integral):
                 continue
-            return M, N, ratio, var, mu
+            return FactorForm(M, N, ratio, var, mu, integral)
     return None
+
+
+def _differential_form(problem: Problem, M: sympy.Expr, N: sympy.Expr) -> tuple[Step, sympy.Eq]:
+    """The step writing the equation as ``M dx + N dy = 0``, and that equation in y(x)."""
+    x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+    written = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
+    return Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{ltx(Y)} = 0$.",
+                latex=f"\\left({ltx(M)}\\right)dx + \\left({ltx(N)}\\right)d{ltx(Y)} = 0",
+                check=Check.EQUIVALENT, before=problem.equation, after=written), written
 
 
 def potential_steps(problem: Problem, M: sympy.Expr, N: sympy.Expr, before: sympy.Eq
@@ -125,31 +157,31 @@ class Exact(Method):
     id = "exact"
     name = "Exact equation"
     orders = (1,)
+    not_matched = "not exact"
+    hint_pattern = (r"\bexact\b|potential", r"not exact")
 
-    def matches(self, problem: Problem) -> bool:
+    def match(self, problem: Problem) -> DifferentialForm | None:
         form = exact_form(problem)
         # y' = f(x) is trivially "exact" (M = -f(x), N = 1); a textbook calls that direct integration.
-        return form is not None and (form[0].has(y_symbol(problem)) or form[1].has(problem.variable))
+        if form is None or not (form.M.has(y_symbol(problem)) or form.N.has(problem.variable)):
+            return None
+        return form
 
-    def hint(self, problem: Problem) -> str:
+    def hint(self, problem: Problem, form: DifferentialForm | None = None) -> str:
         return ("Write the equation as $M\\,dx + N\\,dy = 0$; since $M_y = N_x$ it is exact: find the potential "
                 "$F$ with $F_x = M$, $F_y = N$, and the solution is $F(x, y) = C$.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        form = exact_form(problem)
-        if form is None:
-            raise CannotDerive("not exact")
-        M, N = form
+    def derivable(self, problem: Problem) -> DifferentialForm | None:
+        # Asked for by name, any exact form derives, y' = f(x) too (match leaves that to direct integration).
+        return exact_form(problem)
+
+    def _derive(self, problem: Problem, form: DifferentialForm) -> Derivation:
         x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
-        written = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
-        steps = [Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{ltx(Y)} = 0$.",
-                      latex=f"\\left({ltx(M)}\\right)dx + \\left({ltx(N)}\\right)d{ltx(Y)} = 0",
-                      check=Check.EQUIVALENT, before=problem.equation, after=written)]
-        more, implicit = potential_steps(problem, M, N, written)
-        steps += more
+        step, written = _differential_form(problem, form.M, form.N)
+        more, implicit = potential_steps(problem, form.M, form.N, written)
         explicit_steps, solutions, _ = explicit_step(implicit, written, y, x, Y)
-        steps += explicit_steps
-        return conclude(problem, self.id, steps, solutions, [C], hint=self.hint(problem))
+        return conclude(problem, self.id, [step, *more, *explicit_steps], solutions, [C],
+                        hint=self.hint(problem, form))
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
         x, Y = sympy.symbols("x y")
@@ -177,28 +209,25 @@ class IntegratingFactor(Method):
     id = "integrating_factor"
     name = "Integrating factor for a non-exact equation"
     orders = (1,)
+    not_matched = "no integrating factor of one variable"
+    hint_pattern = (r"integrating factor", None)
 
-    def matches(self, problem: Problem) -> bool:
-        return integrating_factor(problem) is not None
+    def match(self, problem: Problem) -> FactorForm | None:
+        return integrating_factor(problem)
 
-    def hint(self, problem: Problem) -> str:
-        found = integrating_factor(problem)
-        which = "x" if found is None or found[3] == problem.variable else ltx(found[3])
+    def hint(self, problem: Problem, form: FactorForm | None = None) -> str:
+        form = form or integrating_factor(problem)
+        which = "x" if form is None or form.var == problem.variable else ltx(form.var)
         return (f"The equation $M\\,dx + N\\,dy = 0$ is not exact, but it has an integrating factor "
                 f"$\\mu({which})$; multiply by it to make it exact, then find the potential $F$.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        found = integrating_factor(problem)
-        if found is None:
-            raise CannotDerive("no integrating factor of one variable")
-        M, N, ratio, var, mu = found
+    def _derive(self, problem: Problem, form: FactorForm) -> Derivation:
+        M, N, ratio, var, mu = form.M, form.N, form.ratio, form.var, form.mu
         x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
         yname = ltx(Y)
-        written = sympy.Eq(M.subs(Y, y) + N.subs(Y, y) * sympy.Derivative(y, x), 0)
+        written_step, written = _differential_form(problem, M, N)
         My, Nx = sympy.simplify(sympy.diff(M, Y)), sympy.simplify(sympy.diff(N, x))
-        steps = [Step("Differential form", f"Write the equation as $M\\,dx + N\\,d{yname} = 0$.",
-                      latex=f"\\left({ltx(M)}\\right)dx + \\left({ltx(N)}\\right)d{yname} = 0",
-                      check=Check.EQUIVALENT, before=problem.equation, after=written),
+        steps = [written_step,
                  Step("Test for exactness",
                       f"$M_{yname} = {ltx(My)}$ but $N_x = {ltx(Nx)}$: not exact.",
                       latex=f"M_{yname} - N_x = {ltx(sympy.simplify(My - Nx))}",
@@ -215,7 +244,7 @@ class IntegratingFactor(Method):
                     f"$\\mu({yname}) = e^{{\\int \\frac{{N_x - M_y}}{{M}}d{yname}}}$.")
             relation = sympy.Eq((sympy.Derivative(N, x) - sympy.Derivative(M, Y)) / M, ratio, evaluate=False)
         steps.append(Step("Look for an integrating factor", text, latex=formula, check=Check.IDENTITY, after=relation))
-        integral = antiderivative(ratio, var)
+        integral = form.integral
         steps.append(integration_step(integral, x, title="Integrate the ratio"))
         steps.append(Step("Integrating factor", "Exponentiate (no constant needed).",
                           latex="\\mu = " + exp_tex(integral.value, mu, x),
@@ -231,7 +260,7 @@ class IntegratingFactor(Method):
         steps += more
         explicit_steps, solutions, _ = explicit_step(implicit, written, y, x, Y)
         steps += explicit_steps
-        return conclude(problem, self.id, steps, solutions, [C], hint=self.hint(problem))
+        return conclude(problem, self.id, steps, solutions, [C], hint=self.hint(problem, form))
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
         x, Y = sympy.symbols("x y")

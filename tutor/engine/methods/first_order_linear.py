@@ -27,6 +27,7 @@ def linear_coefficients(f: sympy.Expr, Y: sympy.Symbol) -> tuple[sympy.Expr, sym
 class FirstOrderLinear(Method):
     id = "first_order_linear"
     name = "First-order linear equation (integrating factor)"
+    hint_pattern = (r"integrating factor|\\mu", r"exact")
     orders = (1,)
 
     def _coefficients(self, problem: Problem) -> tuple[sympy.Expr, sympy.Expr] | None:

@@ -78,6 +78,7 @@ def _tidy_positive(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
 class Homogeneous(Method):
     id = "homogeneous"
     name = "Homogeneous equation (substitute v = y/x)"
+    hint_pattern = (r"v\s*=\s*\\?(frac\{)?[a-z]\}?\s*/?\s*\{?[a-z]\}?|homogeneous of degree", None)
     orders = (1,)
 
     def matches(self, problem: Problem) -> bool:

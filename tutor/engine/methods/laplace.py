@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy
 
 from tutor.engine.base import CannotDerive, Derivation, Method, Practice
 from tutor.engine.linear_ode import LinearODE, forcing_terms, linear_form
-from tutor.engine.methods.higher_order import _linear_equation, _poly_from_roots, _practice, _random_roots
+from tutor.engine.methods.higher_order_practice import (
+    equation_from_coefficients, poly_from_roots, practice_from_derivation, random_roots,
+)
 from tutor.engine.steps import Check, Step, ltx, tex
 from tutor.problem import InitialCondition, Problem, textbook_latex
 
@@ -240,9 +241,18 @@ def _transform_name(function: sympy.FunctionClass) -> sympy.Symbol:
     return sympy.Symbol(name.upper() if name.upper() != name else name + r"_{\mathcal{L}}")
 
 
-@lru_cache(maxsize=64)
-def _setup(problem: Problem) -> tuple[LinearODE, list[Piece]] | None:
-    """The linear form and the forcing pieces when the method applies (IVP at 0), else None."""
+@dataclass(frozen=True)
+class TransformForm:
+    """What the Laplace method works from: the linear constant-coefficient equation and the pieces
+    of its forcing (plain terms, unit steps, impulses)."""
+
+    equation: LinearODE
+    pieces: list[Piece]
+
+
+def _setup(problem: Problem) -> TransformForm | None:
+    """The form when the method can derive (a constant-coefficient IVP at 0 whose forcing the table
+    covers), else None."""
     if problem.order < 1:
         return None
     # the initial values first: most problems have none, and the linear form costs a simplify
@@ -255,7 +265,7 @@ def _setup(problem: Problem) -> tuple[LinearODE, list[Piece]] | None:
     pieces = forcing_pieces(equation.rhs, problem.variable)
     if pieces is None:
         return None
-    return equation, pieces
+    return TransformForm(equation, pieces)
 
 
 class LaplaceTransform(Method):
@@ -264,22 +274,27 @@ class LaplaceTransform(Method):
     id = "laplace_transform"
     name = "Laplace transform"
 
-    def matches(self, problem: Problem) -> bool:
-        setup = _setup(problem)
-        return setup is not None and any(p.kind != "plain" for p in setup[1])
+    not_matched = ("the Laplace method needs a linear constant-coefficient equation with "
+                   "y(0), ..., y^(n-1)(0) given and a forcing the table covers")
 
-    def hint(self, problem: Problem) -> str:
+    def match(self, problem: Problem) -> TransformForm | None:
+        """The form when the forcing has a unit step or an impulse (where a textbook reaches for the
+        transform first); :meth:`derivable` takes any constant-coefficient IVP at 0."""
+        form = _setup(problem)
+        return form if form is not None and any(p.kind != "plain" for p in form.pieces) else None
+
+    def hint(self, problem: Problem, form: TransformForm | None = None) -> str:
         return ("Take the Laplace transform of both sides: each derivative becomes a power of $s$ times "
                 "$Y(s)$ minus the initial values, and each unit step or impulse at $t = a$ brings a factor "
                 "$e^{-as}$. Solve the algebraic equation for $Y(s)$, split it into partial fractions and "
                 "transform back term by term, using the second shift theorem for the $e^{-as}$ terms.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        setup = _setup(problem)
-        if setup is None:
-            raise CannotDerive("the Laplace method needs a linear constant-coefficient equation with "
-                               "y(0), ..., y^(n-1)(0) given and a forcing the table covers")
-        equation, pieces = setup
+    def derivable(self, problem: Problem) -> TransformForm | None:
+        # Asked for by name (the method selector), any constant-coefficient IVP at 0 derives.
+        return _setup(problem)
+
+    def _derive(self, problem: Problem, form: TransformForm) -> Derivation:
+        equation, pieces = form.equation, form.pieces
         t, y, function = problem.variable, problem.unknown, problem.function
         Ys = _transform_name(function)
         Yname = ltx(Ys)
@@ -375,7 +390,7 @@ class LaplaceTransform(Method):
             "Add the pieces; each unit step switches its piece on at its time"
             if any(a != 0 for a in groups) else "Add the pieces:",
             tex(solution, t), Check.CONSTANTS, after=solution))
-        return Derivation(self.id, tuple(steps), (solution,), (), (True,), hint=self.hint(problem))
+        return Derivation(self.id, tuple(steps), (solution,), (), (True,), hint=self.hint(problem, form))
 
     @staticmethod
     def _transform_piece(piece: Piece, t: sympy.Symbol) -> tuple[list[Step], sympy.Expr]:
@@ -447,13 +462,13 @@ class LaplaceTransform(Method):
         if difficulty == 1:
             coefficients = (sympy.Integer(rng.choice([-2, -1, 1, 2, 3])), sympy.S.One)
         else:
-            coefficients = _poly_from_roots(_random_roots(rng, 1), R)
+            coefficients = poly_from_roots(random_roots(rng, 1), R)
         families = self._FORCING if difficulty < 3 else self._SHIFTED
         forcing = rng.choice(families)(t, c, a, b)
-        equation = _linear_equation(coefficients, forcing, y(t), t)
+        equation = equation_from_coefficients(coefficients, forcing, y(t), t)
         ics = tuple(InitialCondition(k, sympy.S.Zero, sympy.Integer(rng.randint(-2, 2)))
                     for k in range(len(coefficients) - 1))
-        return _practice(self, equation, y, t, ics)
+        return practice_from_derivation(self, equation, y, t, ics)
 
 
 def _with_transform(expr: sympy.Expr, Y: sympy.Expr, name: str, write) -> str:

@@ -77,6 +77,7 @@ def particular_solution(q0: sympy.Expr, q1: sympy.Expr, q2: sympy.Expr, x: sympy
 class Riccati(Method):
     id = "riccati"
     name = "Riccati equation (from a particular solution)"
+    hint_pattern = (r"riccati", None)
     orders = (1,)
 
     def matches(self, problem: Problem) -> bool:

@@ -35,6 +35,7 @@ def split_product(f: sympy.Expr, x: sympy.Symbol, Y: sympy.Symbol) -> tuple[symp
 class Separable(Method):
     id = "separable"
     name = "Separable equation"
+    hint_pattern = (r"separa", None)
     orders = (1,)
 
     def _split(self, problem: Problem) -> tuple[sympy.Expr, sympy.Expr] | None:
