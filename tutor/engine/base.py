@@ -95,6 +95,9 @@ class Method:
     name: ClassVar[str] = ""
     #: Orders the method handles (None: any).
     orders: ClassVar[tuple[int, ...] | None] = None
+    #: Tried only after SymPy's dsolve (unless the problem asks for it): a method whose answer is not a
+    #: closed form (a truncated series) must not replace one.
+    after_dsolve: ClassVar[bool] = False
 
     def applies_to_order(self, problem: Problem) -> bool:
         return self.orders is None or problem.order in self.orders
