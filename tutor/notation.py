@@ -293,6 +293,8 @@ def method_request(text: str) -> tuple[str, str]:
     if found:  # "... about x = 0" elsewhere in the sentence: where the series is centred, not an equation
         for m in _ABOUT_ZERO_RE.finditer(text):
             text = _blank(text, m.start(), m.end())
+        # \text{ by power series }: the LaTeX wrapper left empty goes too
+        text = re.sub(r"\\(?:text|mathrm|textrm)\s*\{\s*[,;]?\s*\}", lambda m: " " * len(m.group(0)), text)
     return text, found
 
 

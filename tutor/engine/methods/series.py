@@ -58,6 +58,7 @@ FROBENIUS_TERMS = 6
 MAX_ORDER = 20
 
 A = sympy.IndexedBase("a")
+TOP = sympy.Symbol("a_top")  # a_{n+2} while the recurrence is put into c_n
 B = sympy.IndexedBase("b")
 N_ = sympy.Symbol("n", integer=True, nonnegative=True)
 
@@ -227,7 +228,12 @@ def _bounded(values: dict):
 
 
 def _sum_tex(expr: sympy.Expr, power: sympy.Expr) -> str:
-    return f"\\sum_{{n=0}}^{{\\infty}} {ltx(expr)}\\, {ltx(power)}"
+    return f"\\sum_{{n=0}}^{{\\infty}} {itex(expr)}\\, {ltx(power)}"
+
+
+def itex(expr: sympy.Expr) -> str:
+    """LaTeX with ``a_{n - 1}`` for the indexed coefficients (SymPy writes ``{a}_{n - 1}``)."""
+    return ltx(expr).replace("{a}_{", "a_{")
 
 
 def series_solution(problem: Problem, order: int = DEFAULT_ORDER, method_id: str = "power_series") -> Derivation:
@@ -278,7 +284,7 @@ def series_solution(problem: Problem, order: int = DEFAULT_ORDER, method_id: str
     steps.append(Step("Shift the indices",
                       f"Shift each sum so that every term has ${ltx(power)}$ and collect: the equation becomes "
                       f"$\\sum c_n {ltx(power)} = 0$ with (where $a_m = 0$ for $m < 0$)",
-                      f"c_n = {ltx(general)}", Check.IDENTITY, after=sympy.Eq(lhs, rhs, evaluate=False)))
+                      f"c_n = {itex(general)}", Check.IDENTITY, after=sympy.Eq(lhs, rhs, evaluate=False)))
     # the recurrence: solve c_n = 0 for a_{n+2}
     solved = sympy.solve(general, A[N_ + 2], dict=False)
     if len(solved) != 1:
@@ -287,8 +293,8 @@ def series_solution(problem: Problem, order: int = DEFAULT_ORDER, method_id: str
     recurrence = _factor_terms(solved[0], lower)
     steps.append(Step("Recurrence relation",
                       "Every coefficient must vanish, $c_n = 0$ for $n \\geq 0$; solved for the highest index:",
-                      f"a_{{n+2}} = {ltx(recurrence)}", Check.IDENTITY,
-                      after=sympy.Eq(general.subs(A[N_ + 2], recurrence), 0, evaluate=False)))
+                      f"a_{{n+2}} = {itex(recurrence)}", Check.IDENTITY,
+                      after=sympy.Eq(sympy.Subs(general.subs(A[N_ + 2], TOP), TOP, recurrence), 0, evaluate=False)))
     # the first coefficients from a_0, a_1
     a0, a1 = sympy.Symbol("a0"), sympy.Symbol("a1")
     values = {0: a0, 1: a1}
@@ -296,9 +302,13 @@ def series_solution(problem: Problem, order: int = DEFAULT_ORDER, method_id: str
         values[n + 2] = sympy.expand(recurrence.subs(N_, n).replace(
             lambda e: isinstance(e, sympy.Indexed), lambda e: values.get(int(e.indices[0]), sympy.S.Zero)))
     weights = [sympy.Dummy(f"w{n}") for n in range(order)]
-    check_values = sympy.Add(*[w * (values[n + 2] - recurrence.subs(N_, n).replace(
-        lambda e: isinstance(e, sympy.Indexed), lambda e: sympy.Symbol(f"a{int(e.indices[0])}") if int(e.indices[0]) >= 0
-        else sympy.S.Zero)) for n, w in zip(range(order - 2), weights)]).subs({sympy.Symbol(f"a{k}"): v for k, v in values.items()})
+    unknowns = [sympy.Dummy(f"a{n}") for n in range(order)]
+    as_unknown = lambda e: unknowns[int(e.indices[0])] if int(e.indices[0]) >= 0 else sympy.S.Zero  # noqa: E731
+    equations = sympy.Add(*[w * (unknowns[n + 2] - recurrence.subs(N_, n).replace(
+        lambda e: isinstance(e, sympy.Indexed), as_unknown)) for n, w in zip(range(order - 2), weights)])
+    # Subs keeps the claim unevaluated: the check puts the values into the recurrence
+    check_values = sympy.Subs(equations, unknowns[2:], [values[n] for n in range(2, order)]).subs(
+        {unknowns[0]: a0, unknowns[1]: a1})
     steps.append(Step("The first coefficients",
                       "Apply the recurrence for $n = 0, 1, 2, \\dots$; everything follows from $a_0$ and $a_1$:",
                       r",\quad ".join(f"a_{{{n}}} = {ltx(values[n])}" for n in range(2, order)), Check.IDENTITY,
@@ -498,12 +508,13 @@ class Frobenius(Method):
                           "Substitute $y = \\sum_{n=0}^{\\infty} a_n x^{n + r}$ with $a_0 \\neq 0$; the lowest power "
                           "$x^r$ gives the indicial equation $r(r - 1) + p(0) r + q(0) = 0$:",
                           f"{ltx(indicial)} = 0", Check.NOTE))
-        w1, w2 = sympy.Dummy("w1"), sympy.Dummy("w2")
+        w1, w2, s1, s2 = sympy.Dummy("w1"), sympy.Dummy("w2"), sympy.Dummy("s1"), sympy.Dummy("s2")
         steps.append(Step("Indicial roots",
                           f"The roots are $r_1 = {ltx(r1)}$ and $r_2 = {ltx(r2)}$"
                           + (" (a double root)." if r1 == r2 else f"; they differ by ${ltx(r1 - r2)}$."),
                           f"r_1 = {ltx(r1)},\\quad r_2 = {ltx(r2)}", Check.IDENTITY,
-                          after=sympy.Eq(w1 * indicial.subs(r, r1) + w2 * indicial.subs(r, r2), 0, evaluate=False)))
+                          after=sympy.Eq(sympy.Subs(w1 * indicial.subs(r, s1) + w2 * indicial.subs(r, s2), (s1, s2),
+                                                    (r1, r2)), 0, evaluate=False)))
         # the recurrence (checked as an identity for a polynomial of degree D and symbolic r)
         D = terms + 1
         known = {n: sympy.Symbol(f"a{n}") for n in range(D + 1)}
@@ -513,7 +524,7 @@ class Frobenius(Method):
         rest = _factor_terms(rest, [A[N_ - j] for j in range(1, 8)])
         steps.append(Step("Recurrence relation",
                           "The power $x^{n + r}$ gives (with $a_m = 0$ for $m < 0$)",
-                          f"\\left({ltx(F(N_ + r))}\\right) a_{{n}} = {ltx(-rest)}", Check.IDENTITY,
+                          f"\\left({ltx(F(N_ + r))}\\right) a_{{n}} = {itex(-rest)}", Check.IDENTITY,
                           after=sympy.Eq(self._identity_lhs(form, pp, qq, known, r, D),
                                          self._identity_rhs(p, q, known, r, D, x), evaluate=False)))
         C1, C2 = sympy.symbols("C1 C2")
@@ -587,12 +598,15 @@ class Frobenius(Method):
     def _coefficients_step(p: list, q: list, values: dict, root: sympy.Expr, name: str, terms: int) -> Step:
         F = _indicial(p, q)
         weights = [sympy.Dummy(f"w{n}") for n in range(terms)]
+        unknowns = [sympy.S.One] + [sympy.Dummy(f"a{n}") for n in range(1, terms)]
         residual = sympy.S.Zero
         for n in range(1, terms):
-            value = F(n + root) * values[n]
+            value = F(n + root) * unknowns[n]
             for j in range(1, n + 1):
-                value += ((p[j] if j < len(p) else 0) * (n - j + root) + (q[j] if j < len(q) else 0)) * values[n - j]
+                value += ((p[j] if j < len(p) else 0) * (n - j + root) + (q[j] if j < len(q) else 0)) * unknowns[n - j]
             residual += weights[n] * value
+        # Subs keeps the claim unevaluated: the check puts the values into the recurrence
+        residual = sympy.Subs(residual, unknowns[1:], [values[n] for n in range(1, terms)])
         return Step(f"Coefficients for ${name} = {ltx(root)}$",
                     f"Put $r = {ltx(root)}$ in the recurrence, with $a_0 = 1$:",
                     r",\quad ".join(f"a_{{{n}}} = {ltx(values[n])}" for n in range(1, terms)), Check.IDENTITY,
