@@ -150,6 +150,7 @@ def test_frobenius_cases():
     ("y'' + x y = x", ()),                          # nonhomogeneous
     ("x^2 y'' + y = 0", ()),                        # Cauchy-Euler again
     ("x^3 y'' + y = 0", ()),                        # irregular singular point; not ordinary either
+    ("x(1 - x) y'' + (3/2 - 2x) y' - 2y = 0", ("frobenius",)),  # hypergeometric: p, q rational, analytic at 0
     ("y'' + k x y = 0", ()),                        # a letter in the coefficients
 ])
 def test_matches(text, expected):

@@ -417,17 +417,44 @@ class PowerSeries(Method):
 # --------------------------------------------------------------------------- regular singular points
 
 
-def frobenius_form(problem: Problem) -> tuple[SeriesForm, list, list] | None:
-    """(form, p_j, q_j): ``x^2 y'' + x p(x) y' + q(x) y = 0`` at the regular singular point 0."""
+#: Taylor coefficients of p and q kept when they are not polynomials (enough for the terms shown,
+#: the logarithmic case's longer first series included).
+TAYLOR_TERMS = FROBENIUS_TERMS + 6
+
+
+def _taylor(rational: sympy.Expr, x: sympy.Symbol, count: int) -> list[sympy.Expr]:
+    """The first ``count`` Taylor coefficients at 0 of N/D (D(0) != 0), by long division of power
+    series (SymPy's ``series`` took seconds on such a quotient)."""
+    numerator, denominator = sympy.fraction(sympy.cancel(rational))
+    n = sympy.Poly(numerator, x).all_coeffs()[::-1]
+    d = sympy.Poly(denominator, x).all_coeffs()[::-1]
+    out: list[sympy.Expr] = []
+    for k in range(count):
+        value = (n[k] if k < len(n) else 0) - sum(d[i] * out[k - i] for i in range(1, min(k, len(d) - 1) + 1))
+        out.append(sympy.nsimplify(value / d[0]) if isinstance(value, sympy.Float) else sympy.Rational(value) / d[0]
+                   if isinstance(value, int) else value / d[0])
+    return out
+
+
+def frobenius_form(problem: Problem) -> tuple[SeriesForm, list, list, sympy.Expr, sympy.Expr] | None:
+    """(form, p_j, q_j, p, q): ``x^2 y'' + x p(x) y' + q(x) y = 0`` at the regular singular point 0, with
+    p and q analytic there (polynomials, or rational functions without a pole at 0: then p_j, q_j are
+    their first Taylor coefficients)."""
     form = series_form(problem)
     if form is None or problem.ics or form.P.subs(form.x, 0) != 0:
         return None
     x = form.x
     p, q = sympy.cancel(x * form.Q / form.P), sympy.cancel(x ** 2 * form.R / form.P)
-    if not (p.is_polynomial(x) and q.is_polynomial(x)):
-        return None
     zero = SeriesForm(form.P, form.Q, form.R, x, sympy.S.Zero)
-    return zero, zero.shifted(p), zero.shifted(q)
+    coefficients = []
+    for part in (p, q):
+        if part.is_polynomial(x):
+            coefficients.append(zero.shifted(part))
+            continue
+        if sympy.denom(part).subs(x, 0) == 0:
+            return None  # a pole at 0: an irregular singular point
+        coefficients.append(_taylor(part, x, TAYLOR_TERMS))
+    return zero, coefficients[0], coefficients[1], p, q
 
 
 def _frobenius_coefficients(p: list, q: list, r: sympy.Expr, count: int, start: dict | None = None,
@@ -482,7 +509,7 @@ class Frobenius(Method):
         found = frobenius_form(problem)
         if found is None:
             raise CannotDerive("0 is not a regular singular point with polynomial x p(x), x^2 q(x)")
-        form, p, q = found
+        form, p, q, p_exact, q_exact = found
         x, y = form.x, problem.unknown
         r = sympy.Symbol("r")
         F = _indicial(p, q)
@@ -495,12 +522,12 @@ class Frobenius(Method):
         pp = sum(c * x ** j for j, c in enumerate(p))
         qq = sum(c * x ** j for j, c in enumerate(q))
         steps: list[Step] = []
-        standard = sympy.Eq(x ** 2 * sympy.Derivative(y, (x, 2)) + x * pp * sympy.Derivative(y, x) + qq * y, 0)
+        standard = sympy.Eq(x ** 2 * sympy.Derivative(y, (x, 2)) + x * p_exact * sympy.Derivative(y, x) + q_exact * y, 0)
         steps.append(Step("Regular singular point",
                           "$P(0) = 0$, so $x = 0$ is a singular point; multiplied by $x^2/P(x)$ the equation is "
                           "$x^2 y'' + x\\,p(x) y' + q(x) y = 0$ with $p$, $q$ polynomials, so the point is regular:",
                           tex(standard, x), Check.EQUIVALENT, before=problem.equation, after=standard))
-        named = _singular_name(sympy.expand(pp), sympy.expand(qq), x)
+        named = _singular_name(sympy.expand(p_exact), sympy.expand(q_exact), x)
         if named:
             steps.append(Step(f"This is {named[0].split(' of ')[0].split(' $')[0]}",
                               f"This is {named[0]}; its solutions are {named[1]}.", "", Check.NOTE))
@@ -522,9 +549,14 @@ class Frobenius(Method):
         for j in range(1, max(len(p), len(q))):
             rest += ((p[j] if j < len(p) else 0) * (N_ - j + r) + (q[j] if j < len(q) else 0)) * A[N_ - j]
         rest = _factor_terms(rest, [A[N_ - j] for j in range(1, 8)])
+        taylor = "" if p_exact.is_polynomial(x) and q_exact.is_polynomial(x) else (
+            f" ($p$ and $q$ by their Taylor series, $p = {ltx(sum(c * x ** j for j, c in enumerate(p[:4])))} + \\dots$, "
+            f"$q = {ltx(sum(c * x ** j for j, c in enumerate(q[:4])))} + \\dots$)")
         steps.append(Step("Recurrence relation",
-                          "The power $x^{n + r}$ gives (with $a_m = 0$ for $m < 0$)",
-                          f"\\left({ltx(F(N_ + r))}\\right) a_{{n}} = {itex(-rest)}", Check.IDENTITY,
+                          "The power $x^{n + r}$ gives (with $a_m = 0$ for $m < 0$)" + taylor,
+                          f"\\left({ltx(F(N_ + r))}\\right) a_{{n}} = " + (
+                              itex(-rest) if not taylor else
+                              r"-\sum_{j=1}^{n} \left(p_j (n - j + r) + q_j\right) a_{n-j}"), Check.IDENTITY,
                           after=sympy.Eq(self._identity_lhs(form, pp, qq, known, r, D),
                                          self._identity_rhs(p, q, known, r, D, x), evaluate=False)))
         C1, C2 = sympy.symbols("C1 C2")
@@ -614,44 +646,43 @@ class Frobenius(Method):
 
     @staticmethod
     def _logarithmic(form: SeriesForm, p: list, q: list, r1, r2, y1_series, terms: int):
-        """(c, y2) with ``y2 = c x^{r1} S_1 ln x + x^{r2} (b_0 + b_1 x + ...)`` solving through its order."""
+        """(c, y2) with ``y2 = c y_1 ln x + x^{r2} (b_0 + b_1 x + ...)``, ``y_1 = x^{r1} sum a_n x^n``.
+
+        Substituted into ``x^2 y'' + x p y' + q y``: ``L[y_1 ln x] = ln x L[y_1] + 2x y_1' + (p - 1) y_1`` and
+        ``L[y_1] = 0``, so the power ``x^{k + r2}`` gives ``F(k + r2) b_k + sum_j (p_j (k - j + r2) + q_j) b_{k-j}
+        + c g_{k-N} = 0`` with ``g_m = (2(m + r1) - 1 + p_0) a_m + sum_j p_j a_{m-j}`` and ``N = r1 - r2``: at
+        ``k = N`` (where ``F(r1) = 0``) it fixes c, and ``b_N`` is free (0). A double root has c = 1, b_0 = 0."""
         x = form.x
-        double = r1 == r2
-        count = terms + 1
-        b = [sympy.Symbol(f"b{n}") for n in range(count)]
-        c = sympy.S.One if double else sympy.Symbol("c")
-        base = sympy.S.Zero if double else sympy.S.One
         N = int(r1 - r2)
-        fixed = {b[0]: base}
-        if not double:
-            fixed[b[N]] = sympy.S.Zero  # b_N free: it only adds a multiple of y_1
-        y1_long = x ** r1 * sum(v * x ** n for n, v in _frobenius_coefficients(p, q, r1, count + N + 1).items())
-        candidate = c * y1_long * sympy.log(x) + x ** r2 * sum(b[n] * x ** n for n in range(count))
-        candidate = candidate.subs(fixed)
-        residual = sympy.expand(x ** 2 * sympy.diff(candidate, x, 2) + x * sum(pc * x ** j for j, pc in enumerate(p))
-                                * sympy.diff(candidate, x) + sum(qc * x ** j for j, qc in enumerate(q)) * candidate)
-        equations = []
-        collected = sympy.collect(residual, [sympy.log(x)], evaluate=False)
-        for part in collected.values():
-            powers = sympy.collect(sympy.expand(sympy.powsimp(part / x ** r2)), x, evaluate=False)
-            for key, value in powers.items():
-                exponent = sympy.S.Zero if key == 1 else key.as_base_exp()[1]
-                if exponent < terms:
-                    equations.append(value)
-        unknowns = [s for s in [c, *b] if isinstance(s, sympy.Symbol) and s not in fixed]
-        solution = sympy.solve(equations, unknowns, dict=True)
-        if not solution:
+        F = _indicial(p, q)
+        pj = lambda j: p[j] if j < len(p) else 0  # noqa: E731
+        qj = lambda j: q[j] if j < len(q) else 0  # noqa: E731
+        a = _frobenius_coefficients(p, q, r1, terms + 1)
+        if a is None:
             return None
-        values = solution[0]
-        if any(u not in values for u in unknowns if u != b[-1]):
+
+        def g(m: int) -> sympy.Expr:
+            if m < 0:
+                return sympy.S.Zero
+            return (2 * (m + r1) - 1 + pj(0)) * a[m] + sum(pj(j) * a[m - j] for j in range(1, m + 1))
+
+        b: dict[int, sympy.Expr] = {0: sympy.S.Zero if N == 0 else sympy.S.One}
+        c = sympy.S.One if N == 0 else None
+        for k in range(1, terms):
+            rest = sum((pj(j) * (k - j + r2) + qj(j)) * b[k - j] for j in range(1, k + 1))
+            if k == N:
+                if g(0) == 0:
+                    return None
+                c = sympy.cancel(-rest / g(0))
+                b[k] = sympy.S.Zero
+                continue
+            rest += (c if c is not None else 0) * g(k - N)
+            b[k] = sympy.cancel(-rest / F(k + r2))
+        if c is None:
             return None
-        c_value = values.get(c, c) if not double else sympy.S.One
         y1_part = x ** r1 * y1_series
-        regular = x ** r2 * sum(sympy.sympify(b[n]).subs(fixed).subs(values) * x ** n for n in range(terms))
-        y2 = c_value * y1_part * sympy.log(x) + regular
-        if y2.has(*b) or (not double and c_value.has(c)):
-            return None
-        return c_value, y2
+        regular = x ** r2 * sum(b[n] * x ** n for n in range(terms))
+        return c, c * y1_part * sympy.log(x) + regular
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
         x, yf = sympy.Symbol("x"), sympy.Function("y")
