@@ -105,6 +105,11 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
     raise CannotDerive("dsolve ran out of time" if out_of_time else "dsolve found no closed form")
 
 
+def _after_dsolve(method) -> bool:
+    """Whether a method is tried only after dsolve (``Method.after_dsolve``: the series methods)."""
+    return bool(getattr(method, "after_dsolve", False))
+
+
 def _next_derivation(problem: Problem, classification: Classification, method: str | None,
                      excluded: list[str], failures: list[str], deadline: float) -> Derivation | None:
     """The first derivation from a method not yet excluded (textbook order, then dsolve)."""
@@ -118,7 +123,7 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
         # (asked for, it is tried even where the textbook would not list it: y'' + y = 0 by power series)
         asked = problem.requested_method
         requested = [m for m in ("power_series", "frobenius") if asked in (m, "series") and m in ids()]
-        candidates = requested + [m for m in classification.types if m not in requested and not get(m).after_dsolve]
+        candidates = requested + [m for m in classification.types if m not in requested and not _after_dsolve(get(m))]
     for method_id in candidates:
         if method_id in excluded:
             continue
@@ -152,7 +157,7 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
         except Exception as exc:
             failures.append(f"{DSOLVE}: {type(exc).__name__}: {exc}")
     if method is None:
-        later = [m for m in classification.types if m not in excluded and get(m).after_dsolve]
+        later = [m for m in classification.types if m not in excluded and _after_dsolve(get(m))]
         if later:
             return _next_derivation(problem, classification, later[0], excluded, failures, deadline) \
                 or _next_derivation(problem, classification, None, excluded, failures, deadline)

@@ -431,8 +431,7 @@ def _taylor(rational: sympy.Expr, x: sympy.Symbol, count: int) -> list[sympy.Exp
     out: list[sympy.Expr] = []
     for k in range(count):
         value = (n[k] if k < len(n) else 0) - sum(d[i] * out[k - i] for i in range(1, min(k, len(d) - 1) + 1))
-        out.append(sympy.nsimplify(value / d[0]) if isinstance(value, sympy.Float) else sympy.Rational(value) / d[0]
-                   if isinstance(value, int) else value / d[0])
+        out.append(sympy.sympify(value) / d[0])
     return out
 
 
@@ -457,12 +456,11 @@ def frobenius_form(problem: Problem) -> tuple[SeriesForm, list, list, sympy.Expr
     return zero, coefficients[0], coefficients[1], p, q
 
 
-def _frobenius_coefficients(p: list, q: list, r: sympy.Expr, count: int, start: dict | None = None,
-                            free: int | None = None) -> dict | None:
+def _frobenius_coefficients(p: list, q: list, r: sympy.Expr, count: int) -> dict | None:
     """a_0 = 1, a_n from ``F(n + r) a_n = -sum_j (p_j (n - j + r) + q_j) a_{n-j}``; None if F(n + r) = 0
-    where the right side does not vanish (a logarithm is needed). ``free``: the index left 0."""
+    where the right side does not vanish (a logarithm is needed); where both vanish a_n is left 0."""
     F = _indicial(p, q)
-    values = dict(start or {0: sympy.S.One})
+    values = {0: sympy.S.One}
     for n in range(1, count):
         rest = -sum(((p[j] if j < len(p) else 0) * (n - j + r) + (q[j] if j < len(q) else 0)) * values[n - j]
                     for j in range(1, n + 1))
@@ -473,7 +471,7 @@ def _frobenius_coefficients(p: list, q: list, r: sympy.Expr, count: int, start: 
                 return None
             values[n] = sympy.S.Zero  # a_N is free: it would only add a multiple of the other solution
             continue
-        values[n] = sympy.nsimplify(sympy.cancel(rest / denominator)) if rest.has(sympy.Float) else sympy.cancel(rest / denominator)
+        values[n] = sympy.cancel(rest / denominator)
     return values
 
 
