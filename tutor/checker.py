@@ -1063,22 +1063,28 @@ def _judge_series(ctx: _Context) -> dict:
                 "reason": f"A truncated series is checked when it is written as "
                           f"${latex(ctx.Y)} = \\dots + O({latex(ctx.X)}^N)$, one series.",
                 "details": details}
-    ok, expanded = ctx.clock.attempt(sympy.expand, rhs, seconds=max(0.5, ctx.clock.left() / 4))
-    order = expanded.getO() if ok and isinstance(expanded, sympy.Add) else None
-    if order is None or order.variables != (ctx.X,):
+    orders = rhs.atoms(sympy.Order)
+    points = {(o.variables, o.point) for o in orders}
+    if len(points) != 1 or next(iter(points))[0] != (ctx.X,):
         return {"verdict": "undecided", "reason": "I could not read the order of the series.", "details": details}
-    x0 = order.point[0]
+    x0 = next(iter(points))[1][0]
     t = sympy.Dummy("t", positive=True)
-    lead = sympy.expand(order.expr.subs(ctx.X, x0 + t)).replace(sympy.log, lambda a: sympy.S.One)
+    # in powers of t = x - x0 from the start: SymPy's Order arithmetic about a point other than 0 is slow
+    shifted = rhs.xreplace({o: sympy.Order(o.expr.subs(ctx.X, x0 + t), (t, 0)) for o in orders}).xreplace({ctx.X: x0 + t})
+    ok, expanded = ctx.clock.attempt(sympy.expand, shifted, seconds=max(0.5, ctx.clock.left() / 4))
+    order = expanded.getO() if ok and isinstance(expanded, sympy.Add) else None
+    if order is None:
+        return {"verdict": "undecided", "reason": "I could not read the order of the series.", "details": details}
+    lead = sympy.expand(order.expr).replace(sympy.log, lambda a: sympy.S.One)
     M = lead.as_coeff_exponent(t)[1]
-    p_terms = _series_terms(expanded.removeO().subs(ctx.X, x0 + t), t)
+    p_terms = _series_terms(expanded.removeO(), t)
     if p_terms is None or not M.is_Rational:
         return {"verdict": "undecided",
                 "reason": "A truncated series must be a sum of powers of "
                           f"${latex(ctx.X - x0)}$ (and logarithms) plus its $O$ term.", "details": details}
     # the terms beyond the order are inside O(...) already
     p = sympy.Add(*[c * t ** b * sympy.log(t) ** k for (b, k), c in p_terms.items() if b < M]).subs(t, ctx.X - x0)
-    order_tex = latex(order.expr)
+    order_tex = latex(order.expr.subs(t, ctx.X - x0))
     details["series_order"] = order_tex
     frozen, dsyms, _ = _freeze_linear(ctx)
     try:
