@@ -146,6 +146,8 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
         try:
             # An IVP keeps part of the time for the numerical answer if dsolve finds nothing.
             share = 0.55 if problem.ics else 0.8
+            if any(_after_dsolve(get(m)) for m in classification.types if m not in excluded):
+                share = 0.5  # and half for the series method waiting behind it (it needs about a second)
             dsolve_deadline = time.monotonic() + max(1.0, share * (deadline - time.monotonic()))
             finished, derivation = attempt(dsolve_deadline - time.monotonic(), _dsolve_derivation, problem,
                                            dsolve_deadline)
