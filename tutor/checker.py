@@ -1053,9 +1053,14 @@ def _judge_series(ctx: _Context) -> dict:
     initial conditions must be at the series' centre.
     """
     task = ctx.task
-    details: dict = {"solutions": [ctx.tex(ctx.real_form(eq)) for eq in task.solutions], "method": "series"}
+    # SymPy's Order arithmetic is slow (every xreplace of a sum with O(...) re-checks containment, seconds for a
+    # Frobenius series): each O(...) becomes a placeholder symbol, and its order is carried by hand below
+    details: dict = {"solutions": [textbook_latex(eq, task.function, task.variable) for eq in task.solutions],
+                     "method": "series"}
     eq = task.solutions[0]
-    lhs, rhs = ctx.real_form(eq.lhs), ctx.real_form(eq.rhs)
+    orders = sorted(eq.atoms(sympy.Order), key=sympy.default_sort_key)
+    marks = {o: sympy.Dummy(f"order{i}") for i, o in enumerate(orders)}
+    lhs, rhs = ctx.real_form(eq.lhs.xreplace(marks)), ctx.real_form(eq.rhs.xreplace(marks))
     if rhs == ctx.unknown:
         lhs, rhs = rhs, lhs
     if len(task.solutions) != 1 or lhs != ctx.unknown or rhs.has(ctx.unknown):
@@ -1063,28 +1068,38 @@ def _judge_series(ctx: _Context) -> dict:
                 "reason": f"A truncated series is checked when it is written as "
                           f"${latex(ctx.Y)} = \\dots + O({latex(ctx.X)}^N)$, one series.",
                 "details": details}
-    orders = rhs.atoms(sympy.Order)
     points = {(o.variables, o.point) for o in orders}
-    if len(points) != 1 or next(iter(points))[0] != (ctx.X,):
+    if len(points) != 1 or next(iter(points))[0] != (task.variable,):
         return {"verdict": "undecided", "reason": "I could not read the order of the series.", "details": details}
-    x0 = next(iter(points))[1][0]
+    x0 = ctx.real_form(next(iter(points))[1][0])
     t = sympy.Dummy("t", positive=True)
-    # in powers of t = x - x0 from the start: SymPy's Order arithmetic about a point other than 0 is slow
-    shifted = rhs.xreplace({o: sympy.Order(o.expr.subs(ctx.X, x0 + t), (t, 0)) for o in orders}).xreplace({ctx.X: x0 + t})
-    ok, expanded = ctx.clock.attempt(sympy.expand, shifted, seconds=max(0.5, ctx.clock.left() / 4))
-    order = expanded.getO() if ok and isinstance(expanded, sympy.Add) else None
-    if order is None:
-        return {"verdict": "undecided", "reason": "I could not read the order of the series.", "details": details}
-    lead = sympy.expand(order.expr).replace(sympy.log, lambda a: sympy.S.One)
-    M = lead.as_coeff_exponent(t)[1]
-    p_terms = _series_terms(expanded.removeO(), t)
-    if p_terms is None or not M.is_Rational:
-        return {"verdict": "undecided",
-                "reason": "A truncated series must be a sum of powers of "
-                          f"${latex(ctx.X - x0)}$ (and logarithms) plus its $O$ term.", "details": details}
+    unreadable = {"verdict": "undecided",
+                  "reason": "A truncated series must be a sum of powers of "
+                            f"${latex(ctx.X - x0)}$ (and logarithms) plus its $O$ term.", "details": details}
+    # in powers of t = x - x0; a term c t^b O(t^m) is O(t^(b + m))
+    ok, expanded = ctx.clock.attempt(sympy.expand, rhs.xreplace({ctx.X: x0 + t}), seconds=max(0.5, ctx.clock.left() / 4))
+    if not ok:
+        return unreadable
+    exponents = {marks[o]: sympy.expand(o.expr.xreplace({task.variable: x0 + t})).replace(
+        sympy.log, lambda a: sympy.S.One).as_coeff_exponent(t)[1] for o in orders}
+    M = None
+    kept = []
+    for term in sympy.Add.make_args(expanded):
+        present = [m for m in exponents if term.has(m)]
+        if not present:
+            kept.append(term)
+            continue
+        factor = _series_terms(term.xreplace({m: 1 for m in present}), t)
+        if len(present) != 1 or not factor or not sympy.Poly(term, present[0]).degree() == 1:
+            return unreadable
+        reach = min(b for b, _ in factor) + exponents[present[0]]
+        M = reach if M is None else min(M, reach)
+    p_terms = _series_terms(sympy.Add(*kept), t)
+    if p_terms is None or M is None or not M.is_Rational:
+        return unreadable
     # the terms beyond the order are inside O(...) already
     p = sympy.Add(*[c * t ** b * sympy.log(t) ** k for (b, k), c in p_terms.items() if b < M]).subs(t, ctx.X - x0)
-    order_tex = latex(order.expr.subs(t, ctx.X - x0))
+    order_tex = latex((ctx.X - x0) ** M)
     details["series_order"] = order_tex
     frozen, dsyms, _ = _freeze_linear(ctx)
     try:
