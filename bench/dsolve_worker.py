@@ -4,9 +4,10 @@ from __future__ import annotations
 import sympy
 
 
-def dsolve_default(equation: sympy.Eq, unknown: sympy.Expr, ics: dict) -> tuple[sympy.Eq, ...]:
-    """dsolve with its default hint, i.e. what a SymPy user gets."""
-    result = sympy.dsolve(equation, unknown, ics=ics or None)
+def dsolve_default(equation: sympy.Eq, unknown: sympy.Expr, ics: dict, hint: str = "default") -> tuple[sympy.Eq, ...]:
+    """dsolve with its default hint, i.e. what a SymPy user gets (or the ``hint`` named, e.g. SymPy's
+    power-series solvers for the series problems)."""
+    result = sympy.dsolve(equation, unknown, ics=ics or None, hint=hint)
     return tuple(result) if isinstance(result, (list, tuple)) else (result,)
 
 

@@ -362,7 +362,15 @@ def _oracle_residual(problem, eq: sympy.Eq, constants, rng: random.Random) -> fl
     X, Y = problem.variable, sympy.Symbol("Y")
     unknown = problem.unknown
     explicit = eq.lhs == unknown and not eq.rhs.has(unknown)
-    if explicit:
+    if explicit and eq.rhs.has(sympy.Order):
+        # a truncated series: SymPy's own Order arithmetic keeps of the residual only what the claimed
+        # order decides (the checker does its own bookkeeping); what is left beside O(...) must vanish
+        f = eq.rhs
+        residual = sympy.expand(problem.expr.subs({sympy.Derivative(unknown, (X, k)): sympy.diff(f, X, k)
+                                                   for k in range(problem.order, 0, -1)}).subs(unknown, f)).removeO()
+        if residual == 0:
+            return 0.0
+    elif explicit:
         f = eq.rhs
         residual = problem.expr.subs({sympy.Derivative(unknown, (X, k)): sympy.diff(f, X, k)
                                       for k in range(problem.order, 0, -1)}).subs(unknown, f)
@@ -395,7 +403,7 @@ def _perturb(eq: sympy.Eq, constants, choice: int) -> sympy.Eq | None:
     """Change one coefficient: double a term free of constants, else shift a number, else double all."""
     lhs, rhs = eq.lhs, eq.rhs
     side = rhs if isinstance(lhs, sympy.core.function.AppliedUndef) else lhs
-    terms = list(sympy.Add.make_args(side))
+    terms = [t for t in sympy.Add.make_args(side) if not t.has(sympy.Order)]  # a series' O(x^N) is no coefficient
     plain = [t for t in terms if not any(t.has(c) for c in constants) and t.free_symbols]
     if plain:
         target = plain[choice % len(plain)]
@@ -459,7 +467,9 @@ def _oracle_ic_miss(problem, eq: sympy.Eq) -> bool | None:
     if not (eq.lhs == unknown and not eq.rhs.has(unknown)):
         return None
     for ic in problem.ics:
-        got = sympy.diff(eq.rhs, problem.variable, ic.order).subs(problem.variable, ic.point)
+        # (a truncated series about the initial point: its O(...) term says nothing there)
+        got = sympy.diff(eq.rhs.removeO() if eq.rhs.has(sympy.Order) else eq.rhs, problem.variable,
+                         ic.order).subs(problem.variable, ic.point)
         if abs(complex((got - ic.value).evalf(30))) > 1e-9:
             return True
     return False

@@ -34,7 +34,10 @@ TABLE = [
      ("undetermined_coefficients", "variation_of_parameters")),
     ("y'' + y = sec(x)", 2, 1, True, False, False, True, ("variation_of_parameters",)),
     ("x^2 y'' - 2x y' + 2y = 0", 2, 1, True, True, False, False, ("cauchy_euler",)),
-    ("y'' + x y = 0", 2, 1, True, True, False, False, ()),
+    # Airy-type: no closed-form textbook method; a power series about the ordinary point 0 applies
+    ("y'' + x y = 0", 2, 1, True, True, False, False, ("power_series",)),
+    ("2x y'' + y' + y = 0", 2, 1, True, True, False, False, ("frobenius",)),
+    ("y'' - 2x y' + 2y = 0", 2, 1, True, True, False, False, ("power_series",)),
     # linear once the denominator in y is cleared, for the Classification and the linear methods alike
     ("y''/y = -1", 2, 1, True, True, True, True, ("constant_coefficients",)),
     ("y'' = (y')^2", 2, 1, False, None, True, None, ("reduction_of_order",)),

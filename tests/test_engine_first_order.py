@@ -101,7 +101,7 @@ def test_table_covers_every_first_order_method():
 def test_registry_ids_and_order():
     assert PREFERENCE == ("laplace_transform", "autonomous", "boundary_value_problem", "separable", "first_order_linear", "exact", "integrating_factor", "homogeneous",
                           "bernoulli", "riccati", "constant_coefficients", "undetermined_coefficients",
-                          "variation_of_parameters", "cauchy_euler", "reduction_of_order")
+                          "variation_of_parameters", "cauchy_euler", "reduction_of_order", "power_series", "frobenius")
     assert set(FIRST_ORDER) <= set(ids())
     assert ids() == tuple(i for i in PREFERENCE if i in ids())
     for method_id in FIRST_ORDER:

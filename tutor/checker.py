@@ -976,6 +976,8 @@ def _judge(ctx: _Context) -> dict:
         return _judge_no_solution(ctx)
     if task.claim == "eigen":
         return _judge_eigen(ctx)
+    if any(eq.has(sympy.Order) for eq in task.solutions):
+        return _judge_series(ctx)
     outcomes: list[_Outcome] = []
     for eq in task.solutions:
         lhs, rhs = ctx.real_form(eq.lhs), ctx.real_form(eq.rhs)
@@ -1057,6 +1059,194 @@ def _judge(ctx: _Context) -> dict:
             "reason": f"It satisfies the equation, but it is {kind}: the general solution has {ctx.n} "
                       f"arbitrary constant{'s' if ctx.n != 1 else ''}; {ctx.voice.yours} has {best}{extra}." + domain,
             "details": details}
+
+
+# ---------------------------------------------------------------------------
+# Truncated series answers: y = a0 (1 + x^3/6 + ...) + a1 (x + ...) + O(x^8)
+
+
+def _series_terms(expr: sympy.Expr, t: sympy.Symbol) -> dict | None:
+    """``expr`` (expanded, in t) as {(exponent, log power): coefficient free of t}, or None when
+    some term is not of the form ``c t^b ln^k t``."""
+    out: dict = {}
+    for term in sympy.Add.make_args(sympy.expand(expr)):
+        if term == 0:
+            continue
+        coeff, rest = term.as_independent(t, as_Add=False)
+        b, k = sympy.S.Zero, 0
+        for factor in sympy.Mul.make_args(rest):
+            base, e = factor.as_base_exp()
+            if base == t and e.is_Rational:
+                b += e
+            elif base == sympy.log(t) and e.is_Integer and e > 0:
+                k += int(e)
+            elif factor != 1:
+                return None
+        out[(b, k)] = out.get((b, k), 0) + coeff
+    return out
+
+
+def _valuation(expr: sympy.Expr, t: sympy.Symbol) -> sympy.Expr | None:
+    """The exponent of the lowest power of t in ``expr`` near t = 0 (logs ignored), None for 0."""
+    expr = sympy.cancel(sympy.together(expr))
+    if expr == 0:
+        return None
+    numerator, denominator = sympy.fraction(expr)
+    values = []
+    for part in (numerator, denominator):
+        terms = _series_terms(part, t)
+        if terms is None:
+            lead = part.as_leading_term(t)
+            terms = _series_terms(lead, t)
+            if terms is None:
+                raise ValueError("no leading power")
+        values.append(min(b for (b, _), c in terms.items() if sympy.expand(c) != 0))
+    return values[0] - values[1]
+
+
+def _series_residual(ctx: _Context, p: sympy.Expr, x0: sympy.Expr, t: sympy.Symbol, below: sympy.Expr) -> dict:
+    """The terms ``c t^b ln^k t`` (b < ``below``) of the residual of the polynomial part ``p``."""
+    residual = _substitute_explicit(ctx, p).subs(ctx.X, x0 + t)
+    terms = _series_terms(residual, t)
+    if terms is None:  # e^x y, sin(x) y ...: expand the residual as a series first
+        count = int(sympy.ceiling(below)) + 2
+        terms = _series_terms(sympy.series(residual, t, 0, max(1, count)).removeO(), t)
+        if terms is None:
+            raise ValueError("the residual is not a power series")
+    return {key: c for key, c in terms.items() if key[0] < below}
+
+
+def _judge_series(ctx: _Context) -> dict:
+    """A truncated series ``y = p(x) + O((x - x0)^M)`` is checked to the order it claims.
+
+    The tail hidden in ``O((x - x0)^M)`` changes the residual only from the power ``M + d`` on,
+    where ``d = min_k (v_k - k)`` and ``v_k`` is the lowest power of ``(x - x0)`` in the
+    coefficient of ``y^(k)`` (linearised at p: ``d = -2`` at an ordinary point of a second-order
+    equation, ``0`` for ``x^2 y'' + x p y' + q y`` at a regular singular point).  So the answer is
+    right through its order exactly when every power below ``M + d`` of the residual of p vanishes
+    — which fixes the coefficients of p up to ``(x - x0)^{M-1}``.  The constants are counted on p;
+    initial conditions must be at the series' centre.
+    """
+    task = ctx.task
+    # SymPy's Order arithmetic is slow (every xreplace of a sum with O(...) re-checks containment, seconds for a
+    # Frobenius series): each O(...) becomes a placeholder symbol, and its order is carried by hand below
+    details: dict = {"solutions": [textbook_latex(eq, task.function, task.variable) for eq in task.solutions],
+                     "method": "series"}
+    eq = task.solutions[0]
+    orders = sorted(eq.atoms(sympy.Order), key=sympy.default_sort_key)
+    marks = {o: sympy.Dummy(f"order{i}") for i, o in enumerate(orders)}
+    lhs, rhs = ctx.real_form(eq.lhs.xreplace(marks)), ctx.real_form(eq.rhs.xreplace(marks))
+    if rhs == ctx.unknown:
+        lhs, rhs = rhs, lhs
+    if len(task.solutions) != 1 or lhs != ctx.unknown or rhs.has(ctx.unknown):
+        return {"verdict": "undecided",
+                "reason": f"A truncated series is checked when it is written as "
+                          f"${latex(ctx.Y)} = \\dots + O({latex(ctx.X)}^N)$, one series.",
+                "details": details}
+    points = {(o.variables, o.point) for o in orders}
+    if len(points) != 1 or next(iter(points))[0] != (task.variable,):
+        return {"verdict": "undecided", "reason": "I could not read the order of the series.", "details": details}
+    x0 = ctx.real_form(next(iter(points))[1][0])
+    t = sympy.Dummy("t", positive=True)
+    unreadable = {"verdict": "undecided",
+                  "reason": "A truncated series must be a sum of powers of "
+                            f"${latex(ctx.X - x0)}$ (and logarithms) plus its $O$ term.", "details": details}
+    # in powers of t = x - x0; a term c t^b O(t^m) is O(t^(b + m))
+    ok, expanded = ctx.clock.attempt(sympy.expand, rhs.xreplace({ctx.X: x0 + t}), seconds=max(0.5, ctx.clock.left() / 4))
+    if not ok:
+        return unreadable
+    exponents = {marks[o]: sympy.expand(o.expr.xreplace({task.variable: x0 + t})).replace(
+        sympy.log, lambda a: sympy.S.One).as_coeff_exponent(t)[1] for o in orders}
+    M = None
+    kept = []
+    for term in sympy.Add.make_args(expanded):
+        present = [m for m in exponents if term.has(m)]
+        if not present:
+            kept.append(term)
+            continue
+        factor = _series_terms(term.xreplace({m: 1 for m in present}), t)
+        if len(present) != 1 or not factor or not sympy.Poly(term, present[0]).degree() == 1:
+            return unreadable
+        reach = min(b for b, _ in factor) + exponents[present[0]]
+        M = reach if M is None else min(M, reach)
+    p_terms = _series_terms(sympy.Add(*kept), t)
+    if p_terms is None or M is None or not M.is_Rational:
+        return unreadable
+    # the terms beyond the order are inside O(...) already
+    p = sympy.Add(*[c * t ** b * sympy.log(t) ** k for (b, k), c in p_terms.items() if b < M]).subs(t, ctx.X - x0)
+    order_tex = latex((ctx.X - x0) ** M)
+    details["series_order"] = order_tex
+    frozen, dsyms, _ = _freeze_linear(ctx)
+    try:
+        values = {d: _d(p, ctx.X, k) for k, d in enumerate(dsyms)}
+        shifts = []
+        for k, d in enumerate(dsyms):
+            coefficient = sympy.diff(frozen, d).xreplace(values).subs(ctx.X, x0 + t)
+            v = _valuation(coefficient, t)
+            if v is not None:
+                shifts.append(v - k)
+        below = M + min(shifts)
+        ok, terms = ctx.clock.attempt(_series_residual, ctx, p, x0, t, below, seconds=max(0.5, ctx.clock.left() / 2))
+    except (ValueError, NotImplementedError, TypeError, sympy.PolynomialError):
+        ok, terms = False, None
+    if not ok:
+        return {"verdict": "undecided", "reason": f"I could not expand the residual of the series through "
+                f"order ${order_tex}$.", "details": details}
+    for key in sorted(terms, key=lambda key: (key[0], key[1])):
+        value = sympy.cancel(sympy.expand(terms[key]))
+        if value != 0 and _is_zero_symbolic(ctx, value, strong=True, seconds=0.5) is not True:
+            b, k = key
+            power = sympy.Symbol(latex(ctx.X - x0) if x0 != 0 else latex(ctx.X)) ** b * sympy.log(ctx.X - x0) ** k
+            details["residual"] = f"{latex(value)} \\cdot {latex(power)}"
+            return {"verdict": "wrong",
+                    "reason": f"Checked through order ${order_tex}$: substituting the series leaves "
+                              f"${latex(value * power)}$ (and possibly more) in ${ctx.ode_tex}$, where every "
+                              f"power below ${latex(power.as_base_exp()[0] ** below)}$ must cancel; so a "
+                              f"coefficient of {ctx.voice.answer} is wrong.",
+                    "details": details}
+    consts = [c for c in ctx.C if p.has(c)]
+    rank = _rank_explicit(ctx, p, consts)
+    names = sorted(c.name for c in consts)
+    details.update(constants=names, constants_expected=0 if task.ics else ctx.n, constants_found=rank or 0)
+    lowest = sympy.Symbol(latex(ctx.X - x0) if x0 != 0 else latex(ctx.X)) ** below
+    through = (f"It satisfies the equation through order ${order_tex}$ (checked as a truncated series: the "
+               f"residual has no term below ${latex(lowest)}$)")
+    if task.ics:
+        for _, point, _ in task.ics:
+            if _same(ctx, ctx.real_form(point), x0) is not True:
+                return {"verdict": "undecided",
+                        "reason": through + f", but it is a series about ${latex(ctx.X)} = {latex(x0)}$ and a "
+                                  f"condition is given at ${latex(ctx.X)} = {latex(point)}$: I cannot check it.",
+                        "details": details}
+        if any(k >= M for k, _, _ in task.ics):
+            return {"verdict": "undecided", "reason": through + ", but its order is too low to show the "
+                    "initial conditions.", "details": details}
+        outcome = _Outcome("satisfies", method="series", f=p, constants=consts, rank=rank, explicit=True)
+        result = _judge_ivp(ctx, [outcome], details["solutions"], details)
+        result["reason"] = result["reason"].replace("It satisfies the equation", through, 1) \
+            .replace("it satisfies the equation", through[:1].lower() + through[1:], 1)
+        return result
+    if rank is None:
+        return {"verdict": "undecided", "reason": through + ", but I could not count its independent constants.",
+                "details": details}
+    if rank >= ctx.n:
+        return {"verdict": "correct",
+                "reason": through + f" and has {rank} independent arbitrary constant{'s' if rank != 1 else ''}: "
+                                    "this is the general solution as a series.",
+                "details": details}
+    return {"verdict": "incomplete",
+            "reason": through + f", but it is not the general solution: that has {ctx.n} arbitrary "
+                                f"constant{'s' if ctx.n != 1 else ''}; {ctx.voice.yours} has {rank}.",
+            "details": details}
+
+
+def _freeze_linear(ctx: _Context) -> tuple[sympy.Expr, list[sympy.Symbol], None]:
+    """The equation with y, y', ..., y^(n) as symbols (for the coefficients of its linearisation)."""
+    dsyms = [sympy.Dummy(f"d{k}") for k in range(ctx.n + 1)]
+    frozen = ctx.ode
+    for k in range(ctx.n, 0, -1):
+        frozen = frozen.subs(sympy.Derivative(ctx.unknown, (ctx.X, k)), dsyms[k])
+    return frozen.subs(ctx.unknown, dsyms[0]), dsyms, None
 
 
 # ---------------------------------------------------------------------------

@@ -269,6 +269,38 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
+#: "by power series", "a series solution", "using the method of Frobenius" (optionally "about x = 0"):
+#: the method a problem asks for. The phrase is blanked out; :func:`method_request` says which method.
+_METHOD_REQUEST_RE = re.compile(
+    r"(?i)(?<![A-Za-z])(?:(?:by|using|with|via)\s+(?:an?\s+|the\s+)?)?"
+    r"(?P<what>power[\s-]+series(?:\s+(?:solutions?|method|expansions?))?|series\s+(?:solutions?|expansions?|method)"
+    r"|(?:the\s+)?(?:method\s+of\s+)?frobenius(?:'s)?(?:\s+(?:method|series|solutions?))?)"
+    r"(?:\s+(?:about|around|near|at)\s+(?:the\s+)?(?:(?:ordinary|regular\s+singular|singular)\s+)?(?:point\s+)?"
+    r"x\s*(?:_?\{?0\}?)?\s*=\s*0)?(?![A-Za-z])")
+
+
+_ABOUT_ZERO_RE = re.compile(
+    r"(?i)(?<![A-Za-z])(?:about|around|near|at)\s+(?:the\s+)?(?:(?:ordinary|regular\s+singular|singular)\s+)?"
+    r"(?:point\s+)?x\s*(?:_?\{?0\}?)?\s*=\s*0(?![0-9.])")
+
+
+def method_request(text: str) -> tuple[str, str]:
+    """(text with the request blanked out, the method id asked for: ``"power_series"``, ``"frobenius"``,
+    ``"series"`` (either, whichever applies) or ``""``). Positions in the text stay the same."""
+    found = ""
+    for m in _METHOD_REQUEST_RE.finditer(text):
+        what = m.group("what").lower()
+        kind = "frobenius" if "frobenius" in what else "power_series" if what.startswith("power") else "series"
+        found = found or kind
+        text = _blank(text, m.start(), m.end())
+    if found:  # "... about x = 0" elsewhere in the sentence: where the series is centred, not an equation
+        for m in _ABOUT_ZERO_RE.finditer(text):
+            text = _blank(text, m.start(), m.end())
+        # \text{ by power series }: the LaTeX wrapper left empty goes too
+        text = re.sub(r"\\(?:text|mathrm|textrm)\s*\{\s*[,;]?\s*\}", lambda m: " " * len(m.group(0)), text)
+    return text, found
+
+
 def strip_prose(text: str) -> str:
     """``text`` with the words around the equation replaced by spaces (positions stay the same).
 

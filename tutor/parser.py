@@ -37,15 +37,19 @@ from tutor.problem import Answer, InitialCondition, Problem
 from tutor.system import SystemProblem, looks_like_system, parse_system
 
 MAX_ANSWER_CHARS = 2000
+#: The order symbol of a truncated series answer: ``O(x^8)``, ``\\mathcal{O}(x^8)``, ``\\operatorname{O}(...)``.
+_ORDER_CALL = re.compile(r"(?<![A-Za-z\\])(?:\\mathcal\s*\{\s*O\s*\}|\\mathcal\s+O|\\operatorname\s*\{\s*O\s*\}|O)\s*\(")
 _X_FIRST = {"y", "u", "v", "w", "z", "f", "g"}
 
 
 class _Reader:
     """Parses the sides of one equation (or answer) for a fixed unknown; collects marker placeholders."""
 
-    def __init__(self, function: str, is_latex: bool):
+    def __init__(self, function: str, is_latex: bool, variable: str | None = None):
         self.function = function
         self.is_latex = is_latex
+        #: answers only: ``O(x^8)`` is read as the order of a truncated series in this variable
+        self.variable = variable
         self.placeholders = {}
         self.seen_applied: set[str] = set()
         #: unit steps / Dirac deltas read from the text, by their marker number (>= notation.SPECIAL_MARKER_BASE)
@@ -74,11 +78,46 @@ class _Reader:
         return False
 
     def side(self, text: str, offset: int) -> sympy.Expr:
+        if self.variable is not None:
+            text = self._read_orders(text, offset)
         text = self._read_special_calls(text, offset)
         if self.is_latex:
             return parse_latex(text, self.symbol, self.marker, offset)
         return parse_expression(text, self.symbol, self.marker, self.applied, offset)
 
+
+    def _read_orders(self, text: str, offset: int) -> str:
+        """``O(x^8)``, ``O((x - 1)^5)``, ``\\mathcal{O}(x^8)`` in an answer -> a marker standing for SymPy's
+        ``Order``: the truncation of a series answer (the checker checks it through that order).
+
+        The argument is read by this same reader and must be ``x^N`` or ``(x - a)^N`` (N > 0)."""
+        pieces, last = [], 0
+        for m in _ORDER_CALL.finditer(text):
+            if m.start() < last:
+                continue
+            depth, j = 0, m.end() - 1
+            while j < len(text):
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            if depth != 0:
+                continue  # unbalanced: check_brackets reports it
+            inner = text[m.end():j]
+            variable = sympy.Symbol(self.variable)
+            reader = _Reader(self.function, self.is_latex)  # no O(...) inside O(...)
+            argument = reader.side(inner, offset + m.end())
+            base, exponent = argument.as_base_exp()
+            point = base - variable
+            if not (exponent.is_Rational and exponent > 0 and point.is_number
+                    and base.free_symbols == {variable}):
+                raise ParseError(f"write the order of a series as O({self.variable}^N) or "
+                                 f"O(({self.variable} - a)^N)", offset + m.start())
+            k = notation.SPECIAL_MARKER_BASE + len(self.specials)
+            self.specials[k] = sympy.Order(argument, (variable, -point))
+            pieces += [text[last:m.start()], f" ⟦{k}⟧ "]
+            last = j + 1
+        return "".join(pieces) + text[last:] if pieces else text
 
     def _read_special_calls(self, text: str, offset: int) -> str:
         """``u(t - 1)``, ``\\delta(t - 2)``, ``u_3(t)`` -> markers standing for ``Heaviside`` / ``DiracDelta``.
@@ -274,6 +313,8 @@ def _moved(exc: ParseError, positions: notation.PositionMap) -> ParseError:
 
 
 def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
+    # "by power series", "Frobenius": the method the student asks for (the engine tries it first)
+    normalized, requested = notation.method_request(normalized)
     # "Solve y' = y", "Find the general solution of ...": the words go, the positions stay.
     normalized = notation.strip_prose(normalized)
     if not normalized.strip():
@@ -309,7 +350,7 @@ def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
     parameters = tuple(sympy.Symbol(p) for p in sorted(params))
     return Problem(equation=equation, function=sympy.Function(function), variable=sympy.Symbol(variable),
                    ics=tuple(conditions), parameters=parameters, source=text,
-                   notation="latex" if is_latex else "plain")
+                   notation="latex" if is_latex else "plain", requested_method=requested)
 
 
 # ---------------------------------------------------------------------------
@@ -387,7 +428,7 @@ def _parse_answer(text: str, normalized: str, is_latex: bool, problem: Problem) 
             if marked.markers:
                 raise ParseError("an answer must not contain derivatives; write the solution itself",
                                  marked.markers[0].start, suggestion=f"e.g. {function} = C e^{{2{variable}}}")
-            reader = _Reader(function, is_latex or "\\" in variant)
+            reader = _Reader(function, is_latex or "\\" in variant, variable)
             (lhs_text, lhs_off), rhs = _split_equals(marked.text, offset)
             if rhs is None:
                 raise ParseError(f"an answer needs '=': write {function} = ... or F({variable}, {function}) = C",

@@ -22,6 +22,11 @@ class _TextbookPrinter(LatexPrinter):
         tex = r"\mathcal{U}\left(%s\right)" % self._print(expr.args[0])
         return tex if exp is None else f"{tex}^{{{exp}}}"
 
+    def _print_Order(self, expr: sympy.Order) -> str:
+        # O((x - 1)^8) as textbooks write it: the point is in the argument, not "; x -> 1" (which the
+        # answer reader would split at the semicolon)
+        return r"O\left(%s\right)" % self._print(expr.expr)
+
 
 def latex(expr: sympy.Basic, **settings) -> str:
     """``sympy.latex`` with the textbook's unit step (every textbook formula goes through this)."""
@@ -129,6 +134,8 @@ class Problem:
     parameters: tuple[sympy.Symbol, ...] = ()
     source: str = ""
     notation: str = "plain"
+    #: the method the text asks for ("by power series": ``power_series``; ``series``: either series method)
+    requested_method: str = ""
 
     #: A scalar equation (:class:`tutor.system.SystemProblem` says True).
     is_system = False

@@ -111,6 +111,9 @@ class Method:
     #: How to tell that a Hint names this method: regexes (case-insensitive) the hint must match
     #: and must not match; None: its id, spaces for underscores (:func:`tutor.claims.hint_names`).
     hint_pattern: ClassVar[tuple[str, str | None] | None] = None
+    #: Tried only after SymPy's dsolve (unless the problem asks for it): a method whose answer is not a
+    #: closed form (a truncated series) must not replace one.
+    after_dsolve: ClassVar[bool] = False
 
     def applies_to_order(self, problem: Problem) -> bool:
         return self.orders is None or problem.order in self.orders

@@ -38,6 +38,10 @@ PREFERENCE: tuple[str, ...] = (
     "variation_of_parameters",
     "cauchy_euler",
     "reduction_of_order",
+    # series solutions: tried after SymPy's dsolve unless the problem asks for them (see
+    # tutor/engine/methods/series.py), so they never replace a closed form
+    "power_series",
+    "frobenius",
 )
 
 #: Modules holding methods (each with a ``METHODS`` list).
@@ -56,6 +60,7 @@ METHOD_MODULES: tuple[str, ...] = (
     "tutor.engine.methods.laplace",
     "tutor.engine.methods.autonomous",
     "tutor.engine.methods.boundary_value",
+    "tutor.engine.methods.series",
 )
 
 

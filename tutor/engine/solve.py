@@ -41,6 +41,9 @@ SYSTEMS_METHOD = "linear_system"
 METHOD_SHARE = 0.6
 #: dsolve hints that only restate the problem as an unevaluated integral, or group others.
 _SKIPPED_HINTS = ("_Integral", "default", "all", "best")
+#: dsolve hints the engine's own methods do with steps (tutor/engine/methods/series.py): a truncated
+#: series from dsolve would otherwise stand in for the derivation.
+_OWN_HINTS = ("2nd_power_series_ordinary", "2nd_power_series_regular")
 #: Equations a first course names although no textbook method here solves them in elementary
 #: functions: SymPy's hint -> (the name, what the solutions are).
 SPECIAL_EQUATIONS = {
@@ -62,7 +65,7 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
     # The tuple form: with dict=True SymPy returns only {'factorable', ...} for a factorable
     # equation (Bessel's is one), and no 'ordered_hints' at all.
     ordered = list(dict.fromkeys(sympy.classify_ode(eq, y)))
-    hints = [h for h in ordered if not h.endswith(_SKIPPED_HINTS)]
+    hints = [h for h in ordered if not h.endswith(_SKIPPED_HINTS) and h not in _OWN_HINTS]
     out_of_time = False
     for hint in hints:
         left = (deadline - time.monotonic()) if deadline is not None else 10.0
@@ -78,7 +81,9 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
             out_of_time = True
             continue
         results = tuple(result) if isinstance(result, (list, tuple)) else (result,)
-        if any(r.has(sympy.Integral) for r in results):
+        # an unevaluated integral is no answer; a truncated series (SymPy's 'factorable' hint falls back to
+        # its power-series solver) is not a closed form, and the engine's series methods show the steps
+        if any(r.has(sympy.Integral, sympy.Order) for r in results):
             continue
         constants = sorted({s for r in results for s in r.free_symbols
                             if s.name.startswith("C") and s not in problem.parameters}, key=lambda s: s.name)
@@ -102,14 +107,27 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
     raise CannotDerive("dsolve ran out of time" if out_of_time else "dsolve found no closed form")
 
 
+def _after_dsolve(method) -> bool:
+    """Whether a method is tried only after dsolve (``Method.after_dsolve``: the series methods)."""
+    return bool(getattr(method, "after_dsolve", False))
+
+
 def _next_derivation(problem: Problem, classification: Classification, method: str | None,
                      excluded: list[str], failures: list[str], deadline: float,
                      forms: dict[str, object] | None = None) -> Derivation | None:
     """The first derivation from a method not yet excluded (textbook order, then dsolve), each
     from the form its match found in classification (``forms``)."""
-    from tutor.engine.registry import get
+    from tutor.engine.registry import get, ids
 
-    candidates = [method] if method else list(classification.types)
+    if method:
+        candidates = [method]
+    else:
+        # the method the problem asks for ("by power series") first; methods whose answer is not a
+        # closed form (series) only after dsolve, so that they never replace one
+        # (asked for, it is tried even where the textbook would not list it: y'' + y = 0 by power series)
+        asked = problem.requested_method
+        requested = [m for m in ("power_series", "frobenius") if asked in (m, "series") and m in ids()]
+        candidates = requested + [m for m in classification.types if m not in requested and not _after_dsolve(get(m))]
     for method_id in candidates:
         if method_id in excluded:
             continue
@@ -132,6 +150,8 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
         try:
             # An IVP keeps part of the time for the numerical answer if dsolve finds nothing.
             share = 0.55 if problem.ics else 0.8
+            if any(_after_dsolve(get(m)) for m in classification.types if m not in excluded):
+                share = 0.5  # and half for the series method waiting behind it (it needs about a second)
             dsolve_deadline = time.monotonic() + max(1.0, share * (deadline - time.monotonic()))
             finished, derivation = attempt(dsolve_deadline - time.monotonic(), _dsolve_derivation, problem,
                                            dsolve_deadline)
@@ -142,6 +162,11 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
             failures.append(f"{DSOLVE}: {exc}")
         except Exception as exc:
             failures.append(f"{DSOLVE}: {type(exc).__name__}: {exc}")
+    if method is None:
+        later = [m for m in classification.types if m not in excluded and _after_dsolve(get(m))]
+        if later:
+            return _next_derivation(problem, classification, later[0], excluded, failures, deadline, forms) \
+                or _next_derivation(problem, classification, None, excluded, failures, deadline, forms)
     return None
 
 
