@@ -591,13 +591,8 @@ def special_calls(text: str, function: str) -> list[SpecialCall]:
         name = m.group("step") or m.group("delta")
         if name == function or (calls and m.start() < calls[-1].end):
             continue
-        depth, j = 0, m.end() - 1
-        while j < len(text):
-            depth += {"(": 1, ")": -1}.get(text[j], 0)
-            if depth == 0:
-                break
-            j += 1
-        if depth != 0:
+        j = closing_paren(text, m.end() - 1)
+        if j is None:
             continue  # unbalanced: check_brackets reports it
         argument = text[m.end():j]
         if not re.search(r"[A-Za-z]", argument):
@@ -671,7 +666,18 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _depth_split(text: str, separators: str) -> list[tuple[int, str]]:
+def closing_paren(text: str, start: int) -> int | None:
+    """The index of the ``)`` that closes the ``(`` at ``text[start]``; None when it is unbalanced."""
+    depth, j = 0, start
+    while j < len(text):
+        depth += {"(": 1, ")": -1}.get(text[j], 0)
+        if depth == 0:
+            return j
+        j += 1
+    return None
+
+
+def split_outside_brackets(text: str, separators: str) -> list[tuple[int, str]]:
     """Split ``text`` at the characters in ``separators`` outside brackets: (offset, piece)."""
     pieces, depth, start = [], 0, 0
     for i, ch in enumerate(text):
@@ -869,7 +875,7 @@ def _block_at_brace(text: str, start: int, pairs: dict[int, int]) -> tuple[int, 
     if not (_REL_RE.search(body) or re.search(rf"(?<![A-Za-z]){_OTHERWISE}", body)):
         return None
     separators = ";\n" if ";" in body or "\n" in body else ","
-    rows = [(start + 1 + s, r) for s, r in _depth_split(body, separators) if r.strip()]
+    rows = [(start + 1 + s, r) for s, r in split_outside_brackets(body, separators) if r.strip()]
     pieces = []
     for row_start, row in rows:
         piece = _read_piece(row, row_start)
@@ -885,7 +891,7 @@ def _run_after(text: str, start: int, name: str | None) -> tuple[int, list[_Piec
     conditions, separated by ',' or ';' (a later piece may repeat ``y =``). None when there are not two."""
     pieces, rows, end = [], [], start
     repeat = re.compile(rf"^\s*{re.escape(name)}\s*(?:\(\s*[A-Za-z]\s*\))?\s*=(?!=)") if name else None
-    for offset, piece_text in _depth_split(text[start:], ",;\n"):
+    for offset, piece_text in split_outside_brackets(text[start:], ",;\n"):
         piece_start = start + offset
         if repeat and pieces:
             m = repeat.match(piece_text)

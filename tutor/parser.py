@@ -95,13 +95,8 @@ class _Reader:
         for m in _ORDER_CALL.finditer(text):
             if m.start() < last:
                 continue
-            depth, j = 0, m.end() - 1
-            while j < len(text):
-                depth += {"(": 1, ")": -1}.get(text[j], 0)
-                if depth == 0:
-                    break
-                j += 1
-            if depth != 0:
+            j = notation.closing_paren(text, m.end() - 1)
+            if j is None:
                 continue  # unbalanced: check_brackets reports it
             inner = text[m.end():j]
             variable = sympy.Symbol(self.variable)

@@ -231,16 +231,7 @@ def _split_entries(text: str, offset: int) -> list[tuple[int, str]]:
     if not (inner.startswith("[") and inner.endswith("]")):
         raise ParseError("expected a bracketed list such as [1, 2]", offset)
     inner, base = inner[1:-1], base + 1
-    entries, depth, start = [], 0, 0
-    for i, ch in enumerate(inner):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            entries.append((base + start, inner[start:i]))
-            start = i + 1
-    entries.append((base + start, inner[start:]))
+    entries = [(base + start, entry) for start, entry in notation.split_outside_brackets(inner, ",")]
     for off, entry in entries:
         if not entry.strip():
             raise ParseError("an entry of this list is empty", off)
