@@ -339,6 +339,31 @@ def test_words_around_the_equation_are_understood(text: str, expected: Eq, ics: 
     assert problem.parameters == expected_parameters  # no letter of a word became a parameter
 
 
+@pytest.mark.parametrize("text,plain", [
+    ("Solve dy/dx = y/x where x > 0", "dy/dx = y/x"),
+    ("x y' = y for x > 0", "x y' = y"),
+    ("y' = y/x, x>0, y(1)=2", "y' = y/x, y(1)=2"),
+    ("y' = y/x (x > 0)", "y' = y/x"),
+    ("solve x^2 y'' + x y' - y = 0 for x > 0", "x^2 y'' + x y' - y = 0"),
+    ("t y' + y = t^2, t > 0", "t y' + y = t^2"),
+    ("y'' + y = 0 on 0 < x < pi", "y'' + y = 0"),
+    ("x^2 y'' - 2y = 0 for 0 < x < infinity", "x^2 y'' - 2y = 0"),
+    (r"x y' = y \quad \text{for } x > 0", "x y' = y"),
+    (r"x y' = y, \; x \ge 0", "x y' = y"),
+    ("x y' = y for x ≥ 0", "x y' = y"),
+])
+def test_a_domain_qualifier_is_a_note_not_part_of_the_equation(text: str, plain: str) -> None:
+    """Textbooks say where an equation holds ("for x > 0"); that used to be refused as a comparison."""
+    problem, expected = parse(text), parse(plain)
+    assert (problem.equation, problem.ics, problem.parameters) == (expected.equation, expected.ics, expected.parameters)
+
+
+def test_an_inequality_inside_the_equation_is_still_an_error() -> None:
+    with pytest.raises(ParseError) as info:
+        parse("y' = x > 0")
+    assert info.value.position == 7
+
+
 @pytest.mark.parametrize("text,position,suggestion", [
     ("y' = qwerty y", 5, "write the equation only"),
     ("Solv y' = y", 0, "did you mean 'solve'"),

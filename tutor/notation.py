@@ -301,6 +301,30 @@ def method_request(text: str) -> tuple[str, str]:
     return text, found
 
 
+#: A number in a domain qualifier: 0, -1, 2.5, 1/2, pi, 2pi, \pi/2, infinity.
+_BOUND = (r"-?\s*(?:(?:\d+(?:\.\d+)?\s*\*?\s*)?(?:\\pi|pi|π)|\d+(?:\.\d+)?|\\infty|∞|infinity|oo)"
+          r"(?:\s*/\s*\d+)?")
+_LESS_OR_MORE = r"(?:<=|>=|<|>|≤|≥|\\leq?(?![A-Za-z])|\\geq?(?![A-Za-z])|\\lt(?![A-Za-z])|\\gt(?![A-Za-z]))"
+_CHAIN = (rf"(?:(?:{_BOUND})\s*{_LESS_OR_MORE}\s*)?(?<![A-Za-z\\])[A-Za-z](?![A-Za-z(])\s*{_LESS_OR_MORE}\s*(?:{_BOUND})"
+          rf"|(?:{_BOUND})\s*{_LESS_OR_MORE}\s*(?<![A-Za-z\\])[A-Za-z](?![A-Za-z(])")
+#: "for x > 0", ", t >= 0", "where 0 < x < pi", "(x > 0)", "\text{for } x > 0": where the equation is
+#: meant to hold, as textbooks say it; a note about the domain, not part of the equation.
+_DOMAIN_RE = re.compile(
+    rf"(?i)(?:(?P<lead>,|;|\\quad|\\qquad|\\text\s*\{{\s*(?:for|where|when|on)\s*\}}|(?<![A-Za-z])(?:for|where|when|on|with)"
+    rf"(?![A-Za-z]))\s*(?:all\s+)?(?P<chain>{_CHAIN})\s*(?=$|[,;.]|\\quad)"
+    rf"|\(\s*(?:for\s+)?(?P<inner>{_CHAIN})\s*\)\s*(?=$|[,;.]))")
+
+
+def strip_domain(text: str) -> str:
+    """``text`` with domain qualifiers ("for x > 0", ", t >= 0", "(0 < x < pi)") blanked out; positions
+    stay the same. Only a qualifier standing on its own (after a separator or "for"/"where"/"on", or in
+    parentheses, and ending its piece) is taken: an inequality inside an equation is left for the parser
+    to refuse."""
+    for m in list(_DOMAIN_RE.finditer(text))[::-1]:
+        text = _blank(text, m.start(), m.end())
+    return text
+
+
 def strip_prose(text: str) -> str:
     """``text`` with the words around the equation replaced by spaces (positions stay the same).
 

@@ -310,6 +310,8 @@ def _moved(exc: ParseError, positions: notation.PositionMap) -> ParseError:
 def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
     # "by power series", "Frobenius": the method the student asks for (the engine tries it first)
     normalized, requested = notation.method_request(normalized)
+    # "for x > 0", ", t >= 0": where the equation holds, a note that changes nothing in it
+    normalized = notation.strip_domain(normalized)
     # "Solve y' = y", "Find the general solution of ...": the words go, the positions stay.
     normalized = notation.strip_prose(normalized)
     if not normalized.strip():
