@@ -341,12 +341,10 @@ class LocalBackend:
 
     def complete(self, problem_text: str, n: int = 1) -> list[str]:
         """``n`` whole replies in one batched ``generate`` (``num_return_sequences``)."""
+        if self.profile.prompt_format == "tools":  # each reply needs its requests answered: one at a time
+            return self.complete_chats([self.profile.format.messages(problem_text)], n)[0]
         model, tokenizer = self.load()
         inputs = self.prompt_inputs(problem_text)
-        if self.profile.prompt_format == "tools":  # each reply needs its requests answered: one at a time
-            settings = {k: v for k, v in self.generation_settings(n).items() if k != "num_return_sequences"}
-            return ["".join(self._stream_with_tools(model, tokenizer, inputs, StreamStats(), settings))
-                    for _ in range(n)]
         output = _generate(model, inputs, self.generation_settings(n))
         prompt_length = inputs["input_ids"].shape[1]
         return [tokenizer.decode(row[prompt_length:], skip_special_tokens=True) for row in output]
