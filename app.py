@@ -601,11 +601,13 @@ def build_demo() -> gr.Blocks:
                            concurrency_id="preview", concurrency_limit=8)
         solve_inputs = [problem_box, profile_dd, mode_radio]
         solve_outputs = [answer_md, view_state, shown_state]
+        # show_progress "hidden": the reply carries its own status line; Gradio's tracker would also
+        # label the answer "Error" when Stop cancels the event (a student must not see that)
         solve_event = solve_btn.click(solve, solve_inputs, solve_outputs, api_name="solve",
                                       concurrency_id="solve", concurrency_limit=SOLVE_CONCURRENCY,
-                                      show_progress="minimal")
+                                      show_progress="hidden")
         submit_event = problem_box.submit(solve, solve_inputs, solve_outputs, api_visibility="private",
-                                          concurrency_id="solve", show_progress="minimal")
+                                          concurrency_id="solve", show_progress="hidden")
         for event in (solve_event, submit_event):
             event.then(export, view_state, [latex_code, download_btn], api_visibility="private")
             event.then(numerical_plot, view_state, solution_plot, api_visibility="private")

@@ -458,6 +458,7 @@ def test_stop_stops_and_says_so(page_url, browser) -> None:
     length = len(page.locator("#answer").inner_text())
     page.wait_for_timeout(2_000)  # the slow reply would have sent several more pieces by now
     assert len(page.locator("#answer").inner_text()) == length
+    assert "Error" not in page.locator("#answer").inner_text()  # Gradio's tracker label on a cancelled event
     assert page.locator("#answer .progress").count() == 0
     assert page.locator("#answer .tag-unverified").count() >= 1  # its sections: "model — not checked"
     assert not errors, errors
