@@ -320,9 +320,7 @@ def strip_domain(text: str) -> str:
     stay the same. Only a qualifier standing on its own (after a separator or "for"/"where"/"on", or in
     parentheses, and ending its piece) is taken: an inequality inside an equation is left for the parser
     to refuse."""
-    for m in list(_DOMAIN_RE.finditer(text))[::-1]:
-        text = _blank(text, m.start(), m.end())
-    return text
+    return _DOMAIN_RE.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def strip_prose(text: str) -> str:
