@@ -217,6 +217,11 @@ def summary(rows: list[Row], name: str, timeout: float) -> str:
                      f"({sum(r.engine.with_steps for r in series)} with steps), dsolve verified as claimed "
                      f"{sum(r.dsolve.verified for r in series)}, at the order its terms reach "
                      f"{sum(r.dsolve.fair for r in series)}")
+    if any(r.dsolve.detail for r in rows):  # both solvers ran: who verified what the other did not
+        for one, other in (("engine", "dsolve"), ("dsolve", "engine")):
+            only = [r.id for r in rows if r.readable and getattr(r, one).verified and not getattr(r, other).verified]
+            lines.append(f"verified by {'us' if one == 'engine' else 'dsolve'}, not by "
+                         f"{'dsolve' if other == 'dsolve' else 'us'} ({len(only)}): {', '.join(only) or '-'}")
     # Per-family view for the engine: which families fall back or fail.
     families: dict[str, list[Row]] = {}
     for r in rows:
