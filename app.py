@@ -58,7 +58,7 @@ from tutor.about import about_markdown
 from tutor.availability import default_profile, runnable_profiles
 from tutor.profiles import ModelUnavailable, ProfileError, load_profile
 from tutor.session import FALLBACK_LABEL, TutorSession
-from tutor.engine.solution import NUMERICAL
+from tutor.engine.solution import NO_CLOSED_FORM, NUMERICAL, TIMEOUT
 from tutor.slope_field import figure, numerical_figure, phase_line, phase_line_figure, slope_field
 from tutor.teaching import RANDOM, method_choices, practice_set, where_to_look
 
@@ -253,8 +253,10 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
             if update.done:
                 view.done = True
                 engine = update.result.engine_solution if update.result is not None else None
-                if engine is not None and engine.status == NUMERICAL:
+                if engine is not None:
                     view.numerical = engine.numerical
+                view.picture = solve_picture(engine, view.problem)
+                view.engine_answer = engine.answer if engine is not None else None
                 if engine is not None and engine.method_name:
                     view.author = (f"Written by the symbolic engine (SymPy) — method: {engine.method_name}; "
                                    "every step is checked.")
@@ -451,15 +453,51 @@ def teach_phase_line(item) -> Any:
     return gr.update(value=phase_line_figure(data), visible=True)
 
 
-def numerical_plot(view: render.SolveView | None) -> Any:
-    """The Solve tab's plot of the engine's numerical answer (only when there is one)."""
-    numerical = getattr(view, "numerical", None)
-    if view is None or numerical is None or not numerical.points:
+#: The Solve tab's pictures: kind -> the plot's label.
+SOLVE_PICTURES = {
+    "numerical": "Numerical solution",
+    "euler": "Euler's method (as asked) and the accurate values",
+    "phase portrait": "Phase portrait",
+    "slope field": "Slope field with solution curves (computed numerically: no closed form)",
+}
+
+
+def solve_picture(engine, problem) -> str:
+    """Which picture the Solve tab draws beside the answer ("" for none): the numerical answer of an
+    IVP without a closed form; a two-equation system's phase portrait; the slope field and a few
+    numerically computed curves of a first-order equation without a closed form or a condition."""
+    if engine is None or problem is None:
+        return ""
+    if engine.numerical is not None and engine.numerical.points:  # no closed form, or Euler's method asked for
+        return "numerical" if engine.status == NUMERICAL else "euler"
+    if getattr(problem, "is_system", False):
+        return "phase portrait" if problem.n == 2 and engine.answer else ""
+    if engine.status in (NO_CLOSED_FORM, TIMEOUT) and problem.order == 1 and not problem.ics:
+        return "slope field"
+    return ""
+
+
+def solve_plot(view: render.SolveView | None) -> Any:
+    """The Solve tab's picture (see :func:`solve_picture`); hidden when there is none."""
+    kind = getattr(view, "picture", "") if view is not None else ""
+    if not kind:
         return gr.update(value=None, visible=False)
     problem = view.problem
-    x_name = str(problem.variable) if problem is not None else "x"
-    y_name = str(problem.function) if problem is not None else "y"
-    return gr.update(value=numerical_figure(numerical, x_name, y_name), visible=True)
+    if kind in ("numerical", "euler"):
+        x_name = str(problem.variable) if problem is not None else "x"
+        y_name = str(problem.function) if problem is not None else "y"
+        return gr.update(value=numerical_figure(view.numerical, x_name, y_name, closed_form=kind == "euler"),
+                         visible=True, label=SOLVE_PICTURES[kind])
+    try:
+        field = slope_field(problem, view.engine_answer if kind == "phase portrait" else None)
+    except SymbolicBusy:
+        field = None
+    except Exception as exc:  # a picture that cannot be drawn must not break the tab
+        logger.warning("solve picture failed for %r: %s", getattr(problem, "latex", ""), exc)
+        field = None
+    if field is None:
+        return gr.update(value=None, visible=False)
+    return gr.update(value=figure(field), visible=True, label=SOLVE_PICTURES[kind])
 
 
 # --------------------------------------------------------------------------- page
@@ -610,7 +648,7 @@ def build_demo() -> gr.Blocks:
                                           concurrency_id="solve", show_progress="hidden")
         for event in (solve_event, submit_event):
             event.then(export, view_state, [latex_code, download_btn], api_visibility="private")
-            event.then(numerical_plot, view_state, solution_plot, api_visibility="private")
+            event.then(solve_plot, view_state, solution_plot, api_visibility="private")
         stop_btn.click(stop, [view_state, shown_state], answer_md, cancels=[solve_event, submit_event],
                        api_visibility="private")
         next_btn.click(reveal_next, [view_state, shown_state, mode_radio], [answer_md, shown_state],

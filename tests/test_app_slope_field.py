@@ -164,9 +164,34 @@ def test_app_shows_the_phase_line_and_the_numerical_plot_only_when_they_apply() 
     assert shown["visible"] is True and shown["value"] is not None
     assert app.teach_phase_line(practice_set("separable", 1, 1))["visible"] is False
     *_, (markdown, view, _) = app.solve("y' = x^2 + y^2, y(0) = 0", "symbolic")
-    assert view.numerical is not None and app.numerical_plot(view)["visible"] is True
+    assert view.numerical is not None and view.picture == "numerical"
+    shown = app.solve_plot(view)
+    assert shown["visible"] is True and shown["label"] == "Numerical solution"
     *_, (markdown, view, _) = app.solve("y' = 2y, y(0) = 1", "symbolic")
-    assert view.numerical is None and app.numerical_plot(view)["visible"] is False
+    assert view.numerical is None and view.picture == "" and app.solve_plot(view)["visible"] is False
+
+
+def test_solve_tab_draws_a_slope_field_when_there_is_no_closed_form_and_no_condition() -> None:
+    import app
+
+    *_, (markdown, view, _) = app.solve("y' = x^2 + y^2", "symbolic")
+    assert "No closed form" in markdown and view.picture == "slope field"
+    shown = app.solve_plot(view)
+    assert shown["visible"] is True and shown["label"].startswith("Slope field")
+    ax = shown["value"].axes[0]
+    assert len(ax.get_lines()) >= 3  # a few numerically computed curves over the field
+    # a closed form, or a higher-order equation without one: no slope field
+    *_, (markdown, view, _) = app.solve("y' = x y", "symbolic")
+    assert view.picture == ""
+
+
+def test_solve_tab_draws_a_systems_phase_portrait() -> None:
+    import app
+
+    *_, (markdown, view, _) = app.solve("x' = x + 2y, y' = 3x + 2y", "symbolic")
+    assert view.picture == "phase portrait" and view.engine_answer
+    shown = app.solve_plot(view)
+    assert shown["visible"] is True and shown["label"] == "Phase portrait"
 
 
 def test_check_tab_previews_no_solution_and_eigenvalue_answers() -> None:
@@ -175,3 +200,14 @@ def test_check_tab_previews_no_solution_and_eigenvalue_answers() -> None:
     text = app._answer_preview("y'' + k y = 0, y(0) = 0, y(pi) = 0", "λ_n = n^2, y_n = sin(n x), n = 1, 2, ...")
     assert "eigenvalues" in text and "k_{n} = n^{2}" in text and "\\sin" in text
     assert "no solution" in app._answer_preview("y'' + y = 0, y(0) = 0, y(pi) = 1", "no solution")
+
+
+def test_solve_tab_plots_eulers_method_when_the_student_asks_for_it() -> None:
+    import app
+
+    *_, (markdown, view, _) = app.solve("y' = y, y(0) = 1, by Euler's method with h = 0.1", "symbolic")
+    assert "Verified by substitution." in markdown and "Euler's method with h = 0.1" in markdown
+    assert view.picture == "euler"
+    shown = app.solve_plot(view)
+    assert shown["visible"] is True and shown["label"].startswith("Euler's method")
+    assert "exact solution" in shown["value"].axes[0].get_title()

@@ -61,3 +61,47 @@ def test_without_an_initial_condition_there_is_no_numerical_answer():
 @pytest.mark.parametrize("text", ["y' = y, y(0) = k", "y' = y, y(0) = 1, y(1) = 2"])
 def test_not_a_plain_ivp_gives_none(text):
     assert _numerical(text) is None
+
+
+# --------------------------------------------------------------------------- Euler's method asked for
+
+
+@pytest.mark.parametrize("text, step, target", [
+    ("Use Euler's method with h = 0.1 to approximate y(1) for y' = y, y(0) = 1", 0.1, 1.0),
+    ("y' = x + y, y(0) = 1, by Euler's method, step size 0.05", 0.05, None),
+    ("y' = x + y, y(0) = 1; using the Euler method with a step of 0.25", 0.25, None),
+    ("Estimate y(0.5) for y' = 2xy, y(0) = 1 using Euler's method, h = 0.1", 0.1, 0.5),
+    (r"y' = y,\ y(0) = 1 \text{ by Euler's method with } \Delta x = 0.2", 0.2, None),
+    ("y' = y, y(0) = 1 by Euler's method", None, None),
+])
+def test_the_student_asks_for_eulers_method_its_step_and_the_point(text, step, target):
+    problem = parse(text)
+    assert problem.requested_method == "euler"
+    assert problem.euler_step == step and problem.euler_target == target
+
+
+@pytest.mark.parametrize("text, says", [
+    ("y' = y by Euler's method", "initial values"),
+    ("y' = y, y(0) = 1, Euler's method with h = 5", "outside"),
+    ("y' = y, y(0) = 1, Euler's method with h = 0.3 to approximate y(1)", "whole number of steps"),
+    ("y' = y, y(1) = 1, Euler's method to estimate y(0)", "forwards"),
+])
+def test_an_euler_request_that_cannot_run_is_a_clear_parse_error(text, says):
+    from tutor.errors import ParseError
+
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert says in caught.value.message and caught.value.suggestion
+
+
+def test_eulers_table_follows_the_exact_solution_when_asked_for():
+    solution = solve("Use Euler's method with h = 0.1 to approximate y(1) for y' = y, y(0) = 1", timeout=15)
+    assert solution.verified and solution.answer is not None  # the closed form stays the answer
+    last = solution.steps[-1]
+    assert last.title == "Euler's method with h = 0.1" and "as asked" in last.text
+    assert [x for x, _, _ in solution.numerical.euler] == pytest.approx([0.1 * k for k in range(1, 11)])
+    x1, y1, error = solution.numerical.euler[-1]
+    assert x1 == pytest.approx(1.0) and y1 == pytest.approx(1.1 ** 10) and error == pytest.approx(math.e - 1.1 ** 10)
+    assert r"y(1) \approx 2.59374" in last.text
+    # a problem that does not ask gets no Euler table after its closed form
+    assert solve("y' = y, y(0) = 1", timeout=15).numerical is None

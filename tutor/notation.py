@@ -301,6 +301,53 @@ def method_request(text: str) -> tuple[str, str]:
     return text, found
 
 
+#: "by Euler's method", "using the (forward) Euler method": the textbook's numerical method, asked for.
+_EULER_RE = re.compile(
+    r"(?i)(?<![A-Za-z])(?:(?:by|using|with|via|use|apply)\s+(?:an?\s+|the\s+)?)?(?:forward\s+|explicit\s+)?"
+    r"euler(?:'s|’s|s)?\s+(?:method|scheme)(?![A-Za-z])")
+_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
+#: Its step: "with h = 0.1", "step size h = 0.05", "a step of 0.25", "\Delta x = 0.1" (anywhere in the text).
+_EULER_STEP_RE = re.compile(
+    rf"(?i)(?<![A-Za-z])(?:(?:with|using|and|of)\s+)?(?:an?\s+|the\s+)?"
+    rf"(?:step(?:\s*[-\s]?(?:size|length))?(?:\s+(?:of|h))?|h|\\Delta\s*[a-z]|Δ\s*[a-z])\s*(?:=|:|of)?\s*"
+    rf"(?P<h>{_NUMBER})(?![\d.])")
+#: Where the student wants the value: "to approximate y(1)", "estimate y(0.5)", "on [0, 1]", "for 0 <= x <= 1".
+_EULER_TARGET_RE = re.compile(
+    rf"(?i)(?<![A-Za-z])(?:(?:in\s+order\s+)?to\s+)?(?:approximate|estimate|find|compute|obtain)\s+"
+    rf"(?:an?\s+|the\s+)?(?:approximate\s+)?(?:value\s+(?:of\s+)?)?[A-Za-z]\s*\(\s*(?P<x>-?\s*(?:{_NUMBER}))\s*\)")
+#: Bounds on what the student may ask of Euler's method (the table has one row per step).
+EULER_STEP_RANGE = (1e-3, 1.0)
+EULER_MAX_STEPS = 2000
+
+
+def euler_request(text: str) -> tuple[str, bool, float | None, float | None]:
+    """(text with the request blanked out, whether Euler's method is asked for, its step ``h``, the point
+    whose value is wanted). The step and the point are read only when Euler's method is asked for;
+    positions in the text stay the same. Raises :class:`ParseError` for a step outside
+    :data:`EULER_STEP_RANGE`."""
+    found = list(_EULER_RE.finditer(text))
+    if not found:
+        return text, False, None, None
+    for m in found:
+        text = _blank(text, m.start(), m.end())
+    step = target = None
+    m = _EULER_STEP_RE.search(text)
+    if m:
+        step = float(m.group("h"))
+        low, high = EULER_STEP_RANGE
+        if not low <= step <= high:
+            raise ParseError(f"Euler's step h = {m.group('h')} is outside what this tutor runs", m.start("h"),
+                             suggestion=f"pick a step between {low:g} and {high:g}, e.g. h = 0.1")
+        text = _blank(text, m.start(), m.end())
+    m = _EULER_TARGET_RE.search(text)
+    if m:
+        target = float(m.group("x").replace(" ", ""))
+        text = _blank(text, m.start(), m.end())
+    # \text{ using Euler's method }: the LaTeX wrapper left empty goes too
+    text = re.sub(r"\\(?:text|mathrm|textrm)\s*\{\s*[,;]?\s*\}", lambda m: " " * len(m.group(0)), text)
+    return text, True, step, target
+
+
 #: A number in a domain qualifier: 0, -1, 2.5, 1/2, pi, 2pi, \pi/2, infinity.
 _BOUND = (r"-?\s*(?:(?:\d+(?:\.\d+)?\s*\*?\s*)?(?:\\pi|pi|π)|\d+(?:\.\d+)?|\\infty|∞|infinity|oo)"
           r"(?:\s*/\s*\d+)?")

@@ -310,6 +310,9 @@ def _moved(exc: ParseError, positions: notation.PositionMap) -> ParseError:
 def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
     # "by power series", "Frobenius": the method the student asks for (the engine tries it first)
     normalized, requested = notation.method_request(normalized)
+    # "using Euler's method with h = 0.1 to approximate y(1)": the numerical method, its step, the point
+    normalized, euler, euler_step, euler_target = notation.euler_request(normalized)
+    requested = requested or ("euler" if euler else "")
     # "for x > 0", ", t >= 0": where the equation holds, a note that changes nothing in it
     normalized = notation.strip_domain(normalized)
     # "Solve y' = y", "Find the general solution of ...": the words go, the positions stay.
@@ -345,9 +348,37 @@ def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
         conditions.append(InitialCondition(order, point, value))
     conditions.sort(key=lambda ic: ic.order)
     parameters = tuple(sympy.Symbol(p) for p in sorted(params))
+    if euler:
+        _check_euler_request(conditions, problem_order, function, euler_step, euler_target, len(text))
     return Problem(equation=equation, function=sympy.Function(function), variable=sympy.Symbol(variable),
                    ics=tuple(conditions), parameters=parameters, source=text,
-                   notation="latex" if is_latex else "plain", requested_method=requested)
+                   notation="latex" if is_latex else "plain", requested_method=requested,
+                   euler_step=euler_step if euler else None, euler_target=euler_target if euler else None)
+
+
+def _check_euler_request(conditions: list[InitialCondition], order: int, function: str, step: float | None,
+                         target: float | None, end: int) -> None:
+    """Euler's method needs initial values at one point, and reaches the asked point in whole steps."""
+    orders = sorted(ic.order for ic in conditions)
+    points = {ic.point for ic in conditions}
+    if orders != list(range(order)) or len(points) != 1 or not next(iter(points)).is_number:
+        need = f"{function}(0) = 1" if order == 1 else ", ".join(
+            f"{function}{chr(39) * k}(0) = {1 - min(k, 1)}" for k in range(order))
+        raise ParseError("Euler's method starts from initial values at one point, and this problem does not give them",
+                         end, suggestion=f"add them, e.g. {need}")
+    if target is None:
+        return
+    x0 = float(next(iter(points)))
+    h = step or 0.1
+    span = target - x0
+    if span <= 0:
+        raise ParseError(f"Euler's method here steps forwards from x = {x0:g}, so it cannot reach x = {target:g}",
+                         end, suggestion=f"ask for a point after {x0:g}")
+    if abs(round(span / h) * h - span) > 1e-9 * max(1.0, span) or span / h > notation.EULER_MAX_STEPS:
+        raise ParseError(f"x = {target:g} is not a whole number of steps h = {h:g} from x = {x0:g}"
+                         if span / h <= notation.EULER_MAX_STEPS else
+                         f"reaching x = {target:g} with h = {h:g} takes more than {notation.EULER_MAX_STEPS} steps",
+                         end, suggestion="pick a step that divides the distance, e.g. h = 0.1")
 
 
 # ---------------------------------------------------------------------------

@@ -136,6 +136,10 @@ class Problem:
     notation: str = "plain"
     #: the method the text asks for ("by power series": ``power_series``; ``series``: either series method)
     requested_method: str = ""
+    #: Euler's method asked for ("using Euler's method with h = 0.1 to approximate y(1)"): its step and
+    #: the point whose value is wanted (None: the defaults, 0.1 and a table around the initial point)
+    euler_step: float | None = None
+    euler_target: float | None = None
 
     #: A scalar equation (:class:`tutor.system.SystemProblem` says True).
     is_system = False

@@ -329,6 +329,10 @@ class SolveView:
     #: The engine's numerical answer (:class:`tutor.engine.numerical.NumericalSolution`) when no closed
     #: form was found: the Solve tab plots it.
     numerical: Any = None
+    #: The picture the Solve tab draws beside the answer (:data:`PICTURES` key; "" for none) and the
+    #: engine's verified answer it draws from (a system's phase portrait).
+    picture: str = ""
+    engine_answer: Any = None
     _final: tuple[str, str | None] | None = field(default=None, repr=False, compare=False)
 
     @property

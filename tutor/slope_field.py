@@ -515,9 +515,10 @@ def phase_line_figure(data: PhaseLinePicture):
 # --------------------------------------------------------------------------- a numerical answer
 
 
-def numerical_figure(numerical, x_name: str = "x", y_name: str = "y"):
+def numerical_figure(numerical, x_name: str = "x", y_name: str = "y", closed_form: bool = False):
     """The engine's numerical answer (:class:`tutor.engine.numerical.NumericalSolution`): the accurate
-    values as a curve through the table's points, Euler's method beside it, the initial point marked."""
+    values as a curve through the table's points, Euler's method beside it, the initial point marked.
+    ``closed_form``: the problem has a verified closed form and the student asked for Euler's method."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.2, 4.6), dpi=110, layout="constrained")
@@ -541,6 +542,7 @@ def numerical_figure(numerical, x_name: str = "x", y_name: str = "y"):
     ax.set_xlabel(x_name)
     ax.set_ylabel(y_name)
     ax.grid(True, alpha=0.25)
-    ax.set_title("Numerical solution (no closed form found): approximate values, not a formula", fontsize=10)
+    ax.set_title(f"Euler's method against the accurate values of the exact solution" if closed_form else
+                 "Numerical solution (no closed form found): approximate values, not a formula", fontsize=10)
     ax.legend(loc="best", fontsize=8)
     return fig

@@ -84,22 +84,33 @@ def _first(value) -> float:
     return float(value[0] if isinstance(value, (list, tuple)) else value)
 
 
+#: Rows of the table when the student names the point (Euler's steps are shown every k-th step beyond it).
+TARGET_ROWS = 10
+
+
 def numerical_solution(problem: Problem, half_width: float = 2.0, table_step: float = 0.5,
                        euler_step: float = 0.1, tolerance: float = 1e-9,
-                       budget: float = 4.0) -> NumericalSolution | None:
-    """The IVP solved numerically on ``[x0 - half_width, x0 + half_width]`` (or as far as it goes)."""
+                       budget: float = 4.0, target: float | None = None) -> NumericalSolution | None:
+    """The IVP solved numerically on ``[x0 - half_width, x0 + half_width]`` (or as far as it goes).
+
+    With ``target`` (the point whose value the student wants, after ``x0``) the interval reaches it
+    and the table (accurate values and Euler's) has a row every few Euler steps up to it."""
     # mpmath's working precision is process-wide and the checker (same worker) relies on its own:
     # set it only for this computation.
     with mpmath.workdps(15):
-        return _numerical_solution(problem, half_width, table_step, euler_step, tolerance, budget)
+        return _numerical_solution(problem, half_width, table_step, euler_step, tolerance, budget, target)
 
 
 def _numerical_solution(problem: Problem, half_width: float, table_step: float, euler_step: float,
-                        tolerance: float, budget: float) -> NumericalSolution | None:
+                        tolerance: float, budget: float, target: float | None = None) -> NumericalSolution | None:
     system = _system(problem)
     if system is None:
         return None
     F, x0, u0, n = system
+    if target is not None and target > x0 and euler_step > 0:
+        count = max(1, int(round((target - x0) / euler_step)))
+        half_width = count * euler_step
+        table_step = -(-count // TARGET_ROWS) * euler_step  # every k-th Euler step, at most TARGET_ROWS rows
     started = time.monotonic()
     forward = mpmath.odefun(F, x0, u0, tol=tolerance)
 
@@ -145,12 +156,15 @@ def _numerical_solution(problem: Problem, half_width: float, table_step: float, 
     return NumericalSolution(x0, tuple(sorted(points.items())), tolerance, METHOD, h, tuple(euler), note.strip())
 
 
-def numerical_steps(problem: Problem, solution: NumericalSolution) -> list[Step]:
-    """The numerical answer as steps, each labelled as numerical (no formula to prove)."""
+def numerical_steps(problem: Problem, solution: NumericalSolution, closed_form: bool = False) -> list[Step]:
+    """The numerical answer as steps, each labelled as numerical (no formula to prove).
+
+    ``closed_form``: the problem has a verified closed form and the student asked for Euler's method
+    (``Problem.euler_step``): only Euler's steps, compared with the accurate values, follow it."""
     name = sympy.latex(sympy.Symbol(problem.function.__name__))
     var = sympy.latex(problem.variable)
     rows = r" \\ ".join(f"{x:g} & {y:.10g}" for x, y in solution.points)
-    steps = [
+    steps = [] if closed_form else [
         Step("No closed form found",
              "None of the textbook methods, nor SymPy's dsolve, produced a solution that passes the check by "
              "substitution, so the initial value problem is solved numerically instead. The numbers below are "
@@ -161,13 +175,21 @@ def numerical_steps(problem: Problem, solution: NumericalSolution) -> list[Step]
              latex=rf"\begin{{array}}{{r|r}} {var} & {name}({var}) \\ \hline {rows} \end{{array}}", check=Check.NOTE),
     ]
     if solution.euler:
-        rows = r" \\ ".join(f"{x:g} & {y:.6g} & {e:.2e}" for x, y, e in solution.euler)
+        accurate = {round(x, 9): y for x, y in solution.points}
+        rows = r" \\ ".join(f"{x:g} & {y:.6g} & {accurate.get(round(x, 9), float('nan')):.6g} & {e:.2e}"
+                             for x, y, e in solution.euler)
+        last_x, last_y, last_error = solution.euler[-1]
+        formula = (f"$y_{{k+1}} = y_k + h\\,f(x_k, y_k)$" if problem.order == 1 else
+                   f"$u_{{k+1}} = u_k + h\\,F(x_k, u_k)$ for the system "
+                   f"$u = ({name}, \\dots, {name}^{{({problem.order - 1})}})$")
+        text = (("Euler's method, as asked: starting from the initial value, " if closed_form else "")
+                + formula + f" with $h = {solution.euler_step:g}$, compared with the accurate values ({solution.method}, "
+                f"tolerance {solution.tolerance:g}). Euler's estimate ${name}({last_x:g}) \\approx {last_y:.6g}$ is off by "
+                f"{last_error:.2e}. Euler's method is first order: halving $h$ roughly halves the error.")
+        if closed_form:
+            text += " The closed form above is the exact solution; these numbers are approximations of it."
         steps.append(Step(
-            f"Euler's method with h = {solution.euler_step:g}",
-            (f"$y_{{k+1}} = y_k + h\\,f(x_k, y_k)$" if problem.order == 1 else
-             f"$u_{{k+1}} = u_k + h\\,F(x_k, u_k)$ for the system $u = ({name}, \\dots, {name}^{{({problem.order - 1})}})$")
-            + f" with $h = {solution.euler_step:g}$, compared with the accurate "
-            "values. Euler's method is first order: halving $h$ roughly halves the error.",
-            latex=(rf"\begin{{array}}{{r|r|r}} {var} & \text{{Euler}} & \text{{error}} \\ \hline {rows} "
-                   r"\end{array}"), check=Check.NOTE))
+            f"Euler's method with h = {solution.euler_step:g}", text,
+            latex=(rf"\begin{{array}}{{r|r|r|r}} {var} & \text{{Euler}} & \text{{accurate}} & \text{{error}} \\ "
+                   rf"\hline {rows} \end{{array}}"), check=Check.NOTE))
     return steps

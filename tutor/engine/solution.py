@@ -72,7 +72,8 @@ class Solution:
     attempts: tuple[str, ...] = field(default=())  # methods tried, in order, with why they were dropped
     #: ``check_step`` results, one per step, when solve(..., check_steps=True) asked for them.
     step_checks: tuple = field(default=())
-    #: :class:`tutor.engine.numerical.NumericalSolution` when ``status == NUMERICAL``.
+    #: :class:`tutor.engine.numerical.NumericalSolution` when ``status == NUMERICAL``, or beside a closed
+    #: form when the problem asks for Euler's method (``Problem.euler_step``).
     numerical: object | None = None
 
     # ------------------------------------------------------------------ answer renderings

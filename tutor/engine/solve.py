@@ -194,7 +194,7 @@ def _numerical(problem: Problem, deadline: float, euler_step: float):
         return None
     try:
         finished, value = attempt(0.9 * left, numerical_solution, problem, euler_step=euler_step,
-                                  budget=0.7 * left)
+                                  budget=0.7 * left, target=problem.euler_target)
     except Exception:  # a right-hand side mpmath cannot evaluate: no numbers rather than wrong ones
         return None
     return value if finished else None
@@ -305,11 +305,19 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
             else:
                 name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
             checks = tuple(check_step(step, problem) for step in derivation.steps) if check_steps else ()
+            steps, numerical = derivation.steps, None
+            if problem.requested_method == "euler" and method is None:
+                # the student asked for Euler's method: its table follows the exact solution
+                from tutor.engine.numerical import numerical_steps
+
+                numerical = _numerical(problem, deadline, euler_step)
+                if numerical is not None:
+                    steps = steps + tuple(numerical_steps(problem, numerical, closed_form=True))
             return Solution(problem=problem, classification=classification, method=derivation.method,
-                            method_name=name, hint=hint, steps=derivation.steps, answer=derivation.solutions,
+                            method_name=name, hint=hint, steps=steps, answer=derivation.solutions,
                             constants=derivation.constants, verified=True, verdict=verdict.verdict,
                             reason=verdict.reason, status=SOLVED, seconds=time.monotonic() - started,
-                            attempts=tuple(attempts), step_checks=checks)
+                            attempts=tuple(attempts), step_checks=checks, numerical=numerical)
         attempts.append(f"{derivation.method}: answer not accepted by the checker "
                         f"({verdict.verdict}: {verdict.reason})")
 
@@ -342,7 +350,8 @@ def solve(problem_or_text: Problem | str, timeout: float | None = None, method: 
         # The worker gets a slightly smaller budget so that it can report "no verified
         # answer in time" itself before the pool kills it.
         solution = run_bounded(_solve_here, problem, method, max(0.05, remaining - 0.3), check_steps,
-                               float(euler_step), timeout=remaining, heavy=problem.heavy)
+                               float(getattr(problem, "euler_step", None) or euler_step), timeout=remaining,
+                               heavy=problem.heavy)
     except (SymbolicTimeout, WorkerCrashed):
         return _timed_out(problem, _structure_only(problem, min(2.0, 0.5 * limit)), time.monotonic() - started,
                           limit, ())
