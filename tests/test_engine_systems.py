@@ -354,3 +354,45 @@ def test_a_phase_portrait_shows_the_field_trajectories_and_eigenvector_lines() -
     assert figure(field).axes[0].get_title() == "Phase portrait"
     three = slope_field(parse("x' = y, y' = z, z' = x"))
     assert not three.curves and "two equations" in three.note
+
+
+# --------------------------------------------------------------------------- a scalar equation as a system
+
+
+@pytest.mark.parametrize("text", [
+    "Write y'' + 3y' + 2y = 0 as a system",
+    "Solve y'' - y = e^t, y(0) = 1, y'(0) = 0 by converting it to a first-order system",
+    "y''' - y' = 0 as a system of first-order equations",
+    "Convert y'' + 4y = 0 to a system and solve",
+    "y'' + y = 0, rewritten as a first-order linear system",
+])
+def test_asking_for_a_system_is_read_as_a_request(text):
+    problem = parse(text)
+    assert not getattr(problem, "is_system", False) and problem.requested_method == "system"
+
+
+def test_solving_the_system_is_not_a_request():
+    problem = parse("Solve the system x' = x + 2y, y' = 3x + 2y")
+    assert problem.is_system
+
+
+@pytest.mark.parametrize("text, order", [
+    ("Write y'' + 3y' + 2y = 0 as a system", 2),
+    ("Solve y'' - y = e^t, y(0) = 1, y'(0) = 0 by converting it to a first-order system", 2),
+    ("y''' - y' = 0 as a system of first-order equations", 3),
+    ("y'' + y = 0 as a system", 2),
+])
+def test_a_scalar_equation_is_solved_as_a_system_every_step_checked(text, order):
+    solution = solve(text, timeout=30, check_steps=True)
+    assert solution.verified and solution.method == "as_system"
+    assert solution.steps[0].title == "Write it as a system" and solution.steps[-1].title == "Back to y"
+    assert any(s.title == "Matrix form" for s in solution.steps)
+    assert "y_{%d} = y%s" % (order, "'" * (order - 1)) in solution.steps[0].text
+    bad = [(s.title, c.reason) for s, c in zip(solution.steps, solution.step_checks) if not c.ok]
+    assert not bad and len(solution.step_checks) == len(solution.steps)
+
+
+def test_a_problem_that_cannot_be_a_system_says_so_and_is_solved_another_way():
+    solution = solve("y'' + y = 0, y(0) = 0, y(pi) = 0 as a system", timeout=30)
+    assert solution.verified and solution.method == "boundary_value_problem"
+    assert solution.steps[0].title == "Not as a system" and "one point" in solution.steps[0].text

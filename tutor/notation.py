@@ -253,6 +253,7 @@ LEAD_WORDS = (
     "higher", "order", "linear", "nonlinear", "non-linear", "homogeneous", "inhomogeneous",
     "nonhomogeneous", "non-homogeneous", "separable", "differential", "equation", "equations", "ode",
     "odes", "ivp", "ivps", "system", "systems", "initial", "boundary", "value", "problem", "problems",
+    "write", "rewrite", "convert",
 )
 _LEAD_WORD = rf"(?:an?[\s-]+)?(?i:{_words_pattern(LEAD_WORDS)})(?![A-Za-z'])"
 # "Solve the ODE", "Find the general solution of", "Solve for y:" -- then the mathematics.
@@ -284,10 +285,25 @@ _ABOUT_ZERO_RE = re.compile(
     r"(?:point\s+)?x\s*(?:_?\{?0\}?)?\s*=\s*0(?![0-9.])")
 
 
+#: "as a (first-order) system", "by converting it to a system of first-order equations", "and solve it":
+#: the equation rewritten as a system (``as`` / ``into`` / ``to`` before "system", so that "Solve the
+#: system x' = ..." stays a system to solve).
+_SYSTEM_REQUEST_RE = re.compile(
+    r"(?i)(?<![A-Za-z])(?:(?:by|after)\s+)?(?:(?:re)?writ(?:e|ing|ten)|convert(?:ing|ed)?|turn(?:ing)?|reduc(?:e|ing)|"
+    r"express(?:ing)?)?\s*(?:it|the\s+equation|this(?:\s+equation)?)?\s*(?:as|into|to)\s+an?\s+"
+    r"(?:equivalent\s+)?(?:first[\s-]+order\s+|1st[\s-]+order\s+)?(?:linear\s+)?system"
+    r"(?:\s+of\s+(?:two\s+|three\s+)?(?:first[\s-]+order\s+)?(?:linear\s+)?(?:equations|odes|differential\s+equations))?"
+    r"(?:\s*,?\s*(?:and|then)\s+solve(?:\s+it)?)?(?![A-Za-z])")
+
+
 def method_request(text: str) -> tuple[str, str]:
     """(text with the request blanked out, the method id asked for: ``"power_series"``, ``"frobenius"``,
-    ``"series"`` (either, whichever applies) or ``""``). Positions in the text stay the same."""
+    ``"series"`` (either, whichever applies), ``"system"`` (rewrite as a first-order system) or ``""``).
+    Positions in the text stay the same."""
     found = ""
+    for m in _SYSTEM_REQUEST_RE.finditer(text):
+        found = found or "system"
+        text = _blank(text, m.start(), m.end())
     for m in _METHOD_REQUEST_RE.finditer(text):
         what = m.group("what").lower()
         kind = "frobenius" if "frobenius" in what else "power_series" if what.startswith("power") else "series"

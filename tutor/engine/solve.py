@@ -37,6 +37,8 @@ from tutor.problem import Answer, Problem
 DSOLVE = "dsolve"
 #: The method id of linear systems (tutor/engine/methods/linear_system.py; not in the scalar registry).
 SYSTEMS_METHOD = "linear_system"
+#: A scalar equation rewritten as a first-order system, when the problem asks (tutor/engine/methods/as_system.py).
+AS_SYSTEM = "as_system"
 #: The share of the remaining time one textbook method may spend deriving.
 METHOD_SHARE = 0.6
 #: dsolve hints that only restate the problem as an unevaluated integral, or group others.
@@ -119,6 +121,19 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
     from the form its match found in classification (``forms``)."""
     from tutor.engine.registry import get, ids
 
+    if method is None and problem.requested_method == "system" and AS_SYSTEM not in excluded:
+        # "as a system": the equation rewritten as a first-order system (not in the textbook order)
+        from tutor.engine.methods import as_system
+
+        excluded.append(AS_SYSTEM)
+        try:
+            finished, derivation = attempt(max(1.0, METHOD_SHARE * (deadline - time.monotonic())),
+                                           as_system.derive, problem)
+            if finished:
+                return derivation
+            failures.append(f"{AS_SYSTEM}: ran out of its share of the time")
+        except CannotDerive as exc:
+            failures.append(f"{AS_SYSTEM}: {exc}")
     if method:
         candidates = [method]
     else:
@@ -302,10 +317,18 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
         if verdict.verdict == "correct":
             if derivation.method == DSOLVE:
                 name, hint = "SymPy dsolve", derivation.hint or "No textbook method applies; SymPy's solver is used."
+            elif derivation.method == AS_SYSTEM:
+                from tutor.engine.methods.as_system import NAME
+
+                name, hint = NAME, derivation.hint
             else:
                 name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
-            checks = tuple(check_step(step, problem) for step in derivation.steps) if check_steps else ()
             steps, numerical = derivation.steps, None
+            declined = next((a.split(": ", 1)[1] for a in attempts if a.startswith(f"{AS_SYSTEM}: ")), "")
+            if problem.requested_method == "system" and derivation.method != AS_SYSTEM and declined:
+                # asked for as a system, solved another way: say why, first
+                steps = (Step("Not as a system", f"Asked to solve it as a first-order system, but {declined}; "
+                              f"so it is solved by the method below.", check=Check.NOTE),) + steps
             if problem.requested_method == "euler" and method is None:
                 # the student asked for Euler's method: its table follows the exact solution
                 from tutor.engine.numerical import numerical_steps
@@ -313,6 +336,7 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
                 numerical = _numerical(problem, deadline, euler_step)
                 if numerical is not None:
                     steps = steps + tuple(numerical_steps(problem, numerical, closed_form=True))
+            checks = tuple(check_step(step, problem) for step in steps) if check_steps else ()
             return Solution(problem=problem, classification=classification, method=derivation.method,
                             method_name=name, hint=hint, steps=steps, answer=derivation.solutions,
                             constants=derivation.constants, verified=True, verdict=verdict.verdict,

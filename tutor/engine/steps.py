@@ -310,7 +310,8 @@ def _check_null_space(after) -> StepCheck:
 
 
 def _check_solves(step: Step, problem: Problem, with_ics: bool) -> StepCheck:
-    if getattr(problem, "is_system", False):
+    # a system's step (also one inside a scalar derivation: the equation rewritten as a system)
+    if getattr(problem, "is_system", False) or getattr(step.ode, "is_system", False):
         return _check_solves_system(step, problem, with_ics)
     ode = step.ode if step.ode is not None else problem.equation
     unknown = step.unknown if step.unknown is not None else problem.unknown
