@@ -243,7 +243,7 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
                 acquired = _MODEL_DEVICE.acquire(timeout=1.0)
             view.notice = ""
             locked = True
-        stream = session.stream(text)
+        stream = session.stream(text, problem)
         for update in stream:  # the session also sends an update every second while it waits on something
             view.sections, view.verdict = update.sections, update.verdict
             view.status, view.flags = update.status, update.flags

@@ -7,7 +7,7 @@ proposed solution (``Verdict.to_dict()`` as JSON with ``--json``).
 (classification, hint, steps, final answer verified by substitution); ``--json`` prints
 ``Solution.to_dict()`` plus ``backend``, ``model_verdict`` and ``fallback_used``.
 With ``--profile NAME [--base-model M] [--adapter A] [--stream]`` a model writes the reply
-(see :func:`tutor.session.cli_solve`; exit code 3 when the model is not available).
+(see :func:`cli_solve`; exit code 3 when the model is not available).
 
 ``python -m tutor models fetch [NAME ...]`` downloads, checks and converts the pretrained bases
 of :mod:`tutor.model_store` (exit code 3 when that fails); ``python -m tutor models list`` shows them.
@@ -23,6 +23,96 @@ import sys
 
 from tutor.errors import ParseError
 from tutor.parser import parse
+
+
+# --- solve with a model profile (``python -m tutor solve ... --profile NAME``) -------------------
+
+def add_cli_arguments(parser) -> None:
+    """The model flags of ``python -m tutor solve``."""
+    parser.add_argument("--profile", default=None,
+                        help="model profile (tutor/profiles.yaml; default TUTOR_PROFILE, else symbolic)")
+    parser.add_argument("--base-model", default=None, help="override the profile's base model (hub id or directory)")
+    parser.add_argument("--adapter", default=None, help="override the profile's PEFT adapter (hub id or directory)")
+    parser.add_argument("--stream", action="store_true",
+                        help="print the reply as it arrives (to stderr with --json)")
+    parser.add_argument("--candidates", type=int, default=None,
+                        help="verified best-of-n: sample up to N replies until one is verified")
+
+
+def wants_session(args) -> bool:
+    """Whether ``solve`` goes through a model session rather than the engine alone."""
+    import os
+
+    return bool(args.profile or args.base_model or args.adapter or args.stream or args.candidates
+                or os.environ.get("TUTOR_PROFILE", "").strip() not in ("", "symbolic"))
+
+
+def engine_json_keys(solution) -> dict:
+    """The session keys for a plain engine solve (profile ``symbolic``)."""
+    from tutor.profiles import load_profile
+
+    return {"backend": load_profile("symbolic").describe(),
+            "model_verdict": {"verdict": solution.verdict or ("correct" if solution.verified else "undecided"),
+                              "reason": solution.reason or solution.message},
+            "fallback_used": False}
+
+
+def cli_solve(args) -> int:
+    """``python -m tutor solve TEXT --profile NAME [--stream] [--json]``.
+
+    Exit codes: 0 a verified answer was shown (the model's, or the engine's fallback), 1 none,
+    2 the problem could not be read, 3 the profile or its model is not available (the
+    message says what is missing).
+    """
+    from dataclasses import replace
+
+    from tutor.profiles import ModelUnavailable, ProfileError, load_profile
+    from tutor.session import FALLBACK_LABEL, TutorSession
+
+    def fail(code: int, data: dict, text: str) -> int:
+        if args.json:
+            print(json.dumps({"ok": False, **data}, ensure_ascii=False))
+        else:
+            print(f"error: {text}", file=sys.stderr)
+        return code
+
+    try:
+        profile = load_profile(args.profile, base_model=args.base_model, adapter=args.adapter)
+        if args.candidates:
+            profile = replace(profile, generation=replace(profile.generation, candidates=max(1, args.candidates)))
+        session = TutorSession(profile, engine_timeout=getattr(args, "timeout", None))
+        out = sys.stderr if args.json else sys.stdout
+        result = None
+        for update in session.stream(args.text):
+            if args.stream and update.piece:
+                print(update.piece, end="", file=out, flush=True)
+            result = update.result or result
+    except ParseError as exc:
+        return fail(2, exc.to_dict(), str(exc))
+    except (ModelUnavailable, ProfileError) as exc:
+        data = exc.to_dict() if isinstance(exc, ModelUnavailable) else {"error": str(exc)}
+        return fail(3, data, str(exc))
+    assert result is not None
+    if args.json:
+        if args.stream:
+            print(file=sys.stderr)
+        print(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+    else:
+        if not args.stream:
+            print(result.text, end="")
+        print()
+        verdict = result.model_verdict or {}
+        who = "Engine answer" if profile.backend == "symbolic" or result.notice else f"Model answer ({profile.name})"
+        print(f"\n{who}: {verdict.get('verdict')} — {verdict.get('reason', '')}")
+        if result.notice:
+            print(f"({result.notice})")
+        if result.error:
+            print(f"(the stream stopped: {result.error})")
+        if result.fallback_used:
+            print(f"\n{FALLBACK_LABEL}:\n")
+            print(result.fallback.to_text())
+    shown_ok = result.verdict == "correct" or result.fallback_used
+    return 0 if shown_ok else 1
 
 
 def _report_parse_error(exc: ParseError, as_json: bool, prefix: str = "error") -> int:
@@ -73,7 +163,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_solve(args: argparse.Namespace) -> int:
     from tutor.engine import solve
-    from tutor.session import cli_solve, engine_json_keys, wants_session
 
     if wants_session(args):  # a model profile (or --stream): stream, verify, fall back
         return cli_solve(args)
@@ -125,7 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print Solution.to_dict() as JSON")
     s.add_argument("--timeout", type=float, default=None, help="time limit in seconds (default 10)")
     s.add_argument("--method", default=None, help="force one method id, e.g. exact or bernoulli")
-    from tutor.session import add_cli_arguments
 
     add_cli_arguments(s)  # --profile, --base-model, --adapter, --stream
     s.set_defaults(handler=_cmd_solve)

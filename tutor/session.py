@@ -393,10 +393,13 @@ class TutorSession:
             CLASSIFICATION) else "", hint=sections.hint if done or sections.is_complete(HINT) else "")
         return contradictions(finished, classification.result())
 
-    def stream(self, problem_text: str) -> Iterator[SessionUpdate]:
-        """Updates as the reply streams; the last one has ``done=True`` and the ``result``."""
+    def stream(self, problem_text: str, problem: Problem | None = None) -> Iterator[SessionUpdate]:
+        """Updates as the reply streams; the last one has ``done=True`` and the ``result``.
+
+        ``problem``: ``problem_text`` already parsed by the caller (the app parses once, for its
+        preview and its errors); otherwise it is parsed here."""
         started = time.perf_counter()
-        problem = parse(problem_text)
+        problem = problem if problem is not None else parse(problem_text)
         result = SessionResult(problem=problem, profile=self.profile)
         live = LiveSections(self.profile.format)
         symbolic = self.profile.backend == "symbolic"
@@ -603,92 +606,3 @@ def model_input(problem: Problem, problem_text: str, profile: Profile):
     view = canonical_view(problem)
     checked = view.canonical if view else problem
     return model_problem_text(checked), checked, view
-
-
-# --- command line (``python -m tutor solve ... --profile NAME``; wired in tutor/cli.py) ------------
-
-def add_cli_arguments(parser) -> None:
-    """The model flags of ``python -m tutor solve``."""
-    parser.add_argument("--profile", default=None,
-                        help="model profile (tutor/profiles.yaml; default TUTOR_PROFILE, else symbolic)")
-    parser.add_argument("--base-model", default=None, help="override the profile's base model (hub id or directory)")
-    parser.add_argument("--adapter", default=None, help="override the profile's PEFT adapter (hub id or directory)")
-    parser.add_argument("--stream", action="store_true",
-                        help="print the reply as it arrives (to stderr with --json)")
-    parser.add_argument("--candidates", type=int, default=None,
-                        help="verified best-of-n: sample up to N replies until one is verified")
-
-
-def wants_session(args) -> bool:
-    """Whether ``solve`` goes through a model session rather than the engine alone."""
-    import os
-
-    return bool(args.profile or args.base_model or args.adapter or args.stream or args.candidates
-                or os.environ.get("TUTOR_PROFILE", "").strip() not in ("", "symbolic"))
-
-
-def engine_json_keys(solution) -> dict:
-    """The session keys for a plain engine solve (profile ``symbolic``)."""
-    return {"backend": load_profile("symbolic").describe(),
-            "model_verdict": {"verdict": solution.verdict or ("correct" if solution.verified else "undecided"),
-                              "reason": solution.reason or solution.message},
-            "fallback_used": False}
-
-
-def cli_solve(args) -> int:
-    """``python -m tutor solve TEXT --profile NAME [--stream] [--json]``.
-
-    Exit codes: 0 a verified answer was shown (the model's, or the engine's fallback), 1 none,
-    2 the problem could not be read, 3 the profile or its model is not available (the
-    message says what is missing).
-    """
-    import json
-    import sys
-
-    from tutor.errors import ParseError
-    from tutor.profiles import ModelUnavailable, ProfileError
-
-    def fail(code: int, data: dict, text: str) -> int:
-        if args.json:
-            print(json.dumps({"ok": False, **data}, ensure_ascii=False))
-        else:
-            print(f"error: {text}", file=sys.stderr)
-        return code
-
-    try:
-        profile = load_profile(args.profile, base_model=args.base_model, adapter=args.adapter)
-        if args.candidates:
-            profile = replace(profile, generation=replace(profile.generation, candidates=max(1, args.candidates)))
-        session = TutorSession(profile, engine_timeout=getattr(args, "timeout", None))
-        out = sys.stderr if args.json else sys.stdout
-        result = None
-        for update in session.stream(args.text):
-            if args.stream and update.piece:
-                print(update.piece, end="", file=out, flush=True)
-            result = update.result or result
-    except ParseError as exc:
-        return fail(2, exc.to_dict(), str(exc))
-    except (ModelUnavailable, ProfileError) as exc:
-        data = exc.to_dict() if isinstance(exc, ModelUnavailable) else {"error": str(exc)}
-        return fail(3, data, str(exc))
-    assert result is not None
-    if args.json:
-        if args.stream:
-            print(file=sys.stderr)
-        print(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
-    else:
-        if not args.stream:
-            print(result.text, end="")
-        print()
-        verdict = result.model_verdict or {}
-        who = "Engine answer" if profile.backend == "symbolic" or result.notice else f"Model answer ({profile.name})"
-        print(f"\n{who}: {verdict.get('verdict')} — {verdict.get('reason', '')}")
-        if result.notice:
-            print(f"({result.notice})")
-        if result.error:
-            print(f"(the stream stopped: {result.error})")
-        if result.fallback_used:
-            print(f"\n{FALLBACK_LABEL}:\n")
-            print(result.fallback.to_text())
-    shown_ok = result.verdict == "correct" or result.fallback_used
-    return 0 if shown_ok else 1
