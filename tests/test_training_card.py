@@ -63,3 +63,14 @@ def test_a_warm_started_stage_keeps_the_earlier_stage_in_the_card(tmp_path):
     assert "**50.0%**" in text and "**75.0%**" in text  # classification and hint from eval.json
     assert text.rstrip().endswith("- kept by hand.") and "old card" not in text
     assert (shipped / "eval.json").is_file()  # next to the card, for the About tab
+
+
+def test_the_card_says_the_hardware_each_stage_recorded() -> None:
+    from training.card import _hardware
+    from training.common import hardware
+
+    here = hardware()
+    assert ("CPU cores" in here and "torch thread" in here) or " x " in here
+    summary = {"hardware": "1 x NVIDIA H100", "earlier_stages": [{"hardware": here}, {"hardware": here}, {}]}
+    shown = _hardware(summary)
+    assert shown.split("; ") == [here, "2 shared CPU cores (AMD EPYC, AVX512-BF16), no GPU", "1 x NVIDIA H100"]

@@ -69,6 +69,16 @@ def _stage_line(number: int, summary: dict, budget: float | None = None) -> str:
             f"`{summary.get('exported_checkpoint', '–')}` (lowest validation loss); validation loss by step: {losses}")
 
 
+#: What the stages trained before they recorded their hardware ran on (written down by hand then).
+_HARDWARE_BEFORE_RECORDING = "2 shared CPU cores (AMD EPYC, AVX512-BF16), no GPU"
+
+
+def _hardware(summary: dict) -> str:
+    """The hardware each stage recorded (``run_figures``), once per different machine."""
+    seen = [s.get("hardware") or _HARDWARE_BEFORE_RECORDING for s in [*summary.get("earlier_stages", []), summary]]
+    return "; ".join(dict.fromkeys(seen))
+
+
 def _stages(summary: dict, recipe: dict) -> str:
     """Every stage that made the adapter, oldest first (a stage's loss is on its own weighting)."""
     stages = [*summary.get("earlier_stages", []), summary]
@@ -197,7 +207,7 @@ loss (SmolLM2's chat template has no generation markers), max length {r['max_len
 thread(s). The stages, as each recorded itself:
 
 {_stages(summary, r)}
-- hardware: 2 shared CPU cores (AMD EPYC, AVX512-BF16), no GPU
+- hardware: {_hardware(summary)}
 - adapter: {size_mb:.1f} MB of bf16 safetensors
 
 ## Reproduce / resume

@@ -266,13 +266,37 @@ def lora_summary(model) -> dict | None:
     return {"r": config.r, "alpha": config.lora_alpha, "targets": sorted(config.target_modules)}
 
 
+def hardware() -> str:
+    """What this stage ran on, in words: the GPUs by name, else the CPU model, its cores and its
+    bf16 support (the model card shows it as the stage recorded it)."""
+    import os
+    import platform
+
+    import torch
+
+    if torch.cuda.is_available():
+        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        return f"{len(names)} x {names[0]}" if len(set(names)) == 1 else ", ".join(names)
+    model, flags = platform.processor() or platform.machine(), ""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                     model)
+        flags = next((line for line in info.splitlines() if line.startswith("flags")), "")
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{cores} CPU cores ({model}{', AVX512-BF16' if 'avx512_bf16' in flags else ''}), "
+            f"{torch.get_num_threads()} torch thread(s), no GPU")
+
+
 def run_figures(trainer, seconds: float) -> dict:
-    """What every training stage records about its run: steps, speed, processes, device, adapter."""
+    """What every training stage records about its run: steps, speed, processes, device, hardware, adapter."""
     steps = trainer.state.global_step
     return {"steps": steps, "seconds": round(seconds, 2),
             "steps_per_second": round(steps / seconds, 3) if seconds else None,
             "processes": trainer.accelerator.num_processes, "device": str(trainer.accelerator.device),
-            "lora": lora_summary(trainer.model)}
+            "hardware": hardware(), "lora": lora_summary(trainer.model)}
 
 
 def finish_run(summary: dict, tokenizer, script_args, model_args, output_dir: str) -> dict:
