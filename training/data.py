@@ -59,11 +59,11 @@ from typing import Any, Iterable, Iterator
 import sympy
 from sympy.printing.str import StrPrinter
 
-from tutor.format import Sections, answer_text, chat_messages, compact_sections, parse_sections, serialize
+from tutor.format import Sections, answer_text, chat_messages, compact_sections, math_spans, parse_sections, serialize
 from tutor.letters import rename
 from training.fanout import fan_out
 from training.pipeline import ResultLog
-from tutor.problem import Problem
+from tutor.problem import Problem, ordered_sum
 
 logger = logging.getLogger(__name__)
 
@@ -147,18 +147,7 @@ def _term_text(term: sympy.Expr, mapping: dict, printer: Any) -> str:
 
 def _side_text(side: sympy.Expr, mapping: dict, printer: Any) -> str:
     """One side of the equation, terms ordered highest derivative first (``y'' + 2y' + y``)."""
-    if not isinstance(side, sympy.Add):
-        return _term_text(side.xreplace(mapping), mapping, printer)
-
-    def order(term: sympy.Basic) -> int:
-        return max((int(d.derivative_count) for d in term.atoms(sympy.Derivative)), default=0)
-
-    text = ""
-    for i, term in enumerate(sorted(side.as_ordered_terms(), key=order, reverse=True)):
-        negative = term.could_extract_minus_sign()
-        body = _term_text((-term if negative else term).xreplace(mapping), mapping, printer)
-        text = (f"-{body}" if negative else body) if i == 0 else text + (f" - {body}" if negative else f" + {body}")
-    return text
+    return ordered_sum(side, lambda term: _term_text(term.xreplace(mapping), mapping, printer), first_minus="-")
 
 
 def render(problem: Problem, notation: str, style: str, explicit: bool = False) -> str | None:
@@ -573,7 +562,6 @@ def build(config: DataConfig) -> tuple[list[dict], dict]:
 
 # --------------------------------------------------------------------------- curated sets
 
-_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}")
 
 
@@ -584,7 +572,7 @@ def _ode_in(text: str) -> Problem | None:
 
     # Leading prose ("Solve the differential equation ...") would parse as a product of letters.
     candidates = [re.sub(r"^(?:[A-Za-z]{2,}[,:]?\s+)+", "", text.strip())]
-    candidates += [next(g for g in m.groups() if g) for m in _MATH_SEGMENT.finditer(text)]
+    candidates += math_spans(text)
     candidates.append(text)
     if ":" in text:
         candidates.append(text.rsplit(":", 1)[1])
@@ -606,7 +594,7 @@ def _final_answer(answer: str) -> str:
     boxed = _BOXED.findall(answer)
     if boxed:
         return boxed[-1].strip()
-    segments = [next(g for g in m.groups() if g) for m in _MATH_SEGMENT.finditer(answer)]
+    segments = math_spans(answer)
     if segments:
         return segments[-1].strip()
     return answer.strip().splitlines()[-1].strip() if answer.strip() else ""

@@ -344,10 +344,22 @@ def parse_sections(text: str, done: bool = False) -> Sections:
     return parser.snapshot(done=done)
 
 
+#: Math delimiters of tutor text, longest first (``$$`` before ``$``): the one list (the renderer,
+#: the answer reader and the data's curated-set reader use it).
+MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
+_MATH_SPAN = re.compile("|".join(f"{re.escape(left)}(.+?){re.escape(right)}" for left, right in MATH_DELIMITERS),
+                        re.DOTALL)
+
+
+def math_spans(text: str) -> list[str]:
+    """The bodies of the math spans in ``text`` (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``), in order."""
+    return [next(g for g in m.groups() if g) for m in _MATH_SPAN.finditer(text or "")]
+
+
 def answer_text(final_answer: str) -> str:
     """The Final Answer line with its math delimiters removed, as the checker reads it."""
     text = (final_answer or "").strip()
-    for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
+    for left, right in MATH_DELIMITERS:
         if text.startswith(left) and text.endswith(right) and len(text) >= len(left) + len(right):
             return text[len(left):len(text) - len(right)].strip()
     return text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
 import sympy
 from sympy.printing.latex import LatexPrinter
@@ -33,6 +34,27 @@ def latex(expr: sympy.Basic, **settings) -> str:
     return _TextbookPrinter(settings).doprint(expr)
 
 
+def ordered_sum(side: sympy.Basic, write: Callable[[sympy.Basic], str], first_minus: str = "- ") -> str:
+    """A side of an ODE written term by term with ``write``, highest derivative first, a negative
+    term as a subtraction (``y'' + 2y' - y``, not SymPy's ``- y + 2y' + y''``); one writer for the
+    LaTeX (:func:`textbook_latex`) and the data's plain text (``training.data``)."""
+    if not isinstance(side, sympy.Add):
+        return write(side)
+
+    def order(term: sympy.Basic) -> int:
+        return max((int(d.derivative_count) for d in term.atoms(sympy.Derivative)), default=0)
+
+    text = ""
+    for i, term in enumerate(sorted(side.as_ordered_terms(), key=order, reverse=True)):
+        negative = term.could_extract_minus_sign()
+        body = write(-term if negative else term)
+        if i == 0:
+            text = f"{first_minus}{body}" if negative else body
+        else:
+            text += f" - {body}" if negative else f" + {body}"
+    return text
+
+
 def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: sympy.Symbol) -> str:
     """LaTeX with ``y', y''`` for derivatives and ``y`` for ``y(x)``, as a textbook writes it."""
     name = function.__name__
@@ -47,21 +69,7 @@ def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: s
 
     def side_latex(side: sympy.Basic) -> str:
         # y'' + 2y' + y, not SymPy's y + 2y' + y'': terms ordered by derivative order
-        if not isinstance(side, sympy.Add):
-            return latex(side.xreplace(replacements))
-
-        def order(term: sympy.Basic) -> int:
-            return max((int(d.derivative_count) for d in term.atoms(sympy.Derivative)), default=0)
-
-        text = ""
-        for i, term in enumerate(sorted(side.as_ordered_terms(), key=order, reverse=True)):
-            negative = term.could_extract_minus_sign()
-            body = latex((-term if negative else term).xreplace(replacements))
-            if i == 0:
-                text = f"- {body}" if negative else body
-            else:
-                text += f" - {body}" if negative else f" + {body}"
-        return text
+        return ordered_sum(side, lambda term: latex(term.xreplace(replacements)))
 
     if isinstance(expr, sympy.Eq):
         return f"{side_latex(expr.lhs)} = {side_latex(expr.rhs)}"

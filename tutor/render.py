@@ -37,12 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tutor.errors import ParseError
-from tutor.format import CLASSIFICATION, FINAL_ANSWER, HINT, STEPS, Sections, answer_text
+from tutor.format import CLASSIFICATION, FINAL_ANSWER, HINT, MATH_DELIMITERS, STEPS, Sections, answer_text
 from tutor.katex import formula_error
 from tutor.model_steps import HOLDS, WRONG, first_wrong
 
-#: Math delimiters the tutor text uses, longest first (``$$`` before ``$``).
-MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 #: The same, in the form Gradio's ``latex_delimiters`` takes (display flag per pair).
 LATEX_DELIMITERS: list[dict[str, str | bool]] = [
     {"left": left, "right": right, "display": left in ("$$", "\\[")} for left, right in MATH_DELIMITERS]
