@@ -34,6 +34,31 @@ def latex(expr: sympy.Basic, **settings) -> str:
     return _TextbookPrinter(settings).doprint(expr)
 
 
+def prime_symbols(expr: sympy.Basic, variable: sympy.Symbol,
+                  function: sympy.FunctionClass | None = None) -> dict[sympy.Basic, sympy.Symbol]:
+    """Textbook names for the unknowns in ``expr``: primes (up to three, then ``y^{(4)}``) for the
+    derivatives of ``y(variable)`` and ``y`` for ``y(variable)``, for ``function`` only or for every
+    unknown function of ``variable`` (a system's). The one prime writer (:func:`textbook_latex`,
+    :func:`tutor.engine.steps.tex`)."""
+    def wanted(f: sympy.Basic) -> bool:
+        if function is not None:
+            return f == function(variable)
+        return isinstance(f, sympy.core.function.AppliedUndef) and f.args == (variable,)
+
+    replacements: dict[sympy.Basic, sympy.Symbol] = {}
+    for d in expr.atoms(sympy.Derivative):
+        if wanted(d.expr):
+            n = d.derivative_count
+            mark = "'" * n if n <= 3 else f"^{{({n})}}"
+            replacements[d] = sympy.Symbol(latex(sympy.Symbol(d.expr.func.__name__)) + mark)
+    for f in expr.atoms(sympy.core.function.AppliedUndef):
+        if wanted(f):
+            replacements[f] = sympy.Symbol(f.func.__name__)
+    if function is not None:
+        replacements[function(variable)] = sympy.Symbol(latex(sympy.Symbol(function.__name__)))
+    return replacements
+
+
 def ordered_sum(side: sympy.Basic, write: Callable[[sympy.Basic], str], first_minus: str = "- ") -> str:
     """A side of an ODE written term by term with ``write``, highest derivative first, a negative
     term as a subtraction (``y'' + 2y' - y``, not SymPy's ``- y + 2y' + y''``); one writer for the
@@ -57,15 +82,7 @@ def ordered_sum(side: sympy.Basic, write: Callable[[sympy.Basic], str], first_mi
 
 def textbook_latex(expr: sympy.Basic, function: sympy.FunctionClass, variable: sympy.Symbol) -> str:
     """LaTeX with ``y', y''`` for derivatives and ``y`` for ``y(x)``, as a textbook writes it."""
-    name = function.__name__
-    tex_name = latex(sympy.Symbol(name))
-    replacements = {}
-    for d in expr.atoms(sympy.Derivative):
-        if d.expr == function(variable):
-            n = d.derivative_count
-            mark = "'" * n if n <= 3 else f"^{{({n})}}"
-            replacements[d] = sympy.Symbol(tex_name + mark)
-    replacements[function(variable)] = sympy.Symbol(tex_name)
+    replacements = prime_symbols(expr, variable, function)
 
     def side_latex(side: sympy.Basic) -> str:
         # y'' + 2y' + y, not SymPy's y + 2y' + y'': terms ordered by derivative order

@@ -48,7 +48,7 @@ from typing import Iterable
 
 import sympy
 
-from tutor.problem import Problem, latex
+from tutor.problem import Problem, latex, prime_symbols
 
 
 class Check(str, Enum):
@@ -433,13 +433,4 @@ def tex(relation, variable: sympy.Symbol) -> str:
     if isinstance(relation, (tuple, list)):
         return r",\quad ".join(tex(r, variable) for r in relation)
     relation = sympy.sympify(relation)
-    replacements = {}
-    for d in relation.atoms(sympy.Derivative):
-        if isinstance(d.expr, sympy.core.function.AppliedUndef) and d.expr.args == (variable,):
-            n = d.derivative_count
-            mark = "'" * n if n <= 3 else f"^{{({n})}}"
-            replacements[d] = sympy.Symbol(sympy.latex(sympy.Symbol(d.expr.func.__name__)) + mark)
-    for f in relation.atoms(sympy.core.function.AppliedUndef):
-        if f.args == (variable,):
-            replacements[f] = sympy.Symbol(f.func.__name__)
-    return latex(relation.xreplace(replacements), ln_notation=True)
+    return latex(relation.xreplace(prime_symbols(relation, variable)), ln_notation=True)
