@@ -237,6 +237,11 @@ def _classify(residual: sympy.Expr, point: dict, complex_ok: bool) -> str | None
     return "nonzero"
 
 
+#: The per-point decision of the zero test, for callers outside the checker's worker
+#: (:func:`tutor.engine.steps.is_zero`): "zero", "nonzero" or None (nothing to say at this point).
+classify_point = _classify
+
+
 def _display(ctx: _Context, expr: sympy.Expr, seconds: float = 1.0) -> str:
     """The residual as the student should see it: simplified if that is quick."""
     best = expr
