@@ -8,19 +8,17 @@ has the problem in real symbols, the seeded random source for sample points and 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import random
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import sympy
 
+from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.checker.verdict import _Voice
+from tutor.engine import timebox
 from tutor.problem import Answer, InitialCondition, Problem, latex, textbook_latex
 
 DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
@@ -29,10 +27,34 @@ DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
 _MARGIN = 0.3
 
 
-def _inside_worker() -> bool:
-    from pebble.pool.process import WORKERS_NAME
+def _run_in_worker(entry: Callable[[Any, float], dict], task: Any, budget: float, limit: float,
+                   heavy: bool) -> dict:
+    """``entry(task, budget)``, the worker's verdict dict, or an ``undecided`` one when the work did
+    not finish (out of time, the worker crashed, an internal error)."""
+    try:
+        if timebox.in_worker():
+            # Already in a worker process (e.g. the engine verifying its own answer inside
+            # run_bounded): run here, bounded by the interval timer of this main thread.
+            return entry(task, budget)
+        return run_bounded(entry, task, max(0.05, budget - _MARGIN), timeout=budget, heavy=heavy)
+    except SymbolicBusy:  # nothing was judged: the caller says "busy, try again", never a verdict
+        raise
+    except SymbolicTimeout:
+        return {"verdict": "undecided",
+                "reason": f"I could not decide within the time limit ({limit:g} s).",
+                "details": {"timed_out": True}}
+    except WorkerCrashed as exc:
+        return {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
+                "details": {"crashed": True}}
+    except Exception as exc:  # a bug or an unforeseen SymPy error: say so, never guess
+        return {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
+                "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
 
-    return multiprocessing.current_process().name == WORKERS_NAME
+
+def _out_of_time(budget: float) -> dict:
+    """The worker's verdict when the check's whole budget is spent."""
+    return {"verdict": "undecided", "reason": f"I could not decide within the time limit ({budget + _MARGIN:.3g} s).",
+            "details": {"timed_out": True}}
 
 
 # ---------------------------------------------------------------------------
@@ -83,16 +105,16 @@ class _OutOfTime(BaseException):
     """The whole check's budget is spent. BaseException: SymPy code has ``except Exception``."""
 
 
-class _StageTimeout(BaseException):
-    """One stage's share of the budget is spent; the check moves on to the next method."""
-
-
 class _Clock:
-    """The overall deadline plus per-stage limits via an interval timer (main thread only)."""
+    """The check's overall deadline, and a share of it for each stage.
+
+    A stage is time-boxed by the engine's one timer, :func:`tutor.engine.timebox.attempt` (an
+    interval timer in the main thread of a worker process; nested limits restore the outer one),
+    so a pathological simplification gives way to the next method instead of eating the budget.
+    """
 
     def __init__(self, budget: float):
         self.end = time.monotonic() + budget
-        self.timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
 
     def left(self) -> float:
         return self.end - time.monotonic()
@@ -101,40 +123,26 @@ class _Clock:
         if self.left() <= 0:
             raise _OutOfTime()
 
-    @contextmanager
-    def stage(self, seconds: float) -> Iterator[None]:
-        """Run the block for at most ``seconds`` (and never past the deadline); raise _StageTimeout."""
+    def attempt(self, fn: Callable[..., Any], *args: Any, seconds: float) -> tuple[bool, Any]:
+        """(True, fn(*args)) or (False, None) when the stage ran out of time; _OutOfTime if all did.
+
+        The stage gets ``seconds``, never past the deadline."""
         allowed = min(seconds, self.left())
         if allowed <= 0.005:
-            raise _OutOfTime() if self.left() <= 0.005 else _StageTimeout()
-        if not self.timer:
-            yield
-            return
-
-        def _fire(signum: int, frame: Any) -> None:
-            raise _StageTimeout()
-
-        previous = signal.signal(signal.SIGALRM, _fire)
-        signal.setitimer(signal.ITIMER_REAL, allowed)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-
-    def attempt(self, fn: Callable[..., Any], *args: Any, seconds: float) -> tuple[bool, Any]:
-        """(True, fn(*args)) or (False, None) when the stage ran out of time; _OutOfTime if all did."""
-        try:
-            with self.stage(seconds):
-                return True, fn(*args)
-        except _StageTimeout:
-            self.ensure()
+            if self.left() <= 0.005:
+                raise _OutOfTime()
             return False, None
+        try:
+            finished, value = timebox.attempt(allowed, fn, *args)
         except (Exception, RecursionError):
             # SymPy raises many kinds of errors on inputs it cannot handle (PolynomialError,
             # NotImplementedError, CoercionFailed, ...): each means "this method gave no result".
-            # Our own timeouts are BaseExceptions and pass through.
+            # Timeouts are BaseExceptions and pass through (an enclosing limit's included).
             return False, None
+        if not finished:
+            self.ensure()
+            return False, None
+        return True, value
 
 
 def _random_value(rng: random.Random, kind: str) -> sympy.Rational:

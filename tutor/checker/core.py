@@ -14,10 +14,9 @@ from typing import Sequence
 
 import sympy
 
-from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.checker.answer_text import _as_answer, _claim, _exponent_hint, _Foreign, _judge_foreign, _precheck
-from tutor.checker.context import (_MARGIN, DEFAULT_TIMEOUT, _Clock, _Context, _inside_worker, _OutOfTime, _Outcome,
-                                   _StageTimeout, _Task)
+from tutor.checker.context import (DEFAULT_TIMEOUT, _Clock, _Context, _out_of_time, _OutOfTime, _Outcome,
+                                   _run_in_worker, _Task)
 from tutor.checker.explicit import _check_explicit
 from tutor.checker.implicit import _check_implicit
 from tutor.checker.ivp import _judge_ivp
@@ -90,45 +89,20 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
     return _finish(Verdict(result["verdict"], reason, result["details"]), started)
 
 
-def _run_bounded_check(problem: Problem, ans: Answer, voice: "_Voice", budget: float, limit: float,
+def _run_bounded_check(problem: Problem, ans: Answer, voice: _Voice, budget: float, limit: float,
                        claim: str = "", eigen: tuple = ()) -> dict:
     """The worker's verdict dict for ``ans`` (or for ``claim``: "no_solution", "eigen" with the
     answer's ``eigen`` families), or an ``undecided`` one when the work did not finish."""
     task = _Task.build(problem, ans, voice.author, claim, eigen)
-    try:
-        if _inside_worker():
-            # Already in a worker process (e.g. the engine verifying its own answer inside
-            # run_bounded): run here, bounded by the interval timer of this main thread.
-            return _run_task(task, budget)
-        return run_bounded(_run_task, task, max(0.05, budget - _MARGIN), timeout=budget,
-                           heavy=problem.heavy or looks_heavy(*ans.solutions))
-    except SymbolicBusy:  # nothing was judged: the caller says "busy, try again", never a verdict
-        raise
-    except SymbolicTimeout:
-        return {"verdict": "undecided",
-                "reason": f"I could not decide within the time limit ({limit:g} s).",
-                "details": {"timed_out": True}}
-    except WorkerCrashed as exc:
-        return {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
-                "details": {"crashed": True}}
-    except Exception as exc:  # a bug or an unforeseen SymPy error: say so, never guess
-        return {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
-                "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
+    return _run_in_worker(_run_task, task, budget, limit, heavy=problem.heavy or looks_heavy(*ans.solutions))
 
 
 def _run_task(task: _Task, budget: float) -> dict:
     """Module-level worker entry: the verdict as a plain dict (picklable)."""
-    clock = _Clock(budget)
-    ctx = _Context(task, clock)
     try:
-        return _judge(ctx)
+        return _judge(_Context(task, _Clock(budget)))
     except _OutOfTime:
-        return {"verdict": "undecided",
-                "reason": f"I could not decide within the time limit ({budget + _MARGIN:.3g} s).",
-                "details": {"timed_out": True}}
-    except _StageTimeout:  # a timer that fired between stages: treat as out of time
-        return {"verdict": "undecided", "reason": "I could not decide within the time limit.",
-                "details": {"timed_out": True}}
+        return _out_of_time(budget)
 
 
 def _judge(ctx: _Context) -> dict:

@@ -8,9 +8,8 @@ from typing import Any, Iterator
 
 import sympy
 
-from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.checker.answer_text import _as_system_answer
-from tutor.checker.context import _MARGIN, _Clock, _Context, _inside_worker, _OutOfTime, _StageTimeout, _Task
+from tutor.checker.context import _Clock, _Context, _out_of_time, _OutOfTime, _run_in_worker, _Task
 from tutor.checker.verdict import Verdict, _finish, _Voice
 from tutor.checker.zero import _d, _decide_residual, _display, _num, _numeric_rank, _real
 from tutor.errors import ParseError
@@ -71,23 +70,7 @@ def _check_system(problem: SystemProblem, answer: Any, voice: _Voice, limit: flo
     except ParseError as exc:
         return _finish(Verdict("undecided", voice.unreadable(exc), {"error": exc.to_dict()}), started)
     budget = max(0.05, limit - (time.monotonic() - started))
-    try:
-        if _inside_worker():
-            result = _run_system_task(task, budget)
-        else:
-            result = run_bounded(_run_system_task, task, max(0.05, budget - _MARGIN), timeout=budget,
-                                 heavy=problem.heavy or looks_heavy(*task.components))
-    except SymbolicBusy:
-        raise
-    except SymbolicTimeout:
-        result = {"verdict": "undecided", "reason": f"I could not decide within the time limit ({limit:g} s).",
-                  "details": {"timed_out": True}}
-    except WorkerCrashed as exc:
-        result = {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
-                  "details": {"crashed": True}}
-    except Exception as exc:
-        result = {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
-                  "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
+    result = _run_in_worker(_run_system_task, task, budget, limit, heavy=problem.heavy or looks_heavy(*task.components))
     return _finish(Verdict(result["verdict"], result["reason"], result["details"]), started)
 
 
@@ -101,10 +84,8 @@ def _run_system_task(task: _SystemTask, budget: float) -> dict:
     ctx = _Context(scalar, clock)
     try:
         return _judge_system(ctx, task)
-    except (_OutOfTime, _StageTimeout):
-        return {"verdict": "undecided",
-                "reason": f"I could not decide within the time limit ({budget + _MARGIN:.3g} s).",
-                "details": {"timed_out": True}}
+    except _OutOfTime:
+        return _out_of_time(budget)
 
 
 def _judge_system(ctx: _Context, task: _SystemTask) -> dict:
