@@ -314,7 +314,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _judge_foreign(foreign: _Foreign, run: Callable[[Answer], dict], voice: _Voice) -> dict:
+def _judge_foreign(foreign: _Foreign, run: Callable[[Answer], Verdict], voice: _Voice) -> Verdict:
     """A verdict for an answer in letters the problem does not have.
 
     ``wrong`` when no reading makes it a solution (read with the problem's letters it fails, and
@@ -325,30 +325,23 @@ def _judge_foreign(foreign: _Foreign, run: Callable[[Answer], dict], voice: _Voi
     details = {"foreign_letters": foreign.letters}
     error = {"error": foreign.note.replace("$", ""), "position": None, "suggestion": foreign.advice or None}
     mapped = run(foreign.mapped) if foreign.mapped is not None else None
-    if mapped is not None and mapped["verdict"] != "wrong":
-        if mapped["verdict"] in ("correct", "incomplete"):
+    if mapped is not None and mapped.verdict != "wrong":
+        if mapped.verdict in ("correct", "incomplete"):
             found = f" ({foreign.reading} it satisfies the equation)."
         else:  # undecided: its reason is a whole sentence
-            found = f"; {foreign.reading}, {_lower_first(mapped['reason'])}"
-        return {"verdict": "undecided", "reason": f"{foreign.note}{voice.advice(foreign.advice)}{found}",
-                "details": {**details, "error": error}}
+            found = f"; {foreign.reading}, {_lower_first(mapped.reason)}"
+        return Verdict("undecided", f"{foreign.note}{voice.advice(foreign.advice)}{found}", {**details, "error": error})
     written = run(foreign.as_written) if foreign.as_written is not None else None
-    if written is not None and written["verdict"] != "wrong":
-        return {"verdict": "undecided", "reason": f"{foreign.note}{voice.advice(foreign.advice)}.",
-                "details": {**details, "error": error}}
+    if written is not None and written.verdict != "wrong":
+        return Verdict("undecided", f"{foreign.note}{voice.advice(foreign.advice)}.", {**details, "error": error})
     if mapped is not None:
-        return {"verdict": "wrong",
-                "reason": f"{foreign.note}, and {foreign.reading} it is still not a solution: "
-                          f"{_lower_first(mapped['reason'])}",
-                "details": {**mapped["details"], **details}}
+        return Verdict("wrong", f"{foreign.note}, and {foreign.reading} it is still not a solution: "
+                          f"{_lower_first(mapped.reason)}", {**mapped.details, **details})
     if written is None:  # not about the unknown as written, and no one-to-one reading in its letters
-        return {"verdict": "wrong", "reason": f"{foreign.note}, so it does not describe a solution.",
-                "details": details}
+        return Verdict("wrong", f"{foreign.note}, so it does not describe a solution.", details)
     strays = " and ".join(f"${n}$" for n in foreign.strays)
-    return {"verdict": "wrong",
-            "reason": f"{foreign.note}, and with {strays} as constants it is not a solution: "
-                      f"{_lower_first(written['reason'])}",
-            "details": {**written["details"], **details}}
+    return Verdict("wrong", f"{foreign.note}, and with {strays} as constants it is not a solution: "
+                      f"{_lower_first(written.reason)}", {**written.details, **details})
 
 
 def _as_system_answer(answer: Any, problem: SystemProblem) -> Answer:

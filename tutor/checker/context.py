@@ -17,7 +17,7 @@ from typing import Any, Callable
 import sympy
 
 from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
-from tutor.checker.verdict import _Voice
+from tutor.checker.verdict import Verdict, _Voice
 from tutor.engine import timebox
 from tutor.problem import Answer, InitialCondition, Problem, latex, textbook_latex
 
@@ -27,9 +27,9 @@ DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
 _MARGIN = 0.3
 
 
-def _run_in_worker(entry: Callable[[Any, float], dict], task: Any, budget: float, limit: float,
-                   heavy: bool) -> dict:
-    """``entry(task, budget)``, the worker's verdict dict, or an ``undecided`` one when the work did
+def _run_in_worker(entry: Callable[[Any, float], Verdict], task: Any, budget: float, limit: float,
+                   heavy: bool) -> Verdict:
+    """``entry(task, budget)``, the worker's Verdict, or an ``undecided`` one when the work did
     not finish (out of time, the worker crashed, an internal error)."""
     try:
         if timebox.in_worker():
@@ -40,21 +40,18 @@ def _run_in_worker(entry: Callable[[Any, float], dict], task: Any, budget: float
     except SymbolicBusy:  # nothing was judged: the caller says "busy, try again", never a verdict
         raise
     except SymbolicTimeout:
-        return {"verdict": "undecided",
-                "reason": f"I could not decide within the time limit ({limit:g} s).",
-                "details": {"timed_out": True}}
+        return Verdict("undecided", f"I could not decide within the time limit ({limit:g} s).", {"timed_out": True})
     except WorkerCrashed as exc:
-        return {"verdict": "undecided", "reason": f"The symbolic worker stopped ({exc}); no verdict.",
-                "details": {"crashed": True}}
+        return Verdict("undecided", f"The symbolic worker stopped ({exc}); no verdict.", {"crashed": True})
     except Exception as exc:  # a bug or an unforeseen SymPy error: say so, never guess
-        return {"verdict": "undecided", "reason": "The check failed with an internal error; no verdict.",
-                "details": {"internal_error": f"{type(exc).__name__}: {exc}"}}
+        return Verdict("undecided", "The check failed with an internal error; no verdict.",
+                       {"internal_error": f"{type(exc).__name__}: {exc}"})
 
 
-def _out_of_time(budget: float) -> dict:
+def _out_of_time(budget: float) -> Verdict:
     """The worker's verdict when the check's whole budget is spent."""
-    return {"verdict": "undecided", "reason": f"I could not decide within the time limit ({budget + _MARGIN:.3g} s).",
-            "details": {"timed_out": True}}
+    return Verdict("undecided", f"I could not decide within the time limit ({budget + _MARGIN:.3g} s).",
+                   {"timed_out": True})
 
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ conditions (:mod:`~tutor.checker.ivp`); series, "no solution" and eigenvalue ans
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Sequence
 
 import sympy
@@ -70,7 +71,7 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
                             for s in e.free_symbols} - known, key=lambda s: s.name)
         result = _run_bounded_check(problem, Answer((), tuple(constants), (), answer), voice, budget(), limit,
                                     claim=claim, eigen=families)
-        return _finish(Verdict(result["verdict"], result["reason"], result["details"]), started)
+        return _finish(result, started)
     try:
         ans = _as_answer(answer, problem)
     except ParseError as exc:
@@ -83,29 +84,28 @@ def check(problem_or_text: Problem | str, answer: Answer | str | sympy.Eq | Sequ
         result = _judge_foreign(early, lambda a: _run_bounded_check(problem, a, voice, budget(), limit), voice)
     else:
         result = _run_bounded_check(problem, ans, voice, budget(), limit)
-    reason = result["reason"]
-    if result["verdict"] == "wrong" and isinstance(answer, str):
-        reason += _exponent_hint(answer, voice)
-    return _finish(Verdict(result["verdict"], reason, result["details"]), started)
+    if result.verdict == "wrong" and isinstance(answer, str):
+        result = replace(result, reason=result.reason + _exponent_hint(answer, voice))
+    return _finish(result, started)
 
 
 def _run_bounded_check(problem: Problem, ans: Answer, voice: _Voice, budget: float, limit: float,
-                       claim: str = "", eigen: tuple = ()) -> dict:
-    """The worker's verdict dict for ``ans`` (or for ``claim``: "no_solution", "eigen" with the
+                       claim: str = "", eigen: tuple = ()) -> Verdict:
+    """The worker's Verdict for ``ans`` (or for ``claim``: "no_solution", "eigen" with the
     answer's ``eigen`` families), or an ``undecided`` one when the work did not finish."""
     task = _Task.build(problem, ans, voice.author, claim, eigen)
     return _run_in_worker(_run_task, task, budget, limit, heavy=problem.heavy or looks_heavy(*ans.solutions))
 
 
-def _run_task(task: _Task, budget: float) -> dict:
-    """Module-level worker entry: the verdict as a plain dict (picklable)."""
+def _run_task(task: _Task, budget: float) -> Verdict:
+    """Module-level worker entry: the Verdict (a frozen dataclass of plain values: picklable)."""
     try:
         return _judge(_Context(task, _Clock(budget)))
     except _OutOfTime:
         return _out_of_time(budget)
 
 
-def _judge(ctx: _Context) -> dict:
+def _judge(ctx: _Context) -> Verdict:
     task = ctx.task
     if task.claim == "no_solution":
         return _judge_no_solution(ctx)
@@ -143,14 +143,13 @@ def _judge(ctx: _Context) -> dict:
             else:
                 reason = (f"{which or ctx.voice.subject + ' does not satisfy the equation: '}"
                           f"{o.note or ''}${ctx.ode_tex} = {o.residual}$, not $0$.")
-            return {"verdict": "wrong", "reason": reason, "details": details}
+            return Verdict("wrong", reason, details)
     for i, o in enumerate(outcomes):
         if o.status == "undecided":
             details["note"] = o.note
             what = f"whether ${sol_tex[i]}$ satisfies the equation" if many else \
                 f"whether {ctx.voice.answer} satisfies the equation"
-            return {"verdict": "undecided", "reason": f"I could not decide {what}: {o.note}",
-                    "details": details}
+            return Verdict("undecided", f"I could not decide {what}: {o.note}", details)
 
     # Every alternative satisfies the ODE: now constants and initial conditions.
     names = sorted({c.name for o in outcomes for c in o.constants})
@@ -171,26 +170,20 @@ def _judge(ctx: _Context) -> dict:
         return _judge_ivp(ctx, outcomes, sol_tex, details)
     best = max((o.rank or 0) for o in outcomes)
     if best < ctx.n and any(o.rank is None for o in outcomes):
-        return {"verdict": "undecided",
-                "reason": "It satisfies the equation, but I could not count its independent constants "
-                          "(no point where the family is defined could be evaluated)." + domain,
-                "details": details}
+        return Verdict("undecided", "It satisfies the equation, but I could not count its independent constants "
+                          "(no point where the family is defined could be evaluated)." + domain, details)
     if best >= ctx.n:
         combined = ""
         named = max(len(o.constants) for o in outcomes)
         if named > best:
             combined = f" ({ctx.voice.your} {named} constants combine into {best} independent one{'s' if best > 1 else ''})"
-        return {"verdict": "correct",
-                "reason": f"It satisfies the equation and has {best} independent arbitrary "
+        return Verdict("correct", f"It satisfies the equation and has {best} independent arbitrary "
                           f"constant{'s' if best != 1 else ''}{combined}: this is the general solution."
-                          + domain,
-                "details": details}
+                          + domain, details)
     named = max(len(o.constants) for o in outcomes)
     extra = ""
     if named > best:
         extra = f" ({named} named, but they combine into {best})"
     kind = "a particular solution" if best == 0 else "not the general solution"
-    return {"verdict": "incomplete",
-            "reason": f"It satisfies the equation, but it is {kind}: the general solution has {ctx.n} "
-                      f"arbitrary constant{'s' if ctx.n != 1 else ''}; {ctx.voice.yours} has {best}{extra}." + domain,
-            "details": details}
+    return Verdict("incomplete", f"It satisfies the equation, but it is {kind}: the general solution has {ctx.n} "
+                      f"arbitrary constant{'s' if ctx.n != 1 else ''}; {ctx.voice.yours} has {best}{extra}." + domain, details)

@@ -9,6 +9,7 @@ import sympy
 
 from tutor.checker.context import _Context, _Outcome, _random_value, _Task
 from tutor.checker.implicit import _implicit_derivatives, _solve_for
+from tutor.checker.verdict import Verdict
 from tutor.checker.zero import _TOL, _classify, _d, _is_zero_symbolic, _num, _numeric_zero
 from tutor.problem import conditions_at_several_points
 
@@ -16,7 +17,7 @@ from tutor.problem import conditions_at_several_points
 # Initial conditions
 
 
-def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], details: dict) -> dict:
+def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], details: dict) -> Verdict:
     task = ctx.task
     name = sympy.latex(sympy.Symbol(task.function.__name__))
     many = len(outcomes) > 1
@@ -30,10 +31,8 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
             found = _constants_from_ics(ctx, o)
             if found == "none":
                 details["failed_condition"] = ", ".join(_ic_tex(ctx, ic) for ic in task.ics)
-                return {"verdict": "wrong",
-                        "reason": _sentence(prefix, f"no value of the constant{'s' if len(o.constants) > 1 else ''} "
-                                  f"{_names(o.constants)} satisfies ${details['failed_condition']}$."),
-                        "details": details}
+                return Verdict("wrong", _sentence(prefix, f"no value of the constant{'s' if len(o.constants) > 1 else ''} "
+                                  f"{_names(o.constants)} satisfies ${details['failed_condition']}$."), details)
             hint = ""
             if isinstance(found, dict) and found:
                 hint = " (they give " + ", ".join(f"${sympy.latex(k)} = {sympy.latex(v)}$"
@@ -41,11 +40,9 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
             conditions = f"initial condition{'s' if len(task.ics) > 1 else ''}"
             use = (f"the {conditions} {'were' if len(task.ics) > 1 else 'was'} not used" if ctx.voice.model
                    else f"use the {conditions}")
-            return {"verdict": "incomplete",
-                    "reason": _sentence(prefix, f"it satisfies the equation, but the constant"
+            return Verdict("incomplete", _sentence(prefix, f"it satisfies the equation, but the constant"
                               f"{'s' if len(o.constants) > 1 else ''} {_names(o.constants)} "
-                              f"{'are' if len(o.constants) > 1 else 'is'} still free: {use}{hint}."),
-                    "details": details}
+                              f"{'are' if len(o.constants) > 1 else 'is'} still free: {use}{hint}."), details)
         if o.partial and o.explicit and o.residual_expr is not None:
             # Valid on part of the line only: it must hold on both sides of the initial point.
             x0 = ctx.real_form(task.ics[0][1])
@@ -54,57 +51,45 @@ def _judge_ivp(ctx: _Context, outcomes: list[_Outcome], sol_tex: list[str], deta
                         **{p: _random_value(ctx.rng, "parameter") for p in ctx.P}}
                 if _classify(o.residual_expr, near, o.residual_expr.has(sympy.I)) == "nonzero":
                     details["failed_condition"] = _ic_tex(ctx, task.ics[0])
-                    return {"verdict": "wrong",
-                            "reason": _sentence(prefix, f"it satisfies the equation only on part of the line, "
+                    return Verdict("wrong", _sentence(prefix, f"it satisfies the equation only on part of the line, "
                                                         f"and not next to ${sympy.latex(ctx.X)} = "
                                                         f"{sympy.latex(x0)}$ where the initial condition "
-                                                        f"is given."),
-                            "details": details}
+                                                        f"is given."), details)
         for ic in task.ics:
             state, got = _ic_holds(ctx, o, ic)
             if state is False:
                 details["failed_condition"] = _ic_tex(ctx, ic)
                 primes = "'" * ic[0]
                 point = sympy.latex(ic[1])
-                return {"verdict": "wrong",
-                        "reason": _sentence(prefix, f"it satisfies the equation, but it gives "
-                                  f"${name}{primes}({point}) = {got}$, not ${sympy.latex(ic[2])}$."),
-                        "details": details}
+                return Verdict("wrong", _sentence(prefix, f"it satisfies the equation, but it gives "
+                                  f"${name}{primes}({point}) = {got}$, not ${sympy.latex(ic[2])}$."), details)
             if state is None:
                 details["failed_condition"] = _ic_tex(ctx, ic)
-                return {"verdict": "undecided",
-                        "reason": _sentence(prefix, f"it satisfies the equation, but I could not decide whether "
-                                  f"${_ic_tex(ctx, ic)}$ holds ({got})."),
-                        "details": details}
+                return Verdict("undecided", _sentence(prefix, f"it satisfies the equation, but I could not decide whether "
+                                  f"${_ic_tex(ctx, ic)}$ holds ({got})."), details)
     domain = ""
     if details.get("domain_note"):
         domain = " It holds on an interval around the initial point, not on the whole real line."
     if families:
         details["infinitely_many"] = True
-        return {"verdict": "correct",
-                "reason": "It satisfies the equation and every boundary condition for every value of "
+        return Verdict("correct", "It satisfies the equation and every boundary condition for every value of "
                           f"{_names(sorted({c for o in outcomes for c in o.constants}, key=str))}: this boundary "
-                          "value problem has infinitely many solutions." + domain,
-                "details": details}
+                          "value problem has infinitely many solutions." + domain, details)
     if _boundary_value(task) and all((o.rank or 0) == 0 for o in outcomes):
         # One solution of a boundary value problem that has infinitely many is not the answer.
         derivation = _engine_bvp(ctx)
         if derivation is not None and derivation.solutions and derivation.constants:
             family = _engine_answer_tex(ctx, derivation)
             details.update(infinitely_many=True, family=family)
-            return {"verdict": "incomplete",
-                    "reason": "It satisfies the equation and every boundary condition, but it is only one of "
+            return Verdict("incomplete", "It satisfies the equation and every boundary condition, but it is only one of "
                               f"infinitely many solutions: every ${family}$ does ({_names(list(derivation.constants))} "
-                              "arbitrary)." + domain, "details": details}
+                              "arbitrary)." + domain, details)
         if derivation is not None and derivation.result == "eigenvalues":
             details["eigenvalues"] = derivation.statement
-            return {"verdict": "incomplete",
-                    "reason": "It satisfies the equation and both conditions, but the conditions are homogeneous, so "
+            return Verdict("incomplete", "It satisfies the equation and both conditions, but the conditions are homogeneous, so "
                               "$y = 0$ always does; the question is for which values of the parameter there are "
-                              f"nontrivial solutions. {derivation.statement}", "details": details}
-    return {"verdict": "correct",
-            "reason": "It satisfies the equation and every initial condition." + domain,
-            "details": details}
+                              f"nontrivial solutions. {derivation.statement}", details)
+    return Verdict("correct", "It satisfies the equation and every initial condition." + domain, details)
 
 
 def _boundary_value(task: _Task) -> bool:

@@ -1,11 +1,14 @@
 """Answers that are not a closed-form family: truncated series, "no solution", eigenvalue answers."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy
 
 from tutor.checker.context import _Context, _Outcome
 from tutor.checker.explicit import _rank_explicit, _substitute_explicit
 from tutor.checker.ivp import _boundary_value, _engine_answer_tex, _engine_bvp, _ic_tex, _judge_ivp, _same
+from tutor.checker.verdict import Verdict
 from tutor.checker.zero import _d, _is_zero_symbolic, _numeric_zero
 from tutor.problem import latex, textbook_latex
 
@@ -64,7 +67,7 @@ def _series_residual(ctx: _Context, p: sympy.Expr, x0: sympy.Expr, t: sympy.Symb
     return {key: c for key, c in terms.items() if key[0] < below}
 
 
-def _judge_series(ctx: _Context) -> dict:
+def _judge_series(ctx: _Context) -> Verdict:
     """A truncated series ``y = p(x) + O((x - x0)^M)`` is checked to the order it claims.
 
     The tail hidden in ``O((x - x0)^M)`` changes the residual only from the power ``M + d`` on,
@@ -87,18 +90,15 @@ def _judge_series(ctx: _Context) -> dict:
     if rhs == ctx.unknown:
         lhs, rhs = rhs, lhs
     if len(task.solutions) != 1 or lhs != ctx.unknown or rhs.has(ctx.unknown):
-        return {"verdict": "undecided",
-                "reason": f"A truncated series is checked when it is written as "
-                          f"${latex(ctx.Y)} = \\dots + O({latex(ctx.X)}^N)$, one series.",
-                "details": details}
+        return Verdict("undecided", f"A truncated series is checked when it is written as "
+                          f"${latex(ctx.Y)} = \\dots + O({latex(ctx.X)}^N)$, one series.", details)
     points = {(o.variables, o.point) for o in orders}
     if len(points) != 1 or next(iter(points))[0] != (task.variable,):
-        return {"verdict": "undecided", "reason": "I could not read the order of the series.", "details": details}
+        return Verdict("undecided", "I could not read the order of the series.", details)
     x0 = ctx.real_form(next(iter(points))[1][0])
     t = sympy.Dummy("t", positive=True)
-    unreadable = {"verdict": "undecided",
-                  "reason": "A truncated series must be a sum of powers of "
-                            f"${latex(ctx.X - x0)}$ (and logarithms) plus its $O$ term.", "details": details}
+    unreadable = Verdict("undecided", "A truncated series must be a sum of powers of "
+                            f"${latex(ctx.X - x0)}$ (and logarithms) plus its $O$ term.", details)
     # in powers of t = x - x0; a term c t^b O(t^m) is O(t^(b + m))
     ok, expanded = ctx.clock.attempt(sympy.expand, rhs.xreplace({ctx.X: x0 + t}), seconds=max(0.5, ctx.clock.left() / 4))
     if not ok:
@@ -138,20 +138,18 @@ def _judge_series(ctx: _Context) -> dict:
     except (ValueError, NotImplementedError, TypeError, sympy.PolynomialError):
         ok, terms = False, None
     if not ok:
-        return {"verdict": "undecided", "reason": f"I could not expand the residual of the series through "
-                f"order ${order_tex}$.", "details": details}
+        return Verdict("undecided", f"I could not expand the residual of the series through "
+                f"order ${order_tex}$.", details)
     for key in sorted(terms, key=lambda key: (key[0], key[1])):
         value = sympy.cancel(sympy.expand(terms[key]))
         if value != 0 and _is_zero_symbolic(ctx, value, strong=True, seconds=0.5) is not True:
             b, k = key
             power = sympy.Symbol(latex(ctx.X - x0) if x0 != 0 else latex(ctx.X)) ** b * sympy.log(ctx.X - x0) ** k
             details["residual"] = f"{latex(value)} \\cdot {latex(power)}"
-            return {"verdict": "wrong",
-                    "reason": f"Checked through order ${order_tex}$: substituting the series leaves "
+            return Verdict("wrong", f"Checked through order ${order_tex}$: substituting the series leaves "
                               f"${latex(value * power)}$ (and possibly more) in ${ctx.ode_tex}$, where every "
                               f"power below ${latex(power.as_base_exp()[0] ** below)}$ must cancel; so a "
-                              f"coefficient of {ctx.voice.answer} is wrong.",
-                    "details": details}
+                              f"coefficient of {ctx.voice.answer} is wrong.", details)
     consts = [c for c in ctx.C if p.has(c)]
     rank = _rank_explicit(ctx, p, consts)
     names = sorted(c.name for c in consts)
@@ -162,30 +160,22 @@ def _judge_series(ctx: _Context) -> dict:
     if task.ics:
         for _, point, _ in task.ics:
             if _same(ctx, ctx.real_form(point), x0) is not True:
-                return {"verdict": "undecided",
-                        "reason": through + f", but it is a series about ${latex(ctx.X)} = {latex(x0)}$ and a "
-                                  f"condition is given at ${latex(ctx.X)} = {latex(point)}$: I cannot check it.",
-                        "details": details}
+                return Verdict("undecided", through + f", but it is a series about ${latex(ctx.X)} = {latex(x0)}$ and a "
+                                  f"condition is given at ${latex(ctx.X)} = {latex(point)}$: I cannot check it.", details)
         if any(k >= M for k, _, _ in task.ics):
-            return {"verdict": "undecided", "reason": through + ", but its order is too low to show the "
-                    "initial conditions.", "details": details}
+            return Verdict("undecided", through + ", but its order is too low to show the "
+                    "initial conditions.", details)
         outcome = _Outcome("satisfies", method="series", f=p, constants=consts, rank=rank, explicit=True)
         result = _judge_ivp(ctx, [outcome], details["solutions"], details)
-        result["reason"] = result["reason"].replace("It satisfies the equation", through, 1) \
-            .replace("it satisfies the equation", through[:1].lower() + through[1:], 1)
-        return result
+        return replace(result, reason=result.reason.replace("It satisfies the equation", through, 1)
+                       .replace("it satisfies the equation", through[:1].lower() + through[1:], 1))
     if rank is None:
-        return {"verdict": "undecided", "reason": through + ", but I could not count its independent constants.",
-                "details": details}
+        return Verdict("undecided", through + ", but I could not count its independent constants.", details)
     if rank >= ctx.n:
-        return {"verdict": "correct",
-                "reason": through + f" and has {rank} independent arbitrary constant{'s' if rank != 1 else ''}: "
-                                    "this is the general solution as a series.",
-                "details": details}
-    return {"verdict": "incomplete",
-            "reason": through + f", but it is not the general solution: that has {ctx.n} arbitrary "
-                                f"constant{'s' if ctx.n != 1 else ''}; {ctx.voice.yours} has {rank}.",
-            "details": details}
+        return Verdict("correct", through + f" and has {rank} independent arbitrary constant{'s' if rank != 1 else ''}: "
+                                    "this is the general solution as a series.", details)
+    return Verdict("incomplete", through + f", but it is not the general solution: that has {ctx.n} arbitrary "
+                                f"constant{'s' if ctx.n != 1 else ''}; {ctx.voice.yours} has {rank}.", details)
 
 
 def _freeze_linear(ctx: _Context) -> tuple[sympy.Expr, list[sympy.Symbol], None]:
@@ -197,42 +187,34 @@ def _freeze_linear(ctx: _Context) -> tuple[sympy.Expr, list[sympy.Symbol], None]
     return frozen.subs(ctx.unknown, dsyms[0]), dsyms, None
 
 
-def _judge_no_solution(ctx: _Context) -> dict:
+def _judge_no_solution(ctx: _Context) -> Verdict:
     from tutor.engine.steps import check_step
 
     if not _boundary_value(ctx.task):
-        return {"verdict": "undecided",
-                "reason": "The checker judges \"no solution\" only for a boundary value problem (conditions at "
-                          "two or more points); this problem is not one.", "details": {"claim": "no_solution"}}
+        return Verdict("undecided", "The checker judges \"no solution\" only for a boundary value problem (conditions at "
+                          "two or more points); this problem is not one.", {"claim": "no_solution"})
     derivation = _engine_bvp(ctx)
     details = {"claim": "no_solution", "method": "symbolic"}
     if derivation is None:
-        return {"verdict": "undecided",
-                "reason": "I could not decide whether this boundary value problem has a solution.",
-                "details": details}
+        return Verdict("undecided", "I could not decide whether this boundary value problem has a solution.", details)
     if derivation.result == "no_solution":
         last = derivation.steps[-1]
         ok, checked = ctx.clock.attempt(check_step, last, ctx.task.problem(), seconds=min(3.0, ctx.clock.left() / 2))
         if not ok or not checked.ok:
-            return {"verdict": "undecided", "reason": "I could not confirm that the conditions contradict each other.",
-                    "details": details}
+            return Verdict("undecided", "I could not confirm that the conditions contradict each other.", details)
         details["proof"] = last.latex
-        return {"verdict": "correct",
-                "reason": f"Right: the boundary conditions contradict each other (${last.latex}$), so there is no "
-                          "solution.", "details": details}
+        return Verdict("correct", f"Right: the boundary conditions contradict each other (${last.latex}$), so there is no "
+                          "solution.", details)
     if derivation.result == "eigenvalues":
-        return {"verdict": "wrong",
-                "reason": "The conditions are homogeneous, so $y = 0$ always solves the problem; for the eigenvalues "
-                          f"there are nontrivial solutions too. {derivation.statement}", "details": details}
+        return Verdict("wrong", "The conditions are homogeneous, so $y = 0$ always solves the problem; for the eigenvalues "
+                          f"there are nontrivial solutions too. {derivation.statement}", details)
     if not derivation.solutions:
-        return {"verdict": "undecided", "reason": "I could not decide whether this boundary value problem has a solution.",
-                "details": details}
+        return Verdict("undecided", "I could not decide whether this boundary value problem has a solution.", details)
     found = _engine_answer_tex(ctx, derivation)
     details["solution"] = found
     many = " (infinitely many: every value of the constant)" if derivation.constants else ""
-    return {"verdict": "wrong",
-            "reason": f"This boundary value problem has a solution{many}: ${found}$ satisfies the equation and "
-                      "every condition.", "details": details}
+    return Verdict("wrong", f"This boundary value problem has a solution{many}: ${found}$ satisfies the equation and "
+                      "every condition.", details)
 
 
 def _eigen_index(start: int) -> sympy.Symbol:
@@ -285,20 +267,18 @@ def _family_tex(ctx: _Context, name: str, f, value, function) -> str:
     return ",\\ ".join(parts)
 
 
-def _judge_eigen(ctx: _Context) -> dict:
+def _judge_eigen(ctx: _Context) -> Verdict:
     from tutor.engine.methods.boundary_value import N, eigen_analysis, eigen_parameter
 
     task = ctx.task
     problem = task.problem()
     details: dict = {"claim": "eigen"}
     if eigen_parameter(problem) is None:
-        return {"verdict": "undecided",
-                "reason": "This is an eigenvalue answer, but the problem is not an eigenvalue problem the tutor solves "
-                          "(y'' + lambda y = 0 with y or y' zero at two points).", "details": details}
+        return Verdict("undecided", "This is an eigenvalue answer, but the problem is not an eigenvalue problem the tutor solves "
+                          "(y'' + lambda y = 0 with y or y' zero at two points).", details)
     ok, analysis = ctx.clock.attempt(eigen_analysis, problem, seconds=min(6.0, ctx.clock.left() * 0.5))
     if not ok:
-        return {"verdict": "undecided", "reason": "I could not find the eigenvalues of this problem in time.",
-                "details": details}
+        return Verdict("undecided", "I could not find the eigenvalues of this problem in time.", details)
     engine_pairs = analysis[1]
     P = ctx.params[task.parameters[0]]
     name = latex(P)
@@ -312,36 +292,33 @@ def _judge_eigen(ctx: _Context) -> dict:
         families.append((f, n, value, function))
         shown = _family_tex(ctx, name, f, value, function)
         if value is None:
-            return {"verdict": "undecided", "reason": f"${shown}$: give each eigenfunction with its eigenvalue "
-                    f"(${name}_n = \\dots$).", "details": details}
+            return Verdict("undecided", f"${shown}$: give each eigenfunction with its eigenvalue "
+                    f"(${name}_n = \\dots$).", details)
         if function is None:
             continue
         where = lambda k: f" (for $n = {k}$)" if k is not None and n is not None else ""
         zero_at = _identically_zero_at(ctx, function, n, f.start)
         if zero_at is not False:
-            return {"verdict": "wrong", "reason": f"${shown}$: an eigenfunction must not be zero{where(zero_at)}.",
-                    "details": details}
+            return Verdict("wrong", f"${shown}$: an eigenfunction must not be zero{where(zero_at)}.", details)
         ode = ctx.ode.xreplace({P: value})
         ok, residual = ctx.clock.attempt(_substitute_explicit, ctx, function, ode, seconds=min(2.0, ctx.clock.left() / 4))
         if not ok:
-            return {"verdict": "undecided", "reason": "Differentiating the eigenfunctions took too long.", "details": details}
+            return Verdict("undecided", "Differentiating the eigenfunctions took too long.", details)
         holds, k, method = _zero_for_every_index(ctx, residual, n, f.start)
         methods.add(method)
         if holds is not True:
             verdict = "wrong" if holds is False else "undecided"
-            return {"verdict": verdict,
-                    "reason": f"${shown}$: the eigenfunction does not satisfy the equation with ${name} = {ctx.tex(value)}$"
+            return Verdict(verdict, f"${shown}$: the eigenfunction does not satisfy the equation with ${name} = {ctx.tex(value)}$"
                               f"{where(k)}." if holds is False else
-                              f"I could not decide whether ${shown}$ satisfies the equation.", "details": details}
+                              f"I could not decide whether ${shown}$ satisfies the equation.", details)
         for ic in task.ics:
             order, x0, v = ic
             at = _d(function, ctx.X, order).subs(ctx.X, ctx.real_form(x0)) - ctx.real_form(v)
             holds, k, method = _zero_for_every_index(ctx, at, n, f.start)
             methods.add(method)
             if holds is not True:
-                return {"verdict": "wrong" if holds is False else "undecided",
-                        "reason": f"${shown}$: the eigenfunction does not meet ${_ic_tex(ctx, ic)}${where(k)}.",
-                        "details": details}
+                return Verdict("wrong" if holds is False else "undecided",
+                               f"${shown}$: the eigenfunction does not meet ${_ic_tex(ctx, ic)}${where(k)}.", details)
     # Every eigenvalue the answer gives must be the engine's (pairs checked above are), and every one
     # the engine finds must be among the answer's: the first 8 of each family against 12 of each given.
     def values(expr, symbol, start, count):
@@ -357,19 +334,15 @@ def _judge_eigen(ctx: _Context) -> dict:
             continue
         for v in values(value, n, f.start, 6):
             if not any(_same(ctx, lam, v) for lam in known):
-                return {"verdict": "wrong", "reason": f"${name} = {ctx.tex(v)}$ is not an eigenvalue of this problem: "
-                        "with it the conditions allow only $y = 0$.", "details": details}
+                return Verdict("wrong", f"${name} = {ctx.tex(v)}$ is not an eigenvalue of this problem: "
+                        "with it the conditions allow only $y = 0$.", details)
     given = [v for f, n, value, _ in families for v in values(value, n, f.start, 12)]
     for lam, y in engine_values(8):
         if not any(_same(ctx, lam, v) for v in given):
-            return {"verdict": "incomplete",
-                    "reason": f"Every pair given is an eigenpair, but the eigenvalue ${name} = {ctx.tex(lam)}$ "
-                              f"(with ${ctx.tex(ctx.Y)} = {latex(y)}$) is missing.",
-                    "details": {**details, "missing": latex(lam)}}
+            return Verdict("incomplete", f"Every pair given is an eigenpair, but the eigenvalue ${name} = {ctx.tex(lam)}$ "
+                              f"(with ${ctx.tex(ctx.Y)} = {latex(y)}$) is missing.", {**details, "missing": latex(lam)})
     details["method"] = "numeric" if "numeric" in methods else "symbolic"
     if any(function is None for _, _, _, function in families):
-        return {"verdict": "incomplete", "reason": "These are the eigenvalues, but the eigenfunctions are missing.",
-                "details": details}
-    return {"verdict": "correct",
-            "reason": "These are the eigenvalues and eigenfunctions: each eigenfunction solves the equation with its "
-                      "eigenvalue and meets both conditions, and no eigenvalue is missing.", "details": details}
+        return Verdict("incomplete", "These are the eigenvalues, but the eigenfunctions are missing.", details)
+    return Verdict("correct", "These are the eigenvalues and eigenfunctions: each eigenfunction solves the equation with its "
+                      "eigenvalue and meets both conditions, and no eigenvalue is missing.", details)

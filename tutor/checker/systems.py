@@ -71,11 +71,11 @@ def _check_system(problem: SystemProblem, answer: Any, voice: _Voice, limit: flo
         return _finish(Verdict("undecided", voice.unreadable(exc), {"error": exc.to_dict()}), started)
     budget = max(0.05, limit - (time.monotonic() - started))
     result = _run_in_worker(_run_system_task, task, budget, limit, heavy=problem.heavy or looks_heavy(*task.components))
-    return _finish(Verdict(result["verdict"], result["reason"], result["details"]), started)
+    return _finish(result, started)
 
 
-def _run_system_task(task: _SystemTask, budget: float) -> dict:
-    """Worker entry for a system's answer: the verdict as a plain dict."""
+def _run_system_task(task: _SystemTask, budget: float) -> Verdict:
+    """Worker entry for a system's answer: the Verdict."""
     clock = _Clock(budget)
     # The scalar context gives the real symbols, the random points, the zero test and the display;
     # its "ODE" is unused here (each component has its own residual below).
@@ -88,7 +88,7 @@ def _run_system_task(task: _SystemTask, budget: float) -> dict:
         return _out_of_time(budget)
 
 
-def _judge_system(ctx: _Context, task: _SystemTask) -> dict:
+def _judge_system(ctx: _Context, task: _SystemTask) -> Verdict:
     X = ctx.X
     fs = [ctx.real_form(c) for c in task.components]
     n = len(fs)
@@ -112,15 +112,12 @@ def _judge_system(ctx: _Context, task: _SystemTask) -> dict:
         if outcome.status == "fails":
             details["residual"] = outcome.residual
             details["method"] = "numeric" if "numeric" in methods else "symbolic"
-            return {"verdict": "wrong",
-                    "reason": f"Substituting {ctx.voice.answer} into ${name}' = {shown}$ leaves "
-                              f"${name}' - ({shown}) = {outcome.residual}$, not $0$.",
-                    "details": details}
+            return Verdict("wrong", f"Substituting {ctx.voice.answer} into ${name}' = {shown}$ leaves "
+                              f"${name}' - ({shown}) = {outcome.residual}$, not $0$.", details)
         if outcome.status == "undecided":
             details["note"] = outcome.note
-            return {"verdict": "undecided",
-                    "reason": f"I could not decide whether {ctx.voice.answer} satisfies the equation for "
-                              f"${name}'$: {outcome.note}", "details": details}
+            return Verdict("undecided", f"I could not decide whether {ctx.voice.answer} satisfies the equation for "
+                              f"${name}'$: {outcome.note}", details)
     details["method"] = "numeric" if "numeric" in methods else "symbolic"
     consts = [c for c in ctx.C if any(f.has(c) for f in fs)]
     rank = _numeric_rank(ctx, [[_d(f, c) for c in consts] for f in fs], points) if consts else 0
@@ -130,10 +127,9 @@ def _judge_system(ctx: _Context, task: _SystemTask) -> dict:
     details["constants_found"] = rank
     if task.ics:
         if rank:
-            return {"verdict": "incomplete",
-                    "reason": f"It satisfies the system, but {ctx.voice.your} {rank} constant"
+            return Verdict("incomplete", f"It satisfies the system, but {ctx.voice.your} {rank} constant"
                               f"{'s are' if rank != 1 else ' is'} still free: the initial conditions fix every "
-                              "constant of an initial value problem.", "details": details}
+                              "constant of an initial value problem.", details)
         for name, point, wanted in task.ics:
             f = fs[names.index(name)]
             at = f.xreplace({X: ctx.real_form(point)}) - ctx.real_form(wanted)
@@ -142,24 +138,16 @@ def _judge_system(ctx: _Context, task: _SystemTask) -> dict:
                 condition = f"{name}\\left({latex(point)}\\right) = {latex(wanted)}"
                 details["failed_condition"] = condition
                 if outcome.status == "undecided":
-                    return {"verdict": "undecided", "reason": f"I could not decide whether ${condition}$ holds.",
-                            "details": details}
+                    return Verdict("undecided", f"I could not decide whether ${condition}$ holds.", details)
                 got = _display(ctx, f.xreplace({X: ctx.real_form(point)}))
-                return {"verdict": "wrong",
-                        "reason": f"It satisfies the system, but not the condition ${condition}$: "
-                                  f"{ctx.voice.answer} gives ${name}\\left({latex(point)}\\right) = {got}$.",
-                        "details": details}
-        return {"verdict": "correct",
-                "reason": "It satisfies every equation of the system and every initial condition.",
-                "details": details}
+                return Verdict("wrong", f"It satisfies the system, but not the condition ${condition}$: "
+                                  f"{ctx.voice.answer} gives ${name}\\left({latex(point)}\\right) = {got}$.", details)
+        return Verdict("correct", "It satisfies every equation of the system and every initial condition.", details)
     if rank >= n:
-        return {"verdict": "correct",
-                "reason": f"It satisfies every equation of the system and has {rank} independent arbitrary "
-                          f"constants (one per unknown): this is the general solution.", "details": details}
+        return Verdict("correct", f"It satisfies every equation of the system and has {rank} independent arbitrary "
+                          f"constants (one per unknown): this is the general solution.", details)
     named = len(consts)
     extra = f" ({named} named, but they combine into {rank})" if named > rank else ""
     kind = "a particular solution" if rank == 0 else "not the general solution"
-    return {"verdict": "incomplete",
-            "reason": f"It satisfies the system, but it is {kind}: the general solution of {n} first-order "
-                      f"equations has {n} arbitrary constants; {ctx.voice.yours} has {rank}{extra}.",
-            "details": details}
+    return Verdict("incomplete", f"It satisfies the system, but it is {kind}: the general solution of {n} first-order "
+                      f"equations has {n} arbitrary constants; {ctx.voice.yours} has {rank}{extra}.", details)
