@@ -164,7 +164,14 @@ def _real_domain(expr: sympy.Expr, point: dict) -> bool:
 
 
 def _numeric_zero(expr: sympy.Expr, tries: int = 8, seed: int = 7) -> bool | None:
-    """True if ``expr`` vanishes at random points, False if a point disproves it, None if unknown."""
+    """True if ``expr`` vanishes at random points, False if a point disproves it, None if unknown.
+
+    Each point is decided by the checker's zero test (:func:`tutor.checker.zero.classify_point`:
+    the value at 30 digits against the value at 60, so a small true value is not taken for 0 and
+    rounding noise is not taken for a value); a nonzero value disproves, complex or not.
+    """
+    from tutor.checker.zero import classify_point
+
     rng = random.Random(seed)
     symbols = sorted(expr.free_symbols, key=str)
     good = 0
@@ -172,20 +179,11 @@ def _numeric_zero(expr: sympy.Expr, tries: int = 8, seed: int = 7) -> bool | Non
         point = _random_point(symbols, rng)
         if not _real_domain(expr, point):
             continue
-        try:
-            value = complex(expr.evalf(subs=point, n=30))
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        kind = classify_point(expr, point, complex_ok=True)
+        if kind is None:  # not finite here: outside the domain
             continue
-        if value != value or abs(value) == float("inf"):  # NaN / inf: outside the domain
-            continue
-        if abs(value) > 1e-9:
-            # Re-evaluate with more precision before declaring a counterexample.
-            try:
-                precise = complex(expr.evalf(subs=point, n=60))
-            except (TypeError, ValueError):
-                continue
-            if abs(precise) > 1e-9:
-                return False
+        if kind == "nonzero":
+            return False
         good += 1
         if good >= tries:
             return True

@@ -31,10 +31,17 @@ class StageTimeout(BaseException):
     """A time-boxed part ran out of time (BaseException: SymPy has ``except Exception``)."""
 
 
+def in_worker() -> bool:
+    """Whether this process is one of :mod:`tutor.bounded`'s pool workers (pebble names them).
+
+    There symbolic work runs in place (the checker inside the engine's worker) instead of asking
+    for another worker, and interval timers may be used."""
+    return multiprocessing.current_process().name == WORKERS_NAME
+
+
 def _timer_allowed() -> bool:
-    # pebble names its pool workers; their main thread runs the task (tutor.bounded)
-    return (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-            and multiprocessing.current_process().name == WORKERS_NAME)
+    # a pool worker's main thread runs the task (tutor.bounded)
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread() and in_worker()
 
 
 def attempt(seconds: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:

@@ -102,7 +102,7 @@ def _trig_zeros(det: sympy.Expr) -> tuple[str, sympy.Expr, sympy.Expr] | None:
 def eigen_analysis(problem: Problem) -> tuple[list[Step], list[tuple[sympy.Expr, sympy.Expr]]]:
     """The steps of the three cases and the eigenpairs ``[(lambda_n, y_n)]`` (in ``N``, the positive
     integer ``n``; ``(0, y_0)`` for the eigenvalue 0).  Raises CannotDerive.  The checker compares a
-    student's eigenvalue answer with these (tutor/checker.py)."""
+    student's eigenvalue answer with these (tutor/checker/special.py)."""
     lam, k = eigen_parameter(problem)
     x, y = problem.variable, problem.unknown
     c1, c2 = sympy.symbols("C1 C2")
