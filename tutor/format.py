@@ -41,6 +41,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from tutor.notation import MATH_DELIMITERS, math_spans  # noqa: F401  (re-exported: the format's math)
+
 CLASSIFICATION = "Classification"
 HINT = "Hint"
 STEPS = "Steps"
@@ -342,18 +344,6 @@ def parse_sections(text: str, done: bool = False) -> Sections:
     parser = SectionParser()
     parser.feed("" if text is None else str(text))
     return parser.snapshot(done=done)
-
-
-#: Math delimiters of tutor text, longest first (``$$`` before ``$``): the one list (the renderer,
-#: the answer reader and the data's curated-set reader use it).
-MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_MATH_SPAN = re.compile("|".join(f"{re.escape(left)}(.+?){re.escape(right)}" for left, right in MATH_DELIMITERS),
-                        re.DOTALL)
-
-
-def math_spans(text: str) -> list[str]:
-    """The bodies of the math spans in ``text`` (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``), in order."""
-    return [next(g for g in m.groups() if g) for m in _MATH_SPAN.finditer(text or "")]
 
 
 def answer_text(final_answer: str) -> str:

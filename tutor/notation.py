@@ -241,6 +241,18 @@ def _top_level_split(text: str) -> list[tuple[int, str]]:
     return [(off, p) for off, p in pieces if p.strip()]
 
 
+#: Math delimiters of tutor text, longest first (``$$`` before ``$``): the one list (the renderer, the
+#: format's answer reader, the checker's answer tidying and the data's curated-set reader use it).
+MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
+MATH_SPAN = re.compile("|".join(f"{re.escape(left)}(.+?){re.escape(right)}" for left, right in MATH_DELIMITERS),
+                        re.DOTALL)
+
+
+def math_spans(text: str) -> list[str]:
+    """The bodies of the math spans in ``text`` (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``), in order."""
+    return [next(g for g in m.groups() if g) for m in MATH_SPAN.finditer(text or "")]
+
+
 # ---------------------------------------------------------------------------
 # Words around the equation ("Solve y' = y", "Find the general solution of dy/dx = x*y")
 

@@ -18,7 +18,7 @@ import sympy
 
 from tutor.checker.verdict import Verdict, _Voice
 from tutor.errors import ParseError
-from tutor.notation import rewrite_piecewise
+from tutor.notation import MATH_SPAN, math_spans, rewrite_piecewise
 from tutor.parser import MAX_ANSWER_CHARS, parse_answer, parse_eigen_answer
 from tutor.plaintext import KNOWN_WORDS
 from tutor.problem import Answer, Problem, conditions_at_several_points
@@ -126,7 +126,6 @@ def _as_answer(answer: Any, problem: Problem) -> Answer:
 
 
 _BOXED = re.compile(r"\\boxed\s*\{")
-_MATH = re.compile(r"\$\$?([^$]+?)\$\$?|\\\((.+?)\\\)", re.DOTALL)
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{4,}")
 # ", where C is a constant", " for x > 0", "\quad\text{for } x \neq 0": a qualification, not the answer
 _QUALIFIER = re.compile(r"(?:[,;\s]|\\quad|\\qquad|\\[,;:!])*(?:\\text\s*\{[\s,;]*)?\b(?:where|for|with|when)\b.*$",
@@ -177,8 +176,8 @@ def _tidy(text: str) -> str:
     if len(text) > MAX_ANSWER_CHARS:
         return text  # the parser refuses it with its own message
     # "The general solution is $y = C e^{2x}$." (a model's sentence): the math with an '=' in it
-    math = [a or b for a, b in _MATH.findall(text)]
-    outside = _MATH.sub(" ", text)
+    math = math_spans(text)
+    outside = MATH_SPAN.sub(" ", text)
     equations = [m for m in math if "=" in m]
     if equations and _WORD.search(outside):
         text = r" \text{ or } ".join(equations)

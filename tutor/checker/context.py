@@ -19,7 +19,7 @@ import sympy
 from tutor.bounded import SymbolicBusy, SymbolicTimeout, WorkerCrashed, run_bounded
 from tutor.checker.verdict import Verdict, _Voice
 from tutor.engine import timebox
-from tutor.problem import Answer, InitialCondition, Problem, latex, textbook_latex
+from tutor.problem import Answer, InitialCondition, Problem, latex, prime_symbols, textbook_latex
 
 DEFAULT_TIMEOUT = float(os.environ.get("TUTOR_CHECK_TIMEOUT", "10"))
 # Seconds kept back from the worker's budget for pickling and start-up, so the worker can
@@ -225,10 +225,7 @@ class _Context:
     def ode_tex(self) -> str:
         """The equation as "left side minus right side", highest derivative first (y'' - 3y' + 2y)."""
         expr = self.real_form(self.task.lhs - self.task.rhs)
-        marks = {}
-        for d in expr.atoms(sympy.Derivative):
-            marks[d] = sympy.Symbol(latex(self.Y) + "'" * d.derivative_count)
-        marks[self.unknown] = self.Y
+        marks = {**prime_symbols(expr, self.X, self.task.function), self.unknown: self.Y}
         orders = {m: d.derivative_count for d, m in marks.items() if isinstance(d, sympy.Derivative)}
 
         def key(term: sympy.Expr) -> tuple:
