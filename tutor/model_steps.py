@@ -81,7 +81,7 @@ def step_relation(step: str) -> tuple[str | None, str]:
     ends on a SymPy answer that is not a relation in the unknown, else ``""``.
     """
     from tutor.format import answer_text
-    from tutor.render import split_math
+    from tutor.notation import split_math
     from tutor.tools import _PAIR
 
     candidates: list[tuple[int, str | None, str]] = []  # (end, relation or None, source)

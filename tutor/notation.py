@@ -244,13 +244,62 @@ def _top_level_split(text: str) -> list[tuple[int, str]]:
 #: Math delimiters of tutor text, longest first (``$$`` before ``$``): the one list (the renderer, the
 #: format's answer reader, the checker's answer tidying and the data's curated-set reader use it).
 MATH_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-MATH_SPAN = re.compile("|".join(f"{re.escape(left)}(.+?){re.escape(right)}" for left, right in MATH_DELIMITERS),
-                        re.DOTALL)
+
+
+def split_math(text: str) -> tuple[list[tuple[bool, str]], int | None]:
+    """``text`` cut into (is_math, piece) segments, and where an unclosed formula starts (or None).
+
+    Math pieces keep their delimiters.  ``\\$`` is a literal dollar sign, not a delimiter.
+    """
+    segments: list[tuple[bool, str]] = []
+    i, start, n = 0, 0, len(text)
+    while i < n:
+        if text.startswith("\\$", i):
+            i += 2
+            continue
+        opener = next(((left, right) for left, right in MATH_DELIMITERS if text.startswith(left, i)), None)
+        if opener is None:
+            i += 1
+            continue
+        left, right = opener
+        j = i + len(left)
+        while j < n:
+            if text.startswith("\\$", j) and right == "$":
+                j += 2
+                continue
+            if text.startswith(right, j):
+                break
+            j += 1
+        if j >= n:  # never closed
+            if i > start:
+                segments.append((False, text[start:i]))
+            return segments, i
+        if i > start:
+            segments.append((False, text[start:i]))
+        segments.append((True, text[i:j + len(right)]))
+        i = start = j + len(right)
+    if start < n:
+        segments.append((False, text[start:]))
+    return segments, None
+
+
+def _body(piece: str) -> str:
+    left, right = next((l, r) for l, r in MATH_DELIMITERS if piece.startswith(l) and piece.endswith(r))
+    return piece[len(left):len(piece) - len(right)]
 
 
 def math_spans(text: str) -> list[str]:
-    """The bodies of the math spans in ``text`` (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``), in order."""
-    return [next(g for g in m.groups() if g) for m in MATH_SPAN.finditer(text or "")]
+    """The bodies of the complete math spans in ``text`` (``$...$``, ``$$...$$``, ``\\(...\\)``,
+    ``\\[...\\]``), in order (:func:`split_math`'s cut)."""
+    segments, _ = split_math(text or "")
+    return [_body(piece) for is_math, piece in segments if is_math]
+
+
+def outside_math(text: str) -> str:
+    """``text`` with each complete math span replaced by a space (an unclosed formula stays as text)."""
+    segments, unclosed = split_math(text or "")
+    return "".join(" " if is_math else piece for is_math, piece in segments) + (
+        text[unclosed:] if unclosed is not None else "")
 
 
 # ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from typing import Any
 
 from tutor.errors import ParseError
 from tutor.format import CLASSIFICATION, FINAL_ANSWER, HINT, MATH_DELIMITERS, STEPS, Sections, answer_text
+from tutor.notation import split_math  # noqa: F401  (the one math splitter; render cuts text with it)
 from tutor.katex import formula_error
 from tutor.model_steps import HOLDS, WRONG, first_wrong
 
@@ -57,43 +58,6 @@ VERIFIED_WORDS = {"correct": "Verified by substitution.", "no_solution": "Proved
 
 
 # --------------------------------------------------------------------------- math spans
-
-
-def split_math(text: str) -> tuple[list[tuple[bool, str]], int | None]:
-    """``text`` cut into (is_math, piece) segments, and where an unclosed formula starts (or None).
-
-    Math pieces keep their delimiters.  ``\\$`` is a literal dollar sign, not a delimiter.
-    """
-    segments: list[tuple[bool, str]] = []
-    i, start, n = 0, 0, len(text)
-    while i < n:
-        if text.startswith("\\$", i):
-            i += 2
-            continue
-        opener = next(((left, right) for left, right in MATH_DELIMITERS if text.startswith(left, i)), None)
-        if opener is None:
-            i += 1
-            continue
-        left, right = opener
-        j = i + len(left)
-        while j < n:
-            if text.startswith("\\$", j) and right == "$":
-                j += 2
-                continue
-            if text.startswith(right, j):
-                break
-            j += 1
-        if j >= n:  # never closed
-            if i > start:
-                segments.append((False, text[start:i]))
-            return segments, i
-        if i > start:
-            segments.append((False, text[start:i]))
-        segments.append((True, text[i:j + len(right)]))
-        i = start = j + len(right)
-    if start < n:
-        segments.append((False, text[start:]))
-    return segments, None
 
 
 def complete_math(text: str) -> str:

@@ -18,7 +18,7 @@ import sympy
 
 from tutor.checker.verdict import Verdict, _Voice
 from tutor.errors import ParseError
-from tutor.notation import MATH_SPAN, math_spans, rewrite_piecewise
+from tutor.notation import math_spans, outside_math, rewrite_piecewise
 from tutor.parser import MAX_ANSWER_CHARS, parse_answer, parse_eigen_answer
 from tutor.plaintext import KNOWN_WORDS
 from tutor.problem import Answer, Problem, conditions_at_several_points
@@ -177,7 +177,7 @@ def _tidy(text: str) -> str:
         return text  # the parser refuses it with its own message
     # "The general solution is $y = C e^{2x}$." (a model's sentence): the math with an '=' in it
     math = math_spans(text)
-    outside = MATH_SPAN.sub(" ", text)
+    outside = outside_math(text)
     equations = [m for m in math if "=" in m]
     if equations and _WORD.search(outside):
         text = r" \text{ or } ".join(equations)
