@@ -79,13 +79,12 @@ class Record:
     steps_holding: int = 0
 
 
-def judge(problem: Any, reply: str, parse_reply: Any, timeout: float) -> tuple[str, str]:
-    """(verdict, final answer) of one reply; ``no answer`` when it has no Final Answer (the one
-    verdict rule: :func:`training.fanout.verify_item`, also LbT's)."""
+def judge(problem: Any, reply: str, fmt: Any, timeout: float) -> tuple[str, str]:
+    """(verdict, final answer) of one reply in the format ``fmt``; ``no answer`` when it has no Final
+    Answer (the one verdict rule: :func:`training.fanout.verify_item`, also LbT's)."""
     from training.fanout import verify_item
-    from tutor.format import answer_text
 
-    final = answer_text(parse_reply(reply, done=True).final_answer)
+    final = fmt.final_answer(reply)
     return verify_item((problem, final, timeout)), final
 
 
@@ -118,7 +117,7 @@ def evaluate_row(row: dict, backend: Any, k: int, timeout: float,
         rec.error = f"{type(exc).__name__}: {exc}"
     rec.seconds = time.perf_counter() - started
     sections = fmt.parse(rec.greedy, done=True)
-    rec.verdict, rec.final_answer = judge(checked, rec.greedy, fmt.parse, timeout)
+    rec.verdict, rec.final_answer = judge(checked, rec.greedy, fmt, timeout)
     rec.pass1 = rec.verdict == "correct"
     stated = read_classification(sections.classification)
     rec.order_ok = stated["order"] == row["order"]
@@ -134,7 +133,7 @@ def evaluate_row(row: dict, backend: Any, k: int, timeout: float,
             raise
         except Exception as exc:
             samples, rec.error = [], rec.error or f"{type(exc).__name__}: {exc}"
-        rec.sample_verdicts = [judge(checked, s, fmt.parse, timeout)[0] for s in samples]
+        rec.sample_verdicts = [judge(checked, s, fmt, timeout)[0] for s in samples]
         rec.passk = "correct" in rec.sample_verdicts
     else:
         rec.passk = rec.pass1

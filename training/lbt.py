@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor.format import FORMATS, answer_text
+from tutor.format import FORMATS
 
 logger = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ def score(row: dict, taught: dict, exams: list[dict], verdicts: dict, config: Lb
 
 
 def _final(reply: str, prompt_format: str = "tutor") -> str:
-    return answer_text(FORMATS[prompt_format].parse(reply, done=True).final_answer)
+    return FORMATS[prompt_format].final_answer(reply)
 
 
 def _checks(row: dict, taught: dict, exams: list[dict], prompt_format: str = "tutor"):

@@ -482,6 +482,11 @@ class PromptFormat:
         system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
         return [*system, {"role": "user", "content": self.user_prompt(problem_text)}]
 
+    def final_answer(self, reply: str) -> str:
+        """The Final Answer of a whole reply, as the checker reads it (no math delimiters; "" for
+        none): the one reading of a reply's answer (session, evaluation, LbT)."""
+        return answer_text(self.parse(reply, done=True).final_answer)
+
 
 FORMATS: dict[str, PromptFormat] = {
     "tutor": PromptFormat("tutor", SYSTEM_PROMPT, user_prompt, parse_sections),
