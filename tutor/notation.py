@@ -314,7 +314,7 @@ LEAD_WORDS = (
     "higher", "order", "linear", "nonlinear", "non-linear", "homogeneous", "inhomogeneous",
     "nonhomogeneous", "non-homogeneous", "separable", "differential", "equation", "equations", "ode",
     "odes", "ivp", "ivps", "system", "systems", "initial", "boundary", "value", "problem", "problems",
-    "write", "rewrite", "convert",
+    "write", "rewrite", "convert", "use", "apply", "using", "by", "and", "them",
 )
 _LEAD_WORD = rf"(?:an?[\s-]+)?(?i:{_words_pattern(LEAD_WORDS)})(?![A-Za-z'])"
 # "Solve the ODE", "Find the general solution of", "Solve for y:" -- then the mathematics.
@@ -357,23 +357,57 @@ _SYSTEM_REQUEST_RE = re.compile(
     r"(?:\s*,?\s*(?:and|then)\s+solve(?:\s+it)?)?(?![A-Za-z])")
 
 
+_ASKING = r"(?:(?:by|using|with|via|use|apply|through)\s+(?:an?\s+|the\s+)?)?(?:(?:the\s+)?method\s+of\s+)?"
+#: Textbook methods named in a problem ("Solve ... using Laplace transforms", "Solve the Bernoulli
+#: equation ...", "Use separation of variables to solve ...", "by undetermined coefficients:") ->
+#: the request (a method id, or ``integrating factor``: the linear equation's or the one that makes
+#: M dx + N dy exact). Each phrase is blanked out with the words that ask for it.
+_NAMED_METHODS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(
+    rf"(?i)(?<![A-Za-z]){_ASKING}(?:{pattern})(?![A-Za-z])")) for kind, pattern in (
+    ("laplace_transform", r"(?:the\s+)?laplace(?:'s)?\s+transforms?(?:\s+method)?|laplace\s+method"),
+    ("undetermined_coefficients", r"undetermined\s+coefficients(?:\s+method)?"),
+    ("variation_of_parameters", r"variation\s+of\s+parameters?(?:\s+method)?"),
+    ("separable", r"separation\s+of\s+variables|separating\s+(?:the\s+)?variables|"
+                  r"(?:the\s+)?separable\s+(?:differential\s+)?equation"),
+    ("exact", r"(?:the\s+)?exact\s+(?:differential\s+)?equation|exactness"),
+    ("integrating factor", r"(?:an?\s+|the\s+)?integrating[\s-]+factors?(?:\s+method)?"),
+    ("bernoulli", r"(?:the\s+)?bernoulli(?:'s|’s)?(?:\s+(?:differential\s+)?(?:equation|substitution|method))?"),
+    ("riccati", r"(?:the\s+)?riccati(?:'s|’s)?(?:\s+(?:differential\s+)?(?:equation|substitution|method))?"),
+    ("homogeneous", r"(?:the\s+)?substitution\s+(?:v|u)\s*=\s*y\s*/\s*x|(?:a\s+|the\s+)?homogeneous\s+substitution"),
+    ("cauchy_euler", r"(?:the\s+)?(?:cauchy[\s-]+euler|euler[\s-]+cauchy|equidimensional)(?:'s)?"
+                     r"(?:\s+(?:differential\s+)?(?:equation|method))?"),
+    ("reduction_of_order", r"reduction\s+of\s+order"),
+    ("constant_coefficients", r"(?:the\s+)?(?:characteristic|auxiliary)\s+(?:equation|polynomial)"),
+    ("autonomous", r"(?:the\s+)?(?:equilibri(?:um|a)(?:\s+(?:solutions?|points?))?|critical\s+points|phase\s+line)"
+                   r"(?:\s*,?\s*and\s+(?:classify|determine|find)\s+(?:them|their\s+stability|the\s+stability"
+                   r"(?:\s+of\s+each)?)|\s+and\s+their\s+stability)?"),
+    ("autonomous", r",?\s*and\s+(?:classify|determine|find|discuss)\s+(?:them|each(?:\s+one)?|their\s+stability|"
+                   r"the\s+stability(?:\s+of\s+each(?:\s+one)?)?)"),
+))
+
+
 def method_request(text: str) -> tuple[str, str]:
-    """(text with the request blanked out, the method id asked for: ``"power_series"``, ``"frobenius"``,
-    ``"series"`` (either, whichever applies), ``"system"`` (rewrite as a first-order system) or ``""``).
-    Positions in the text stay the same."""
-    found = ""
+    """(text with the request blanked out, the method asked for: ``"power_series"``, ``"frobenius"``,
+    ``"series"`` (either, whichever applies), ``"system"`` (rewrite as a first-order system), a textbook
+    method's id (:data:`_NAMED_METHODS`: ``"laplace_transform"``, ``"bernoulli"`` ...), ``"integrating
+    factor"``, or ``""``). The first request named wins. Positions in the text stay the same."""
+    found, series = "", False
     for m in _SYSTEM_REQUEST_RE.finditer(text):
         found = found or "system"
         text = _blank(text, m.start(), m.end())
     for m in _METHOD_REQUEST_RE.finditer(text):
         what = m.group("what").lower()
         kind = "frobenius" if "frobenius" in what else "power_series" if what.startswith("power") else "series"
-        found = found or kind
+        found, series = found or kind, True
         text = _blank(text, m.start(), m.end())
-    if found:  # "... about x = 0" elsewhere in the sentence: where the series is centred, not an equation
+    named = sorted(((m.start(), m.end(), kind) for kind, regex in _NAMED_METHODS for m in regex.finditer(text)))
+    for start, end, kind in named:
+        found = found or kind
+        text = _blank(text, start, end)
+    if series:  # "... about x = 0" elsewhere in the sentence: where the series is centred, not an equation
         for m in _ABOUT_ZERO_RE.finditer(text):
             text = _blank(text, m.start(), m.end())
-        # \text{ by power series }: the LaTeX wrapper left empty goes too
+    if found:  # \text{ by power series }: the LaTeX wrapper left empty goes too
         text = re.sub(r"\\(?:text|mathrm|textrm)\s*\{\s*[,;]?\s*\}", lambda m: " " * len(m.group(0)), text)
     return text, found
 

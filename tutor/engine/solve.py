@@ -109,6 +109,46 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
     raise CannotDerive("dsolve ran out of time" if out_of_time else "dsolve found no closed form")
 
 
+#: What a problem may ask for (``Problem.requested_method``, read by ``notation.method_request``) ->
+#: the methods tried first, in order (a method id asks for itself).
+REQUESTS: dict[str, tuple[str, ...]] = {
+    "series": ("power_series", "frobenius"),
+    "integrating factor": ("first_order_linear", "integrating_factor"),
+}
+#: Requests that are not a method of the registry (handled on their own).
+_OWN_REQUESTS = ("", "system", "euler")
+
+
+def requested_methods(problem) -> list[str]:
+    """The registry methods the problem asks for, in the order they are tried (before the textbook's)."""
+    from tutor.engine.registry import ids
+
+    asked = getattr(problem, "requested_method", "")
+    if asked in _OWN_REQUESTS:
+        return []
+    known = ids()
+    return [m for m in REQUESTS.get(asked, (asked,)) if m in known]
+
+
+def _asked_but_not_used(problem, method: str, attempts: list[str]) -> Step | None:
+    """The first step when the problem asked for a method and another one solved it: why not."""
+    from tutor.engine.registry import get
+
+    asked = requested_methods(problem) or ([AS_SYSTEM] if problem.requested_method == "system" else [])
+    if not asked or method in asked or problem.requested_method in ("series", "power_series", "frobenius"):
+        return None
+    reasons = [a.split(": ", 1)[1] for a in attempts if a.split(": ", 1)[0] in asked and ": " in a]
+    if problem.requested_method == "system":
+        title, name = "Not as a system", "solving it as a first-order system"
+    elif problem.requested_method == "integrating factor":
+        title, name = "Not with an integrating factor", "an integrating factor"
+    else:
+        title, name = "Not by the method asked for", get(asked[0]).name.split(" (")[0]
+    why = reasons[0] if reasons else "it does not apply to this equation"
+    return Step(title, f"Asked for: {name}. It does not work here: {why}. The method below solves it instead.",
+                check=Check.NOTE)
+
+
 def _after_dsolve(method) -> bool:
     """Whether a method is tried only after dsolve (``Method.after_dsolve``: the series methods)."""
     return bool(getattr(method, "after_dsolve", False))
@@ -140,8 +180,7 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
         # the method the problem asks for ("by power series") first; methods whose answer is not a
         # closed form (series) only after dsolve, so that they never replace one
         # (asked for, it is tried even where the textbook would not list it: y'' + y = 0 by power series)
-        asked = problem.requested_method
-        requested = [m for m in ("power_series", "frobenius") if asked in (m, "series") and m in ids()]
+        requested = requested_methods(problem)
         candidates = requested + [m for m in classification.types if m not in requested and not _after_dsolve(get(m))]
     for method_id in candidates:
         if method_id in excluded:
@@ -324,11 +363,9 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
             else:
                 name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
             steps, numerical = derivation.steps, None
-            declined = next((a.split(": ", 1)[1] for a in attempts if a.startswith(f"{AS_SYSTEM}: ")), "")
-            if problem.requested_method == "system" and derivation.method != AS_SYSTEM and declined:
-                # asked for as a system, solved another way: say why, first
-                steps = (Step("Not as a system", f"Asked to solve it as a first-order system, but {declined}; "
-                              f"so it is solved by the method below.", check=Check.NOTE),) + steps
+            note = _asked_but_not_used(problem, derivation.method, attempts)
+            if note is not None:  # asked for a method, solved by another: say why, first
+                steps = (note,) + steps
             if problem.requested_method == "euler" and method is None:
                 # the student asked for Euler's method: its table follows the exact solution
                 from tutor.engine.numerical import numerical_steps

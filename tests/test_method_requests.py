@@ -1,0 +1,62 @@
+"""A problem that names its method ("Solve ... using Laplace transforms", "Solve the Bernoulli equation
+...", "Use separation of variables to solve ...") is read as the equation plus a request, and the engine
+answers with that method first — or says, in its first step, why that method does not work here.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tutor.engine import solve
+from tutor.parser import parse
+
+TEXTBOOK_PHRASINGS = [
+    ("Solve y'' + 4y = 8 sin 2t using Laplace transforms, y(0)=0, y'(0)=0", "laplace_transform"),
+    ("Use the Laplace transform to solve y' - 2y = e^{3t}, y(0) = 1", "laplace_transform"),
+    ("Solve by undetermined coefficients: y'' - 4y' + 4y = x e^{2x}", "undetermined_coefficients"),
+    ("Solve using variation of parameters y'' + y = tan x", "variation_of_parameters"),
+    ("Solve y' = y/x + tan(y/x) using the substitution v = y/x", "homogeneous"),
+    ("Solve the Bernoulli equation y' + y = y^3", "bernoulli"),
+    ("Use separation of variables to solve dy/dx = x/y, y(0) = 2", "separable"),
+    ("Solve the exact equation (2xy + 3) dx + (x^2 - 1) dy = 0", "exact"),
+    ("Find the equilibrium solutions of y' = y^2 - 4y + 3 and classify them", "autonomous"),
+    ("Find the critical points of y' = y(2 - y) and determine their stability", "autonomous"),
+    ("Solve the Cauchy-Euler equation x^2 y'' - 2xy' + 2y = 0", "cauchy_euler"),
+    ("Solve y'' + y' = 1 by reduction of order", "reduction_of_order"),
+    ("y'' + 5y' + 6y = 0. Use the characteristic equation.", "constant_coefficients"),
+    ("Solve the Riccati equation y' = y^2 - 2/x^2", "riccati"),
+]
+
+
+@pytest.mark.parametrize("text, method", TEXTBOOK_PHRASINGS)
+def test_the_named_method_is_read_as_a_request_and_used(text, method):
+    problem = parse(text)
+    assert problem.requested_method == method
+    solution = solve(problem, timeout=20)
+    assert solution.verified and solution.method == method
+    assert not solution.steps[0].title.startswith("Not ")
+
+
+@pytest.mark.parametrize("text, method", [
+    ("Solve y' = x y using an integrating factor", "first_order_linear"),
+    ("Solve (3xy + y^2) dx + (x^2 + xy) dy = 0 with an integrating factor", "integrating_factor"),
+])
+def test_an_integrating_factor_is_the_linear_one_or_the_one_that_makes_it_exact(text, method):
+    problem = parse(text)
+    assert problem.requested_method == "integrating factor"
+    solution = solve(problem, timeout=20)
+    assert solution.verified and solution.method == method
+
+
+@pytest.mark.parametrize("text, used", [
+    ("Solve the Bernoulli equation y'' + y = 0", "constant_coefficients"),
+    ("Use the Laplace transform to solve y'' + y = 0", "constant_coefficients"),
+])
+def test_a_method_that_does_not_apply_is_explained_first(text, used):
+    solution = solve(text, timeout=20)
+    assert solution.verified and solution.method == used
+    first = solution.steps[0]
+    assert first.title == "Not by the method asked for" and first.text.startswith("Asked for: ")
+
+
+def test_an_exact_solution_is_not_a_request_for_the_exact_method():
+    assert parse("Find the exact solution of y' = y, y(0) = 1").requested_method == ""
