@@ -60,3 +60,45 @@ def test_a_method_that_does_not_apply_is_explained_first(text, used):
 
 def test_an_exact_solution_is_not_a_request_for_the_exact_method():
     assert parse("Find the exact solution of y' = y, y(0) = 1").requested_method == ""
+
+
+# --------------------------------------------------------------------------- values and points in words
+
+
+@pytest.mark.parametrize("text, point, value", [
+    ("dy/dx + 2y = 4, y(0) = 0. Find y(1).", 1, r"y(1) = 2 - \frac{2}{e^{2}} \approx 1.7293294"),
+    ("y'' + y = 0, y(0) = 0, y'(0) = 1; compute y(pi/2)", "pi/2", r"y(\frac{\pi}{2}) = 1"),
+    ("y' = y^2, y(0) = 1. What is y(1/2)?", "1/2", r"y(\frac{1}{2}) = 2"),
+])
+def test_a_value_asked_for_is_the_last_step_and_checked(text, point, value):
+    import sympy
+
+    problem = parse(text)
+    assert problem.evaluate_at == (sympy.sympify(point),)
+    solution = solve(problem, timeout=20, check_steps=True)
+    assert solution.verified and solution.steps[-1].title.startswith("Value at $x = ")
+    assert solution.steps[-1].latex == value and solution.step_checks[-1].ok
+
+
+def test_a_point_the_curve_passes_through_is_a_condition():
+    problem = parse("Find the solution of y' = -y/x that passes through (1, 2).")
+    assert [(ic.order, ic.point, ic.value) for ic in problem.ics] == [(0, 1, 2)]
+    assert solve(problem, timeout=20).verified
+
+
+@pytest.mark.parametrize("text", ["y' = y, y(0) = 1, y(2)", "y' = y, 3", "y' = 2,5 y", "y' = y. y(2)"])
+def test_a_piece_after_the_equation_is_never_multiplied_into_it(text):
+    from tutor.errors import ParseError
+
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert "neither part of the equation nor a condition" in caught.value.message
+
+
+def test_the_homogeneous_equation_is_a_soft_request():
+    first = solve("Solve the homogeneous equation y' = (x^2 + y^2)/(xy)", timeout=20)
+    assert first.verified and first.method == "homogeneous"
+    linear = solve("Solve the homogeneous equation y'' + 4y = 0", timeout=20)
+    assert linear.verified and linear.method == "constant_coefficients" and not linear.steps[0].title.startswith("Not")
+    plain = solve("Solve the homogeneous equation y' + 2y = 0", timeout=20)
+    assert plain.verified and not plain.steps[0].title.startswith("Not")

@@ -230,6 +230,17 @@ def _top_level_separators(text: str) -> list[re.Match]:
     return [m for m in _SEPARATOR_RE.finditer(text) if m.start() >= len(depth_at) or depth_at[m.start()] == 0]
 
 
+def _top_level_split_all(text: str) -> list[tuple[int, str]]:
+    """Every piece between top-level separators, empty ones included (one per separator, plus one)."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    for m in _top_level_separators(text):
+        pieces.append((start, text[start:m.start()]))
+        start = m.end()
+    pieces.append((start, text[start:]))
+    return pieces
+
+
 def _top_level_split(text: str) -> list[tuple[int, str]]:
     """Split at separators that are not inside brackets; returns (offset, piece) pairs."""
     pieces: list[tuple[int, str]] = []
@@ -374,6 +385,8 @@ _NAMED_METHODS: tuple[tuple[str, re.Pattern], ...] = tuple((kind, re.compile(
     ("bernoulli", r"(?:the\s+)?bernoulli(?:'s|’s)?(?:\s+(?:differential\s+)?(?:equation|substitution|method))?"),
     ("riccati", r"(?:the\s+)?riccati(?:'s|’s)?(?:\s+(?:differential\s+)?(?:equation|substitution|method))?"),
     ("homogeneous", r"(?:the\s+)?substitution\s+(?:v|u)\s*=\s*y\s*/\s*x|(?:a\s+|the\s+)?homogeneous\s+substitution"),
+    # ambiguous (a linear equation with zero right side is "homogeneous" too): a soft request
+    ("homogeneous equation", r"(?:the\s+)?homogeneous\s+(?:differential\s+)?equation"),
     ("cauchy_euler", r"(?:the\s+)?(?:cauchy[\s-]+euler|euler[\s-]+cauchy|equidimensional)(?:'s)?"
                      r"(?:\s+(?:differential\s+)?(?:equation|method))?"),
     ("reduction_of_order", r"reduction\s+of\s+order"),
@@ -457,6 +470,31 @@ def euler_request(text: str) -> tuple[str, bool, float | None, float | None]:
     # \text{ using Euler's method }: the LaTeX wrapper left empty goes too
     text = re.sub(r"\\(?:text|mathrm|textrm)\s*\{\s*[,;]?\s*\}", lambda m: " " * len(m.group(0)), text)
     return text, True, step, target
+
+
+_VALUE = r"-?\s*(?:\d+(?:\.\d*)?|\.\d+)(?:\s*/\s*\d+)?|-?\s*(?:\d+\s*\*?\s*)?(?:\\pi|pi|π)(?:\s*/\s*\d+)?"
+#: "Find y(1)", "and compute y(0.5)", "What is y(2)?": the value of the solution at a point, asked for
+#: (a call with a number inside and no "=" after it; "find y(x)" asks for the function, not a value).
+_EVALUATE_RE = re.compile(
+    rf"(?i)(?<![A-Za-z])(?:(?:and|then|also)\s+)?(?:find|compute|calculate|determine|evaluate|give|what\s+is|"
+    rf"what's)\s+(?:the\s+value\s+(?:of\s+)?)?(?P<f>[A-Za-z])\s*\(\s*(?P<x>{_VALUE})\s*\)(?!\s*[=(])\s*\??")
+#: "that passes through (1, 2)", "through the point (0, -1)": the initial condition y(1) = 2.
+_THROUGH_RE = re.compile(
+    rf"(?i)(?<![A-Za-z])(?:(?:that|which)\s+)?(?:passes|passing|goes|going|pass)\s+through\s+(?:the\s+point\s+)?"
+    rf"\(\s*(?P<x>{_VALUE})\s*,\s*(?P<y>{_VALUE})\s*\)")
+
+
+def value_requests(text: str) -> tuple[str, list[tuple[int, str]], list[tuple[int, str, str]]]:
+    """(text with the phrases blanked out, the points whose value is asked for as (offset, text), the
+    points a curve must pass through as (offset, x text, y text)). Positions stay the same."""
+    points, through = [], []
+    for m in _THROUGH_RE.finditer(text):
+        through.append((m.start("x"), m.group("x"), m.group("y")))
+    for m in _EVALUATE_RE.finditer(text):
+        points.append((m.start("x"), m.group("x")))
+    for m in [*_THROUGH_RE.finditer(text), *_EVALUATE_RE.finditer(text)]:
+        text = _blank(text, m.start(), m.end())
+    return text, points, through
 
 
 #: A number in a domain qualifier: 0, -1, 2.5, 1/2, pi, 2pi, \pi/2, infinity.
@@ -551,14 +589,25 @@ def split_problem(text: str) -> tuple[tuple[int, str], list[tuple[int, re.Match]
     """(offset, equation text) and the initial-condition matches with their offsets."""
     equation_parts: list[tuple[int, str]] = []
     conditions: list[tuple[int, re.Match]] = []
-    for offset, piece in _top_level_split(text):
+    # the separator before each piece: a LaTeX space may cut an equation in two (joined again below);
+    # a comma, semicolon or new line after a whole equation ends it
+    before = [""] + [m.group(0) for m in _top_level_separators(text)]
+    for (offset, piece), separator in zip(_top_level_split_all(text), before):
+        if not piece.strip():
+            continue
         m = match_initial_condition(piece)
         if m:
             conditions.append((offset, m))
             continue
-        if equation_parts and "=" in piece and "=" in " ".join(p for _, p in equation_parts):
+        has_equation = "=" in " ".join(p for _, p in equation_parts)
+        if equation_parts and "=" in piece and has_equation:
             raise ParseError("this looks like a system of equations; the tutor solves one ODE at a time",
                              offset, suggestion="enter a single equation, then its initial conditions")
+        if has_equation and "=" not in piece and separator.strip() in (",", ";", ""):
+            # "y' = y, 3" or "y' = y, y(0) = 1, y(2)": not part of the equation (it would be multiplied in)
+            raise ParseError(f"'{piece.strip()}' is neither part of the equation nor a condition", offset,
+                             suggestion="conditions are written y(0) = 1; to ask for a value, write \"find y(2)\"; "
+                                        "a decimal uses a point (2.5), not a comma")
         equation_parts.append((offset, piece))
     if not equation_parts:
         if conditions:

@@ -313,6 +313,8 @@ def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
     # "using Euler's method with h = 0.1 to approximate y(1)": the numerical method, its step, the point
     normalized, euler, euler_step, euler_target = notation.euler_request(normalized)
     requested = requested or ("euler" if euler else "")
+    # "Find y(1)": a value asked for; "that passes through (1, 2)": the condition y(1) = 2
+    normalized, value_points, through = notation.value_requests(normalized)
     # "for x > 0", ", t >= 0": where the equation holds, a note that changes nothing in it
     normalized = notation.strip_domain(normalized)
     # "Solve y' = y", "Find the general solution of ...": the words go, the positions stay.
@@ -346,6 +348,14 @@ def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
         seen.add((order, point))
         params |= {s.name for s in point.free_symbols | value.free_symbols}
         conditions.append(InitialCondition(order, point, value))
+    for offset, x_text, y_text in through:
+        point = _read_value(x_text, offset, function, variable, "point")
+        value = _read_value(y_text, offset, function, variable, "value")
+        if (0, point) in seen:
+            raise ParseError("the same condition is given twice", offset)
+        seen.add((0, point))
+        conditions.append(InitialCondition(0, point, value))
+    evaluate_at = tuple(_read_value(x_text, offset, function, variable, "point") for offset, x_text in value_points)
     conditions.sort(key=lambda ic: ic.order)
     parameters = tuple(sympy.Symbol(p) for p in sorted(params))
     if euler:
@@ -353,7 +363,8 @@ def _parse(text: str, normalized: str, is_latex: bool) -> Problem:
     return Problem(equation=equation, function=sympy.Function(function), variable=sympy.Symbol(variable),
                    ics=tuple(conditions), parameters=parameters, source=text,
                    notation="latex" if is_latex else "plain", requested_method=requested,
-                   euler_step=euler_step if euler else None, euler_target=euler_target if euler else None)
+                   euler_step=euler_step if euler else None, euler_target=euler_target if euler else None,
+                   evaluate_at=evaluate_at)
 
 
 def _check_euler_request(conditions: list[InitialCondition], order: int, function: str, step: float | None,

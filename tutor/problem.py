@@ -165,6 +165,8 @@ class Problem:
     #: the point whose value is wanted (None: the defaults, 0.1 and a table around the initial point)
     euler_step: float | None = None
     euler_target: float | None = None
+    #: Points whose value of the solution the text asks for ("Find y(1)"): the engine gives y there
+    evaluate_at: tuple[sympy.Expr, ...] = ()
 
     #: A scalar equation (:class:`tutor.system.SystemProblem` says True).
     is_system = False

@@ -114,6 +114,9 @@ def _dsolve_derivation(problem: Problem, deadline: float | None = None) -> Deriv
 REQUESTS: dict[str, tuple[str, ...]] = {
     "series": ("power_series", "frobenius"),
     "integrating factor": ("first_order_linear", "integrating_factor"),
+    # "Solve the homogeneous equation": the substitution v = y/x for a first-order equation; for a
+    # linear one of higher order the words mean "zero right side", and nothing is asked
+    "homogeneous equation": ("homogeneous",),
 }
 #: Requests that are not a method of the registry (handled on their own).
 _OWN_REQUESTS = ("", "system", "euler")
@@ -126,6 +129,8 @@ def requested_methods(problem) -> list[str]:
     asked = getattr(problem, "requested_method", "")
     if asked in _OWN_REQUESTS:
         return []
+    if asked == "homogeneous equation" and problem.order != 1:
+        return []
     known = ids()
     return [m for m in REQUESTS.get(asked, (asked,)) if m in known]
 
@@ -135,8 +140,9 @@ def _asked_but_not_used(problem, method: str, attempts: list[str]) -> Step | Non
     from tutor.engine.registry import get
 
     asked = requested_methods(problem) or ([AS_SYSTEM] if problem.requested_method == "system" else [])
-    if not asked or method in asked or problem.requested_method in ("series", "power_series", "frobenius"):
-        return None
+    if not asked or method in asked or problem.requested_method in ("series", "power_series", "frobenius",
+                                                                    "homogeneous equation"):
+        return None  # a series is tried after dsolve anyway; "homogeneous equation" may mean "linear, f = 0"
     reasons = [a.split(": ", 1)[1] for a in attempts if a.split(": ", 1)[0] in asked and ": " in a]
     if problem.requested_method == "system":
         title, name = "Not as a system", "solving it as a first-order system"
@@ -147,6 +153,38 @@ def _asked_but_not_used(problem, method: str, attempts: list[str]) -> Step | Non
     why = reasons[0] if reasons else "it does not apply to this equation"
     return Step(title, f"Asked for: {name}. It does not work here: {why}. The method below solves it instead.",
                 check=Check.NOTE)
+
+
+def _value_steps(problem, solutions: tuple) -> tuple[Step, ...]:
+    """The values the problem asks for ("Find y(1)": ``Problem.evaluate_at``) from the verified answer:
+    each explicit branch at each point, exact and as a decimal; an implicit answer says how instead."""
+    points = getattr(problem, "evaluate_at", ())
+    if not points or not solutions:
+        return ()
+    x, y = problem.variable, problem.unknown
+    name = sympy.latex(sympy.Symbol(problem.function.__name__))
+    steps = []
+    for a in points:
+        explicit = [sol for sol in solutions if sol.lhs == y]
+        if not explicit:
+            steps.append(Step(f"Value at ${sympy.latex(x)} = {sympy.latex(a)}$", (
+                f"The answer is a relation between ${sympy.latex(x)}$ and ${name}$: put ${sympy.latex(x)} = "
+                f"{sympy.latex(a)}$ in it and solve for ${name}$."), check=Check.NOTE))
+            continue
+        shown = []
+        for sol in explicit:
+            exact = sympy.simplify(sol.rhs.subs(x, a))
+            approx = ""
+            if exact.is_number and not exact.has(sympy.zoo, sympy.nan):
+                value = sympy.N(exact, 8)
+                approx = "" if exact.is_Integer or value == exact else rf" \approx {sympy.latex(value)}"
+            shown.append((sympy.Eq(sol.rhs.subs(x, a), exact, evaluate=False),
+                          rf"{name}({sympy.latex(a)}) = {tex(exact, x)}{approx}"))
+        steps.append(Step(f"Value at ${sympy.latex(x)} = {sympy.latex(a)}$",
+                          f"Put ${sympy.latex(x)} = {sympy.latex(a)}$ in the solution.",
+                          latex=r",\quad ".join(text for _, text in shown), check=Check.IDENTITY,
+                          after=shown[0][0]))
+    return tuple(steps)
 
 
 def _after_dsolve(method) -> bool:
@@ -373,6 +411,7 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
                 numerical = _numerical(problem, deadline, euler_step)
                 if numerical is not None:
                     steps = steps + tuple(numerical_steps(problem, numerical, closed_form=True))
+            steps = steps + _value_steps(problem, derivation.solutions)
             checks = tuple(check_step(step, problem) for step in steps) if check_steps else ()
             return Solution(problem=problem, classification=classification, method=derivation.method,
                             method_name=name, hint=hint, steps=steps, answer=derivation.solutions,
