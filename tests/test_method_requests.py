@@ -102,3 +102,30 @@ def test_the_homogeneous_equation_is_a_soft_request():
     assert linear.verified and linear.method == "constant_coefficients" and not linear.steps[0].title.startswith("Not")
     plain = solve("Solve the homogeneous equation y' + 2y = 0", timeout=20)
     assert plain.verified and not plain.steps[0].title.startswith("Not")
+
+
+@pytest.mark.parametrize("text, latex, parameters", [
+    ("Solve y' = ky where k is a constant", "y' = k y", ("k",)),
+    ("T' = -k(T - 20), T(0) = 90, where k is a positive constant", None, ("k",)),
+    ("y'' + a y' + b y = 0 where a and b are real constants", "y'' + a y' + b y = 0", ("a", "b")),
+    ("Solve y' = y on the interval [0, 1] with y(0) = 1", None, ()),
+])
+def test_notes_on_the_letters_and_the_interval_are_not_mathematics(text, latex, parameters):
+    problem = parse(text)
+    assert tuple(str(p) for p in problem.parameters) == parameters
+    if latex:
+        assert problem.latex == latex
+
+
+@pytest.mark.parametrize("text", ["Solve y' + p(x) y = q(x)", "y'' + y = f(t)", r"\frac{dy}{dx} + p(x) y = 0"])
+def test_a_coefficient_that_is_an_unknown_function_is_refused_not_multiplied(text):
+    from tutor.errors import ParseError
+
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert "looks like a function of" in caught.value.message and "for a product write" in caught.value.suggestion
+
+
+@pytest.mark.parametrize("text", ["T' = -k(T - 20)", "y' = x(1 - x)", "y' = u(t)", "y' = c(x + 1)"])
+def test_products_and_steps_written_with_brackets_are_still_read(text):
+    parse(text)

@@ -511,11 +511,21 @@ _DOMAIN_RE = re.compile(
     rf"|\(\s*(?:for\s+)?(?P<inner>{_CHAIN})\s*\)\s*(?=$|[,;.]))")
 
 
+#: "where k is a constant", ", with a and b positive constants", "on the interval [0, 1]", "for 0 <= t <= 2":
+#: notes about the letters or the interval, not mathematics to read.
+_NOTE_RE = re.compile(
+    r"(?i)(?:,|;|(?<![A-Za-z]))\s*(?:where|with|and|if)\s+(?:the\s+)?[A-Za-z](?:\s*(?:,|and)\s*[A-Za-z])*\s+"
+    r"(?:is|are)\s+(?:an?\s+|any\s+|some\s+)?(?:(?:positive|negative|real|nonzero|non-zero|arbitrary|given|fixed)\s+)*"
+    r"(?:constants?|parameters?|numbers?|reals?)(?![A-Za-z])"
+    r"|(?:,|;|(?<![A-Za-z]))\s*(?:on|over|in)\s+(?:the\s+)?(?:interval|domain)\s+[\[(]\s*[^\[\]()]*[\])]")
+
+
 def strip_domain(text: str) -> str:
-    """``text`` with domain qualifiers ("for x > 0", ", t >= 0", "(0 < x < pi)") blanked out; positions
-    stay the same. Only a qualifier standing on its own (after a separator or "for"/"where"/"on", or in
-    parentheses, and ending its piece) is taken: an inequality inside an equation is left for the parser
-    to refuse."""
+    """``text`` with domain qualifiers ("for x > 0", ", t >= 0", "(0 < x < pi)", "on the interval
+    [0, 1]") and notes on the letters ("where k is a constant") blanked out; positions stay the same.
+    Only a qualifier standing on its own (after a separator or "for"/"where"/"on", or in parentheses,
+    and ending its piece) is taken: an inequality inside an equation is left for the parser to refuse."""
+    text = _NOTE_RE.sub(lambda m: " " * len(m.group(0)), text)
     return _DOMAIN_RE.sub(lambda m: " " * len(m.group(0)), text)
 
 
@@ -785,7 +795,9 @@ def applied_variables(text: str, function: str) -> set[str]:
 #: Marker numbers from here on stand for unit steps and deltas (read by the parser), not derivatives.
 SPECIAL_MARKER_BASE = 10_000
 
-_STEP_NAMES = r"\\mathcal\s*\{\s*U\s*\}|\\operatorname\s*\{\s*Heaviside\s*\}|Heaviside|[uUH]"
+#: The one-letter names of the unit step (u(t - a), U(t - a), H(t - a)).
+STEP_LETTERS = ("u", "U", "H")
+_STEP_NAMES = r"\\mathcal\s*\{\s*U\s*\}|\\operatorname\s*\{\s*Heaviside\s*\}|Heaviside|[" + "".join(STEP_LETTERS) + "]"
 _DELTA_NAMES = r"\\operatorname\s*\{\s*DiracDelta\s*\}|DiracDelta|\\delta|delta"
 _SPECIAL_CALL = re.compile(
     rf"(?<![A-Za-z\\])(?:(?P<step>{_STEP_NAMES})|(?P<delta>{_DELTA_NAMES}))"

@@ -205,6 +205,19 @@ def _choose_variable(function: str, explicit: set[str], free: set[str], position
     return var
 
 
+def _refuse_unknown_coefficients(text: str, offset: int, function: str, variable: str) -> None:
+    """``y' + p(x) y = q(x)``: a coefficient written as a function of the variable that the problem does
+    not give. Read as letters it would be the product p·x (a silent misreading): refuse it instead. A
+    product with brackets around more than the variable (``k(T - 20)``) stays a product."""
+    for m in re.finditer(rf"(?<![A-Za-z\\_^])([A-Za-z])\s*\(\s*{re.escape(variable)}\s*\)", text):
+        if m.group(1) in (function, variable) or m.group(1) in notation.STEP_LETTERS:
+            continue
+        name = m.group(1)
+        raise ParseError(f"{name}({variable}) looks like a function of {variable} that the problem does not give",
+                         offset + m.start(), suggestion=f"write it out (e.g. y' + 2{variable} y = 0); "
+                                                        f"for a product write {name}*{variable} or {name} {variable}")
+
+
 def _read_equation(text: str, offset: int, is_latex: bool) -> tuple[sympy.Eq, str, str, set[str]]:
     """(equation in y(x), function name, variable name, free parameter names)."""
     notation.check_brackets(text, offset)
@@ -232,6 +245,7 @@ def _read_equation(text: str, offset: int, is_latex: bool) -> tuple[sympy.Eq, st
     placeholders = set(reader.placeholders.values())
     free = {s.name for s in (lhs.free_symbols | rhs_expr.free_symbols) - placeholders}
     variable = _choose_variable(function, explicit, free - {function}, offset)
+    _refuse_unknown_coefficients(text, offset, function, variable)
 
     F = sympy.Function(function)
     V = sympy.Symbol(variable)
