@@ -105,3 +105,18 @@ def test_eulers_table_follows_the_exact_solution_when_asked_for():
     assert r"y(1) \approx 2.59374" in last.text
     # a problem that does not ask gets no Euler table after its closed form
     assert solve("y' = y, y(0) = 1", timeout=15).numerical is None
+
+
+@pytest.mark.parametrize("text, point", [("y' = x^2 + y^2, y(0) = 0. Find y(1).", 1.0),
+                                         ("y' = x^2 + y^2, y(0) = 0. Find y(1.3).", 1.3),
+                                         ("y' = sin(x y), y(0) = 1, find y(0.35)", 0.35)])
+def test_a_value_asked_for_without_a_closed_form_is_read_off_the_numerical_table(text, point):
+    solution = solve(text, timeout=15)
+    assert solution.status == NUMERICAL
+    values = {round(x, 9): y for x, y in solution.numerical.points}
+    assert round(point, 9) in values
+    last = solution.steps[-1]
+    assert last.title.startswith("Value at") and "not a verified" in last.text
+    assert f"{values[round(point, 9)]:.10g}" in last.latex
+    if point == 1.0:  # y' = x^2 + y^2, y(0) = 0: y(1) = 0.350231844... (Bessel-function closed form)
+        assert abs(values[1.0] - 0.3502318443) < 1e-8

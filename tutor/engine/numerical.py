@@ -108,9 +108,13 @@ def _numerical_solution(problem: Problem, half_width: float, table_step: float, 
         return None
     F, x0, u0, n = system
     if target is not None and target > x0 and euler_step > 0:
-        count = max(1, int(round((target - x0) / euler_step)))
-        half_width = count * euler_step
-        table_step = -(-count // TARGET_ROWS) * euler_step  # every k-th Euler step, at most TARGET_ROWS rows
+        span = target - x0
+        count = max(1, int(round(span / euler_step)))
+        if abs(count * euler_step - span) <= 1e-9 * max(1.0, span):
+            half_width = count * euler_step
+            table_step = -(-count // TARGET_ROWS) * euler_step  # every k-th Euler step, at most TARGET_ROWS rows
+        else:  # a point between Euler's steps (a value asked for): the table ends exactly there
+            half_width, table_step = span, span / max(1, -(-span // table_step))
     started = time.monotonic()
     forward = mpmath.odefun(F, x0, u0, tol=tolerance)
 
@@ -120,23 +124,26 @@ def _numerical_solution(problem: Problem, half_width: float, table_step: float, 
 
     backward = mpmath.odefun(backward_field, x0, u0, tol=tolerance)
     steps = int(round(half_width / table_step))
+    offsets = [k * table_step for k in range(1, steps + 1)]
+    if target is not None and target > x0 and all(abs(x0 + o - target) > 1e-9 for o in offsets):
+        offsets = sorted([o for o in offsets if x0 + o < target] + [target - x0])  # the asked point, exactly
     points: dict[float, float] = {x0: _first(u0)}
     note = ""
     for direction, solver in ((1, forward), (-1, backward)):
-        for k in range(1, steps + 1):
+        for k, offset in enumerate(offsets):
             left = budget - (time.monotonic() - started)
-            target = x0 + k * table_step
             try:
-                finished, value = attempt(max(0.05, left / 2), solver, target) if left > 0.05 else (False, None)
+                finished, value = (attempt(max(0.05, left / 2), solver, x0 + offset) if left > 0.05
+                                   else (False, None))
             except (ZeroDivisionError, ValueError, OverflowError, TypeError, mpmath.libmp.NoConvergence):
                 finished, value = False, None
             if not finished:
-                where = x0 + direction * (k - 1) * table_step
+                where = x0 + direction * (offsets[k - 1] if k else 0.0)
                 note += (f" {'Forwards' if direction > 0 else 'Backwards'} the integration stopped at "
                          f"x = {where:g}: the next point could not be reached in the time allowed (the solution "
                          "may blow up or the equation become singular there).")
                 break
-            points[x0 + direction * k * table_step] = _first(value)
+            points[x0 + direction * offset] = _first(value)
     euler, table = [], {round(x, 9): y for x, y in points.items()}
     h = float(euler_step)
     if h > 0:

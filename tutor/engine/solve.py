@@ -187,6 +187,22 @@ def _value_steps(problem, solutions: tuple) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+def _numerical_values(problem, numerical) -> tuple[Step, ...]:
+    """The values asked for ("find y(2)") read off a numerical answer's table (approximate, labelled)."""
+    table = {round(x, 9): y for x, y in numerical.points}
+    steps = []
+    for a in getattr(problem, "evaluate_at", ()):
+        name, var = sympy.latex(sympy.Symbol(problem.function.__name__)), sympy.latex(problem.variable)
+        value = table.get(round(float(a), 9)) if a.is_number and a.is_real else None
+        text = (f"From the numerical solution (tolerance {numerical.tolerance:g}): an approximation, not a verified "
+                "value." if value is not None else
+                f"${var} = {sympy.latex(a)}$ is not one of the table's points, so no value is given there.")
+        steps.append(Step(f"Value at ${var} = {sympy.latex(a)}$", text,
+                          latex=rf"{name}({sympy.latex(a)}) \approx {value:.10g}" if value is not None else "",
+                          check=Check.NOTE))
+    return tuple(steps)
+
+
 def _after_dsolve(method) -> bool:
     """Whether a method is tried only after dsolve (``Method.after_dsolve``: the series methods)."""
     return bool(getattr(method, "after_dsolve", False))
@@ -284,9 +300,13 @@ def _numerical(problem: Problem, deadline: float, euler_step: float):
     left = deadline - time.monotonic()
     if not problem.ics or left < 0.5:
         return None
+    target = problem.euler_target
+    if target is None and problem.evaluate_at:  # "find y(2)": the table reaches the farthest point asked
+        numbers = [float(a) for a in problem.evaluate_at if a.is_number and a.is_real]
+        target = max(numbers) if numbers else None
     try:
         finished, value = attempt(0.9 * left, numerical_solution, problem, euler_step=euler_step,
-                                  budget=0.7 * left, target=problem.euler_target)
+                                  budget=0.7 * left, target=target)
     except Exception:  # a right-hand side mpmath cannot evaluate: no numbers rather than wrong ones
         return None
     return value if finished else None
@@ -355,7 +375,8 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
                 from tutor.engine.numerical import numerical_steps
 
                 return Solution(problem=problem, classification=classification, method=None,
-                                method_name="Numerical solution", hint="", steps=tuple(numerical_steps(problem, numerical)),
+                                method_name="Numerical solution", hint="",
+                                steps=tuple(numerical_steps(problem, numerical)) + _numerical_values(problem, numerical),
                                 answer=None, status=NUMERICAL,
                                 message=(f"No closed form found; numerical solution ({numerical.method}, tolerance "
                                          f"{numerical.tolerance:g}) — approximate values, not verified."),
