@@ -11,7 +11,7 @@ import random
 
 import sympy
 
-from tutor.engine.base import (CannotDerive, Derivation, Method, Practice, conclude, make_problem,
+from tutor.engine.base import (Derivation, Method, Practice, conclude, make_problem,
                                normal_form, tidy, to_symbol, vanishes, y_symbol)
 from tutor.engine.methods.common import C, linear_steps, normal_form_steps, solves_step
 from tutor.engine.steps import Check, Step, tex
@@ -80,24 +80,24 @@ class Riccati(Method):
     hint_pattern = (r"riccati", None)
     orders = (1,)
 
-    def matches(self, problem: Problem) -> bool:
-        coefficients = riccati_coefficients(problem)
-        return coefficients is not None and particular_solution(*coefficients, problem.variable) is not None
+    not_matched = "not a Riccati equation with a particular solution among the simple guesses"
 
-    def hint(self, problem: Problem) -> str:
+    def match(self, problem: Problem) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Expr] | None:
+        """(q0, q1, q2, y1): the Riccati coefficients and a particular solution, searched for once."""
+        coefficients = riccati_coefficients(problem)
+        if coefficients is None:
+            return None
+        y1 = particular_solution(*coefficients, problem.variable)
+        return None if y1 is None else (*coefficients, y1)
+
+    def hint(self, problem: Problem, form=None) -> str:
         return ("This is a Riccati equation $y' = q_0 + q_1 y + q_2 y^2$: guess a particular solution $y_1$ "
                 "(try polynomials and simple rational functions), then $y = y_1 + 1/v$ makes the equation "
                 "linear in v.")
 
-    def derive(self, problem: Problem) -> Derivation:
-        coefficients = riccati_coefficients(problem)
-        if coefficients is None:
-            raise CannotDerive("not a Riccati equation")
-        q0, q1, q2 = coefficients
+    def _derive(self, problem: Problem, form: tuple) -> Derivation:
+        q0, q1, q2, y1 = form
         x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
-        y1 = particular_solution(q0, q1, q2, x)
-        if y1 is None:
-            raise CannotDerive("no particular solution among the simple guesses")
         vf = sympy.Function("v")
         v = vf(x)
         _, steps, ode = normal_form_steps(problem)

@@ -236,10 +236,12 @@ def itex(expr: sympy.Expr) -> str:
     return ltx(expr).replace("{a}_{", "a_{")
 
 
-def series_solution(problem: Problem, order: int = DEFAULT_ORDER, method_id: str = "power_series") -> Derivation:
-    """The power-series derivation about an ordinary point, to ``+ O((x - x0)^order)``."""
+def series_solution(problem: Problem, order: int = DEFAULT_ORDER, method_id: str = "power_series",
+                    form: SeriesForm | None = None) -> Derivation:
+    """The power-series derivation about an ordinary point, to ``+ O((x - x0)^order)`` (from ``form``,
+    :func:`series_form`'s, when the caller has it)."""
     order = max(3, min(MAX_ORDER, int(order)))
-    form = series_form(problem)
+    form = form if form is not None else series_form(problem)
     if form is None:
         raise CannotDerive("not a homogeneous second-order linear equation with polynomial coefficients")
     x, x0, y = form.x, form.x0, problem.unknown
@@ -374,22 +376,26 @@ class PowerSeries(Method):
     name = "Power series about an ordinary point"
     orders = (2,)
     after_dsolve = True
+    not_matched = "not a homogeneous second-order linear equation with polynomial coefficients"
 
-    def matches(self, problem: Problem) -> bool:
+    def match(self, problem: Problem) -> SeriesForm | None:
         form = series_form(problem)
         if form is None or form.P.subs(form.x, form.x0) == 0:
-            return False
+            return None
         if problem.ics and _ivp_values(problem) is None:
-            return False
+            return None
         # constant coefficients and Cauchy-Euler have closed forms the textbook uses instead (the
-        # method still derives them when it is asked for by name)
-        return not _is_euler(form)
+        # method still derives them when it is asked for by name: derivable)
+        return None if _is_euler(form) else form
 
-    def hint(self, problem: Problem) -> str:
+    def derivable(self, problem: Problem) -> SeriesForm | None:
+        return series_form(problem)
+
+    def hint(self, problem: Problem, form=None) -> str:
         return _ordinary_hint(problem)
 
-    def derive(self, problem: Problem) -> Derivation:
-        return series_solution(problem, DEFAULT_ORDER, self.id)
+    def _derive(self, problem: Problem, form: SeriesForm) -> Derivation:
+        return series_solution(problem, DEFAULT_ORDER, self.id, form)
 
     def _generate(self, rng: random.Random, difficulty: int) -> Practice:
         x, yf = sympy.Symbol("x"), sympy.Function("y")
@@ -489,24 +495,26 @@ class Frobenius(Method):
     orders = (2,)
     after_dsolve = True
 
-    def matches(self, problem: Problem) -> bool:
+    def match(self, problem: Problem):
         found = frobenius_form(problem)
         if found is None or _is_euler(found[0]):
-            return False
+            return None
         p, q = found[1], found[2]
         roots = sympy.Poly(_indicial(p, q)(sympy.Symbol("r")), sympy.Symbol("r")).all_roots() \
             if all(c.is_Rational for c in p[:1] + q[:1]) else None
-        return bool(roots) and all(r.is_real for r in roots)
+        return found if roots and all(r.is_real for r in roots) else None
 
-    def hint(self, problem: Problem) -> str:
+    def derivable(self, problem: Problem):
+        return frobenius_form(problem)
+
+    def hint(self, problem: Problem, form=None) -> str:
         return ("$x = 0$ is a regular singular point: substitute $y = \\sum a_n x^{n + r}$ (Frobenius), find $r$ from "
                 "the indicial equation $r(r - 1) + p_0 r + q_0 = 0$, then the recurrence for the coefficients for "
                 "each root.")
 
-    def derive(self, problem: Problem, terms: int = FROBENIUS_TERMS) -> Derivation:
-        found = frobenius_form(problem)
-        if found is None:
-            raise CannotDerive("0 is not a regular singular point with polynomial x p(x), x^2 q(x)")
+    not_matched = "0 is not a regular singular point with polynomial x p(x), x^2 q(x)"
+
+    def _derive(self, problem: Problem, found, terms: int = FROBENIUS_TERMS) -> Derivation:
         form, p, q, p_exact, q_exact = found
         x, y = form.x, problem.unknown
         r = sympy.Symbol("r")
