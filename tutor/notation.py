@@ -242,14 +242,8 @@ def _top_level_split_all(text: str) -> list[tuple[int, str]]:
 
 
 def _top_level_split(text: str) -> list[tuple[int, str]]:
-    """Split at separators that are not inside brackets; returns (offset, piece) pairs."""
-    pieces: list[tuple[int, str]] = []
-    start = 0
-    for m in _top_level_separators(text):
-        pieces.append((start, text[start:m.start()]))
-        start = m.end()
-    pieces.append((start, text[start:]))
-    return [(off, p) for off, p in pieces if p.strip()]
+    """Split at separators that are not inside brackets; returns the non-empty (offset, piece) pairs."""
+    return [(off, p) for off, p in _top_level_split_all(text) if p.strip()]
 
 
 #: Math delimiters of tutor text, longest first (``$$`` before ``$``): the one list (the renderer, the
