@@ -52,7 +52,7 @@ except ImportError:  # not on Spaces: nothing to register
 from tutor import ParseError, check, parse, parse_answer
 from tutor.checker import read_claim
 from tutor import solve as engine_solve
-from tutor import render
+from tutor import notation, render
 from tutor.bounded import SymbolicBusy
 from tutor.about import about_markdown
 from tutor.availability import default_profile, runnable_profiles
@@ -209,6 +209,10 @@ def solve(problem_text: str, profile: str = DEFAULT_PROFILE,
     if (message := _too_long(text, "problem")) is not None:
         yield message, None, shown
         return
+    if (asked := notation.verification_request(text)) is not None:
+        # "Verify that y = e^{2x} is a solution of y'' - 4y = 0": the checker answers, as in the Check tab
+        yield verify_answer(*asked), None, shown
+        return
     try:
         problem = parse(text)
         chosen = load_profile(profile or DEFAULT_PROFILE)
@@ -361,6 +365,41 @@ def _answer_preview(problem_text: str, answer_text: str) -> str:
     except Exception as exc:
         return SOMETHING_WRONG.format(what=type(exc).__name__)
     return render.answer_markdown(answer, problem)
+
+
+def verify_answer(problem_text: str, answer_text: str) -> str:
+    """The Solve tab's reply to "Verify that <answer> is a solution of <problem>": yes or no, by the checker.
+    A particular solution of an equation *is* a solution (the Check tab would call it incomplete)."""
+    intro = "*This asks to check a solution, so the checker answers (as in the Check tab).*\n\n"
+    try:
+        problem = parse(problem_text)
+    except ParseError as exc:
+        return intro + render.parse_error_markdown(exc, problem_text)
+    try:
+        answer_latex = render.answer_latex(parse_answer(answer_text, problem), problem)
+    except ParseError as exc:
+        return intro + render.parse_error_markdown(exc, answer_text)
+    try:
+        verdict = check(problem, answer_text, timeout=CHECK_TIMEOUT).to_dict()
+    except SymbolicBusy as exc:
+        return intro + render.busy_markdown(exc.retry_after)
+    except ParseError as exc:
+        return intro + render.parse_error_markdown(exc, answer_text)
+    kind, reason, details = verdict["verdict"], verdict.get("reason", ""), verdict.get("details") or {}
+    particular = (kind == "incomplete" and not details.get("failed_condition")
+                  and details.get("constants_found", 0) < details.get("constants_expected", 0))
+    if kind == "correct" or particular:
+        head, css = "Yes — it is a solution.", "correct"
+        if particular:
+            reason = (f"It satisfies the equation: one particular solution (the general solution has "
+                      f"{details['constants_expected']} arbitrary constants).")
+    elif kind == "undecided":
+        head, css = "Could not decide.", "undecided"
+    else:
+        head, css = "No — it is not a solution.", "wrong"
+    shown = f"$${problem.latex}$$\n\n$${answer_latex}$$\n\n" if answer_latex else f"$${problem.latex}$$\n\n"
+    return (intro + shown + f'<div class="verdict verdict-{css}"><span class="icon">{render.ICONS.get(css, "?")}</span> '
+            f"<strong>{head}</strong> {reason}</div>")
 
 
 def check_answer(problem_text: str, answer_text: str, show_solution: bool = False) -> str:

@@ -129,3 +129,39 @@ def test_a_coefficient_that_is_an_unknown_function_is_refused_not_multiplied(tex
 @pytest.mark.parametrize("text", ["T' = -k(T - 20)", "y' = x(1 - x)", "y' = u(t)", "y' = c(x + 1)"])
 def test_products_and_steps_written_with_brackets_are_still_read(text):
     parse(text)
+
+
+@pytest.mark.parametrize("text, latex", [
+    ("Solve the given initial-value problem: dy/dx = y - x, y(0) = 2", r"y' = - x + y,\quad y\left(0\right) = 2"),
+    ("Newton's law of cooling: dT/dt = -0.1(T - 20), T(0) = 90", r"T' = 2 - \frac{T}{10},\quad T\left(0\right) = 90"),
+    ("Solve the logistic equation P' = P (1 - P), P(0) = 1/2", None),
+    ("Solve x y' + y = x^3 for x > 0 with y(1) = 2", r"x y' + y = x^{3},\quad y\left(1\right) = 2"),
+])
+def test_more_textbook_wording_is_read(text, latex):
+    problem = parse(text)
+    if latex:
+        assert problem.latex == latex
+
+
+@pytest.mark.parametrize("text, problem, answer", [
+    ("Verify that y = e^{2x} is a solution of y'' - 4y = 0", "y'' - 4y = 0", "y = e^{2x}"),
+    ("Show that y = x^2 solves x y' = 2y.", "x y' = 2y", "y = x^2"),
+    ("Check whether y = sin x satisfies y'' + y = 0", "y'' + y = 0", "y = sin x"),
+])
+def test_a_verification_request_is_recognised(text, problem, answer):
+    from tutor.notation import verification_request
+
+    assert verification_request(text) == (problem, answer)
+    assert verification_request("Solve y'' + y = 0") is None
+
+
+def test_the_solve_tab_answers_a_verification_request_with_the_checker():
+    import app
+
+    *_, (markdown, view, _) = app.solve("Verify that y = e^{2x} is a solution of y'' - 4y = 0", "symbolic")
+    assert "the checker answers" in markdown and view is None
+    assert "Yes — it is a solution." in markdown and "one particular solution" in markdown
+    *_, (markdown, _, _) = app.solve("Show that y = x^3 solves x y' = 2y", "symbolic")
+    assert "No — it is not a solution." in markdown and "x^{3}" in markdown
+    *_, (markdown, _, _) = app.solve("Verify that y = 2e^{x} solves y' = y, y(0) = 1", "symbolic")
+    assert "No — it is not a solution." in markdown and "y(0)" in markdown

@@ -319,7 +319,8 @@ LEAD_WORDS = (
     "higher", "order", "linear", "nonlinear", "non-linear", "homogeneous", "inhomogeneous",
     "nonhomogeneous", "non-homogeneous", "separable", "differential", "equation", "equations", "ode",
     "odes", "ivp", "ivps", "system", "systems", "initial", "boundary", "value", "problem", "problems",
-    "write", "rewrite", "convert", "use", "apply", "using", "by", "and", "them",
+    "write", "rewrite", "convert", "use", "apply", "using", "by", "and", "them", "the given", "logistic",
+    "growth", "decay", "model", "an", "its", "satisfying",
 )
 _LEAD_WORD = rf"(?:an?[\s-]+)?(?i:{_words_pattern(LEAD_WORDS)})(?![A-Za-z'])"
 # "Solve the ODE", "Find the general solution of", "Solve for y:" -- then the mathematics.
@@ -501,7 +502,8 @@ _CHAIN = (rf"(?:(?:{_BOUND})\s*{_LESS_OR_MORE}\s*)?(?<![A-Za-z\\])[A-Za-z](?![A-
 #: meant to hold, as textbooks say it; a note about the domain, not part of the equation.
 _DOMAIN_RE = re.compile(
     rf"(?i)(?:(?P<lead>,|;|\\quad|\\qquad|\\text\s*\{{\s*(?:for|where|when|on)\s*\}}|(?<![A-Za-z])(?:for|where|when|on|with)"
-    rf"(?![A-Za-z]))\s*(?:all\s+)?(?P<chain>{_CHAIN})\s*(?=$|[,;.]|\\quad)"
+    rf"(?![A-Za-z]))\s*(?:all\s+)?(?P<chain>{_CHAIN})\s*"
+    rf"(?=$|[,;.]|\\quad|\s+(?:with|and|where|if|given|subject|satisfying)(?![A-Za-z]))"
     rf"|\(\s*(?:for\s+)?(?P<inner>{_CHAIN})\s*\)\s*(?=$|[,;.]))")
 
 
@@ -523,6 +525,25 @@ def strip_domain(text: str) -> str:
     return _DOMAIN_RE.sub(lambda m: " " * len(m.group(0)), text)
 
 
+#: A title before a colon at the start ("Newton's law of cooling: dT/dt = ...", "Logistic growth:"): words only.
+_TITLE_RE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z'’-]*\s+){1,7}[A-Za-z][A-Za-z'’-]{2,}\s*:(?!=)")  # two words or more
+#: "Verify that y = e^{2x} is a solution of y'' - 4y = 0", "Show that y = x^2 solves x y' = 2y": a check, not
+#: a problem to solve (the Solve tab answers it with the checker).
+_VERIFY_RE = re.compile(
+    r"(?is)^\s*(?:verify|show|check|prove|confirm|determine\s+whether|is\s+it\s+true)\s+(?:that\s+|whether\s+|if\s+)?"
+    r"(?:the\s+function\s+)?(?P<answer>.+?)\s+(?:is\s+an?\s+(?:explicit\s+|implicit\s+|particular\s+|general\s+)?"
+    r"solution\s+(?:of|to)|solves|satisfies)\s+(?:the\s+(?:differential\s+)?equation\s+|the\s+ode\s+|the\s+ivp\s+)?"
+    r"(?P<problem>.+?)\s*[.?]?\s*$")
+
+
+def verification_request(text: str) -> tuple[str, str] | None:
+    """``(problem text, answer text)`` when ``text`` asks to verify a solution rather than to find one."""
+    m = _VERIFY_RE.match(text or "")
+    if not m or "=" not in m.group("problem"):
+        return None
+    return m.group("problem").strip(), m.group("answer").strip()
+
+
 def strip_prose(text: str) -> str:
     """``text`` with the words around the equation replaced by spaces (positions stay the same).
 
@@ -534,6 +555,9 @@ def strip_prose(text: str) -> str:
     them with a suggestion (see :func:`tutor.plaintext.check_words`) rather than reading
     ``solve`` as ``s·o·l·v·e``.
     """
+    title = _TITLE_RE.match(text)
+    if title and "=" not in title.group(0):
+        text = " " * title.end() + text[title.end():]
     text = _SENTENCE_END_RE.sub(lambda m: ";" if m.group("within") else " " * len(m.group(0)), text)
     starts = [(0, "")] + [(m.end(), m.group(0)) for m in _top_level_separators(text)]
     for start, separator in starts:

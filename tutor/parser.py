@@ -306,6 +306,11 @@ def parse(text: str) -> Problem | SystemProblem:
     normalized, is_latex = notation.normalize(text)
     if not normalized:
         raise ParseError("the input is empty", suggestion="type an ODE such as y' + 2y = e^(-x)")
+    if (asked := notation.verification_request(normalized)) is not None:
+        problem_text, answer_text = asked
+        raise ParseError("this asks to check a solution, not to find one", 0,
+                         suggestion=f"the Solve tab checks it as it is; or use the Check tab (python -m tutor check) "
+                                    f"with the problem {problem_text} and the answer {answer_text}")
     # f(t) = {1 if 0 <= t < 2; 0 if t >= 2}, \begin{cases}...: unit steps, read like u(t - 2)
     normalized, positions = notation.rewrite_piecewise(normalized, is_latex)
     if positions is None:
