@@ -32,7 +32,7 @@ _UNICODE = {
     "\u00b2": "^2", "\u00b3": "^3", "\u2074": "^4", "\u221a": "sqrt", "\u00b1": "±",
     "\u03b8": "theta", "\u03c6": "phi", "\u03c8": "psi", "\u03c9": "omega", "\u03bb": "lambda",
     "\u03b1": "alpha", "\u03b2": "beta", "\u03b3": "gamma", "\u03b4": "delta", "\u03bc": "mu",
-    "\u03c4": "tau", "\u03c1": "rho", "\u03c3": "sigma", "\u03ba": "kappa", "\u03b5": "epsilon",
+    "\u03c4": "tau", "\u03c1": "rho", "\u03c3": "sigma", "\u03ba": "kappa", "\u03b5": "epsilon", "\u03b6": "zeta",
     "\u00a0": " ", "\u2009": " ", "\u200b": "", "\uff1d": "=", "\u2003": " ",
 }
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))

@@ -49,7 +49,7 @@ INVERSES = {
     "cot": sympy.acot, "sinh": sympy.asinh, "cosh": sympy.acosh, "tanh": sympy.atanh,
 }
 GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "theta", "kappa", "lambda", "omega",
-         "sigma", "phi", "psi", "rho", "tau", "mu")
+         "sigma", "phi", "psi", "rho", "tau", "mu", "zeta")
 CONSTANTS = {"pi": sympy.pi, "e": sympy.E}
 KNOWN_WORDS = frozenset(FUNCTIONS) | frozenset(GREEK) | {"pi"}
 _WORDS_LONGEST_FIRST = sorted(KNOWN_WORDS, key=len, reverse=True)
