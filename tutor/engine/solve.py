@@ -213,7 +213,7 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
                      forms: dict[str, object] | None = None) -> Derivation | None:
     """The first derivation from a method not yet excluded (textbook order, then dsolve), each
     from the form its match found in classification (``forms``)."""
-    from tutor.engine.registry import get, ids
+    from tutor.engine.registry import get
 
     if method is None and problem.requested_method == "system" and AS_SYSTEM not in excluded:
         # "as a system": the equation rewritten as a first-order system (not in the textbook order)
