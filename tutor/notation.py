@@ -430,7 +430,7 @@ _EULER_STEP_RE = re.compile(
     rf"(?i)(?<![A-Za-z])(?:(?:with|using|and|of)\s+)?(?:an?\s+|the\s+)?"
     rf"(?:step(?:\s*[-\s]?(?:size|length))?(?:\s+(?:of|h))?|h|\\Delta\s*[a-z]|Δ\s*[a-z])\s*(?:=|:|of)?\s*"
     rf"(?P<h>{_NUMBER})(?![\d.])")
-#: Where the student wants the value: "to approximate y(1)", "estimate y(0.5)", "on [0, 1]", "for 0 <= x <= 1".
+#: Where the student wants the value: "to approximate y(1)", "estimate y(0.5)", "find the value of y(2)".
 _EULER_TARGET_RE = re.compile(
     rf"(?i)(?<![A-Za-z])(?:(?:in\s+order\s+)?to\s+)?(?:approximate|estimate|find|compute|obtain)\s+"
     rf"(?:an?\s+|the\s+)?(?:approximate\s+)?(?:value\s+(?:of\s+)?)?[A-Za-z]\s*\(\s*(?P<x>-?\s*(?:{_NUMBER}))\s*\)")
