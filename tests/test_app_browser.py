@@ -356,6 +356,9 @@ def test_a_wrong_model_answer_is_replaced_by_the_engines_in_the_main_view(page_u
     # KaTeX renders the card's formulas one after another: wait for the answer's, not just the first.
     page.wait_for_function("() => [...document.querySelectorAll('#answer annotation')]"
                            ".some((a) => a.textContent === 'y = 3 e^{2 x}')", timeout=30_000)
+    # the last update retags the sections ("not yet checked" -> "not checked"): wait for it, not a race
+    page.wait_for_function("() => !document.querySelector('#answer').innerText.includes('not yet checked')",
+                           timeout=30_000)
     main = page.evaluate(_MAIN_VIEW)
     assert "y = 3 e^{2 x}" in main["tex"] and page.locator("#answer details").count() == 0
     assert main["tags"] == ["model — not checked"] * 2 + ["model — formulas checked where readable"], main

@@ -178,7 +178,7 @@ def run(script_args: SFTScriptArguments, training_args, model_args) -> dict:
         "head_loss_weight": script_args.head_loss_weight,
         "mask_tool_answers": script_args.mask_tool_answers,
         "max_length": training_args.max_length,
-        "minutes_total": round(budget.used(), 3),
+        "minutes_total": round(budget.used(), 4),  # as the checkpoints record it (never below theirs)
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "eval_losses": [(h["step"], round(h["eval_loss"], 4)) for h in trainer.state.log_history if "eval_loss" in h],
         "train_losses": [(h["step"], round(h["loss"], 4)) for h in trainer.state.log_history if "loss" in h],
