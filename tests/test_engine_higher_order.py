@@ -7,6 +7,7 @@ higher-order family there has at least six problems with an expected answer.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -174,8 +175,34 @@ def test_harder_members_of_the_families(text, method_id):
     assert check(problem, derivation.answer(), timeout=30).verdict == "correct"
 
 
-def test_roots_without_readable_radicals_decline_honestly():
+@pytest.mark.parametrize("text, method_id", [
+    ("y'''' - y' + y = 0", "constant_coefficients"),            # quartic: Ferrari only
+    ("y^(5) + 11y' - 2y = 0", "constant_coefficients"),         # SymPy's lin_const_coeff_hom_33
+    ("y^(5) - 3y' + y = x", "undetermined_coefficients"),
+    ("x^6 y^(6) - x y' + y = 0", "cauchy_euler"),               # SymPy's euler_hom_08
+])
+def test_roots_without_a_radical_formula_are_indexed_and_checked(text, method_id):
+    """No formula in radicals: the roots are SymPy's indexed roots, named r_k with their decimal
+    values in the Roots step; every step and the answer are checked (by numbers, the roots computed
+    to each evaluation's precision)."""
+    problem = parse(text)
+    derivation = get(method_id).derive(problem)
+    roots = next(s for s in derivation.steps if s.title == "Roots")
+    assert "no usable formula in radicals" in roots.text
+    assert r"\approx" in roots.latex and "CRootOf" not in roots.latex
+    final = next(s for s in reversed(derivation.steps) if s.title == "General solution")
+    assert "CRootOf" not in final.latex and re.search(r"r_\{\d\}", final.latex)
+    for step in derivation.steps:
+        assert check_step(step, problem).ok, step.title
+    assert check(problem, derivation.answer(), timeout=30).verdict == "correct"
+    wrong = sympy.Eq(problem.unknown, derivation.solutions[0].rhs + problem.variable ** 2)
+    assert check(problem, wrong, timeout=30).verdict == "wrong"
+
+
+def test_an_ivp_with_indexed_roots_gets_the_numerical_answer():
     from tutor.engine.base import CannotDerive
 
-    with pytest.raises(CannotDerive):
-        get("constant_coefficients").derive(parse("y'''' - y' + y = 0"))  # quartic: Ferrari only
+    with pytest.raises(CannotDerive, match="no formula in radicals"):
+        get("constant_coefficients").derive(parse("y^(5) - 3y' + y = 0, y(0)=1, y'(0)=0, y''(0)=0, "
+                                                  "y'''(0)=0, y^(4)(0)=0"))
+

@@ -23,6 +23,21 @@ class _TextbookPrinter(LatexPrinter):
         tex = r"\mathcal{U}\left(%s\right)" % self._print(expr.args[0])
         return tex if exp is None else f"{tex}^{{{exp}}}"
 
+    def _print_ComplexRootOf(self, expr: sympy.CRootOf) -> str:
+        # An indexed root of a polynomial with no radical formula: ``r_k`` (SymPy's numbering plus
+        # one); the step that finds the roots defines each with its value (``roots_text``).
+        return r"r_{%d}" % (expr.index + 1)
+
+    def _print_re(self, expr: sympy.re, exp: str | None = None) -> str:
+        if isinstance(expr.args[0], sympy.CRootOf):
+            return r"\operatorname{Re} %s" % self._print(expr.args[0])
+        return super()._print_re(expr, exp)
+
+    def _print_im(self, expr: sympy.im, exp: str | None = None) -> str:
+        if isinstance(expr.args[0], sympy.CRootOf):
+            return r"\operatorname{Im} %s" % self._print(expr.args[0])
+        return super()._print_im(expr, exp)
+
     def _print_Order(self, expr: sympy.Order) -> str:
         # O((x - 1)^8) as textbooks write it: the point is in the argument, not "; x -> 1" (which the
         # answer reader would split at the semicolon)

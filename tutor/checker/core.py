@@ -21,6 +21,7 @@ from tutor.checker.context import (DEFAULT_TIMEOUT, _Clock, _Context, _out_of_ti
 from tutor.checker.explicit import _check_explicit
 from tutor.checker.implicit import _check_implicit
 from tutor.checker.ivp import _judge_ivp
+from tutor.checker.zero import roots_as_symbols
 from tutor.checker.special import _judge_eigen, _judge_no_solution, _judge_series
 from tutor.checker.systems import _check_system
 from tutor.checker.verdict import AUTHORS, Verdict, _finish, _Voice
@@ -99,6 +100,9 @@ def _run_bounded_check(problem: Problem, ans: Answer, voice: _Voice, budget: flo
 
 def _run_task(task: _Task, budget: float) -> Verdict:
     """Module-level worker entry: the Verdict (a frozen dataclass of plain values: picklable)."""
+    if any(eq.has(sympy.CRootOf) for eq in task.solutions):
+        # Indexed roots (no radical formula): symbols that the numbers evaluate to the roots.
+        task = replace(task, solutions=tuple(roots_as_symbols(eq) for eq in task.solutions))
     try:
         return _judge(_Context(task, _Clock(budget)))
     except _OutOfTime:

@@ -9,6 +9,7 @@ functions), the derivative the checker uses (:func:`_d`) and the numeric rank of
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -84,6 +85,77 @@ def _mp_value(expr: sympy.Expr, subs: dict, digits: int):
         return mpmath.mpc(ev(expr))
 
 
+@functools.lru_cache(maxsize=256)
+def root_value(root: sympy.CRootOf, digits: int) -> sympy.Expr:
+    """An indexed polynomial root as a number (real, or ``a + b*I``) to ``digits`` + 20 digits.
+
+    SymPy's ``evalf`` of a ``CRootOf`` refines its isolating interval by bisection (about 3 s for
+    60 digits of one root of a quintic; a residual has several, at every point). Instead every root
+    of the polynomial is found by mpmath (``polyroots``, error-checked) and the one inside the
+    root's own isolating interval, which holds exactly one root, is taken. SymPy's ``evalf`` stays
+    the fallback when that does not single out one root.
+    """
+    prec = digits + 20
+    try:
+        coeffs = [mpmath.mpf(int(c.p)) / int(c.q) for c in map(sympy.Rational, root.poly.all_coeffs())]
+        with mpmath.workdps(prec):
+            zs = mpmath.polyroots(coeffs, maxsteps=400, extraprec=4 * prec, error=False)
+            iv = root._get_interval()
+            if root.is_real:
+                near = [z for z in zs if sympy.Rational(iv.a) <= sympy.Rational(str(mpmath.re(z))) <= sympy.Rational(iv.b)
+                        and abs(mpmath.im(z)) < mpmath.mpf(10) ** (-prec // 2)]
+            else:
+                near = [z for z in zs
+                        if iv.ax <= sympy.Rational(str(mpmath.re(z))) <= iv.bx
+                        and iv.ay <= sympy.Rational(str(mpmath.im(z))) <= iv.by]
+            if len(near) == 1:
+                z = mpmath.mpc(near[0])
+                re = sympy.Float(mpmath.nstr(z.real, prec), prec)
+                return re if root.is_real else re + sympy.I * sympy.Float(mpmath.nstr(z.imag, prec), prec)
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, AttributeError, mpmath.libmp.NoConvergence):
+        pass
+    return sympy.N(root, prec)
+
+
+def roots_as_numbers(expr: sympy.Expr, digits: int = _DIGITS) -> sympy.Expr:
+    """``expr`` with every ``CRootOf`` replaced by its value (:func:`root_value`)."""
+    roots = expr.atoms(sympy.CRootOf)
+    if not roots:
+        return expr
+    return expr.xreplace({r: root_value(r, digits) for r in roots})
+
+
+#: The symbol standing for each indexed root inside a check (:func:`roots_as_symbols`), and back.
+_ROOT_SYMBOLS: dict[sympy.CRootOf, sympy.Dummy] = {}
+_SYMBOL_ROOTS: dict[sympy.Dummy, sympy.CRootOf] = {}
+
+
+def roots_as_symbols(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every ``CRootOf`` replaced by a symbol that :func:`_num` evaluates to the root.
+
+    Every exact pass over an expression with a ``CRootOf`` rebuilds it, and rebuilding factors its
+    polynomial again (minutes for a degree-10 residual), while no simplification can use that it is
+    a root anyway. A symbol is cheap to carry; the numbers at 30 and 60 digits decide, with the
+    root computed to the precision of each evaluation (a fixed decimal would turn the rounding
+    noise into a constant the 30/60 comparison takes for a true value).
+    """
+    roots = expr.atoms(sympy.CRootOf)
+    if not roots:
+        return expr
+    for r in roots:
+        if r not in _ROOT_SYMBOLS:
+            d = sympy.Dummy(f"r{r.index + 1}", real=True) if r.is_real else sympy.Dummy(f"r{r.index + 1}")
+            _ROOT_SYMBOLS[r], _SYMBOL_ROOTS[d] = d, r
+    return expr.xreplace({r: _ROOT_SYMBOLS[r] for r in roots})
+
+
+def _with_root_values(subs: dict, expr: sympy.Expr, digits: int) -> dict:
+    stand_ins = expr.free_symbols & _SYMBOL_ROOTS.keys()
+    if not stand_ins:
+        return subs
+    return {**subs, **{d: root_value(_SYMBOL_ROOTS[d], digits) for d in stand_ins}}
+
+
 def _num(expr: sympy.Expr, subs: dict, digits: int = _DIGITS) -> mpmath.mpc | None:
     """The value of ``expr`` at ``subs``, or None where it is not finite.
 
@@ -91,6 +163,7 @@ def _num(expr: sympy.Expr, subs: dict, digits: int = _DIGITS) -> mpmath.mpc | No
     which a float would round to 0 (a false "zero residual") or to inf.  An expression with a
     special function (Bessel, Airy ...) is evaluated by mpmath directly (:func:`_mp_value`).
     """
+    subs = _with_root_values(subs, expr, digits)
     if expr.atoms(*_MP_SPECIAL):
         try:
             z = _mp_value(expr, subs, digits)
@@ -100,7 +173,7 @@ def _num(expr: sympy.Expr, subs: dict, digits: int = _DIGITS) -> mpmath.mpc | No
         except (_NotMpmath, ValueError, TypeError, ZeroDivisionError, ArithmeticError, OverflowError):
             pass  # SymPy's evalf below
     try:
-        v = expr.evalf(digits, subs=subs)
+        v = roots_as_numbers(expr, digits).evalf(digits, subs=subs)
         if v.free_symbols or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             return None
         if v.is_Number:
@@ -151,8 +224,8 @@ def _is_zero_symbolic(ctx: _Context, expr: sympy.Expr, strong: bool, seconds: fl
     ok, value = ctx.clock.attempt(_cheap, expr, seconds=min(seconds, 1.0))
     if ok and value == 0:
         return True
-    if not strong:
-        return False
+    if not strong or expr.free_symbols & _SYMBOL_ROOTS.keys():
+        return False  # (no simplification knows that a root's stand-in is a root)
     start = time.monotonic()
     for transform in _STRONG:
         remaining = seconds - (time.monotonic() - start)

@@ -194,9 +194,11 @@ def _all_roots(p: sympy.Poly) -> dict[sympy.Expr, int] | None:
         exact = sympy.roots(factor, multiple=False)
         if sum(exact.values()) == factor.degree() and all(sympy.count_ops(v) <= _MAX_RADICAL_OPS for v in exact):
             pairs = exact.items()
+        elif not factor.free_symbols - set(p.gens):
+            # No radical formula (Abel-Ruffini): the roots are indexed exactly (CRootOf) and
+            # shown with their decimal values, as a textbook does for such a polynomial.
+            pairs = [(r, 1) for r in sympy.Poly(factor, *p.gens).all_roots()]
         else:
-            # Only CRootOf would do: exact but slow to verify and no textbook form, so the
-            # textbook method declines and the engine falls back honestly.
             return None
         for value, m in pairs:
             found[value] = found.get(value, 0) + m * mult
@@ -213,10 +215,12 @@ def characteristic_roots(poly: sympy.Expr, r: sympy.Symbol) -> list[Root] | None
     found = _all_roots(p)
     if found is None:
         return None
+    from tutor.checker.zero import root_value, roots_as_numbers
+
     out: list[Root] = []
     for value, mult in found.items():
         if value.has(sympy.CRootOf):
-            z = complex(value.evalf(30))
+            z = complex(root_value(value, 15)) if isinstance(value, sympy.CRootOf) else complex(value.evalf(30))
             if abs(z.imag) < 1e-20:
                 out.append(Root(value, mult, value, sympy.S.Zero))
             elif z.imag > 0:
@@ -228,7 +232,7 @@ def characteristic_roots(poly: sympy.Expr, r: sympy.Symbol) -> list[Root] | None
         out.append(Root(value, mult, re, im))
 
     def key(root: Root):
-        num = root.real.evalf() if not root.real.free_symbols else sympy.S.Zero
+        num = roots_as_numbers(root.real, 15).evalf() if not root.real.free_symbols else sympy.S.Zero
         return (root.is_complex, float(num) if num.is_real else 0.0, sympy.default_sort_key(root.value))
 
     return sorted(out, key=key)

@@ -144,7 +144,9 @@ def _real_domain(expr: sympy.Expr, point: dict) -> bool:
     A textbook answer lives where it is real: a point where ln(ln x) or sqrt(cosh^2 u)
     goes complex says nothing about the step.
     """
-    for sub in expr.atoms(sympy.log, sympy.Pow, sympy.asin, sympy.acos, sympy.acosh, sympy.atanh):
+    from tutor.checker.zero import roots_as_numbers
+
+    for sub in roots_as_numbers(expr).atoms(sympy.log, sympy.Pow, sympy.asin, sympy.acos, sympy.acosh, sympy.atanh):
         if isinstance(sub, sympy.Pow) and (sub.exp.is_integer or not sub.exp.is_number):
             continue
         try:
@@ -195,6 +197,11 @@ def is_zero(expr: sympy.Expr) -> bool | None:
     expr = sympy.sympify(expr)
     if expr == 0:
         return True
+    if expr.has(sympy.CRootOf):
+        # Indexed roots of a polynomial (no radical formula): simplify cannot use that they are
+        # roots and spends minutes; the numbers decide (their values come from the checker).
+        (frozen,), _, _ = _freeze([expr])
+        return _numeric_zero(frozen)
     try:
         simplified = sympy.simplify(expr)
     except Exception:  # simplify can fail on odd inputs; fall back to numbers

@@ -14,7 +14,7 @@ from tutor.engine.linear_ode import (
 )
 from tutor.engine.methods.higher_order_practice import equation_from_coefficients, practice_from_derivation
 from tutor.engine.methods.higher_order_steps import (
-    basis_latex, combination, complementary_step, factored_polynomial, finish_linear, general_solution_steps,
+    INDEXED_ROOTS, basis_latex, combination, complementary_step, factored_polynomial, finish_linear, general_solution_steps,
     linear_of_higher_order, ln_latex, numbered_constants, roots_text, undetermined_coefficients_steps,
     variation_of_parameters_steps,
 )
@@ -78,7 +78,10 @@ class CauchyEuler(Method):
                       + r"\ \Longrightarrow\ " + ln_latex(sympy.Eq(poly, 0)),
                       Check.IDENTITY, after=sympy.Eq(substituted, x ** M * poly, evaluate=False))]
         factored = sympy.factor(poly)
-        steps.append(Step("Roots", "Solve the indicial equation; note multiplicities and complex pairs.",
+        words = "Solve the indicial equation; note multiplicities and complex pairs."
+        if any(isinstance(r.value, sympy.CRootOf) for r in roots):
+            words = INDEXED_ROOTS
+        steps.append(Step("Roots", words,
                           (ln_latex(sympy.Eq(factored, 0)) + r"\ \Longrightarrow\ " if factored != poly else "")
                           + roots_text(roots, "m"),
                           Check.IDENTITY, after=sympy.Eq(poly, factored_polynomial(poly, M, roots), evaluate=False)))

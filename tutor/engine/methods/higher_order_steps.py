@@ -22,6 +22,7 @@ from typing import Any
 import sympy
 from sympy.simplify.fu import TR1, TR2
 
+from tutor.checker.zero import root_value
 from tutor.engine.base import CannotDerive, Derivation, Method
 from tutor.engine.integrate import Integration, antiderivative, integration_step
 from tutor.engine.linear_ode import (
@@ -30,10 +31,10 @@ from tutor.engine.linear_ode import (
     variation_of_parameters, wronskian_matrix,
 )
 from tutor.engine.steps import Check, Step, tex
-from tutor.problem import Problem, textbook_latex
+from tutor.problem import Problem, latex, textbook_latex
 
 #: LaTeX with ``\\ln`` for the natural logarithm, as textbooks write it.
-ln_latex = partial(sympy.latex, ln_notation=True)
+ln_latex = partial(latex, ln_notation=True)
 
 #: The variable of the characteristic polynomial.
 R = sympy.Symbol("r")
@@ -57,6 +58,21 @@ def numbered_constants(n: int, start: int = 1) -> tuple[sympy.Symbol, ...]:
     return tuple(sympy.Symbol(f"C{i}") for i in range(start, start + n))
 
 
+#: The Roots step's words when some roots are indexed (no usable formula in radicals).
+INDEXED_ROOTS = ("Some roots have no usable formula in radicals (a factor of degree 5 or more has none at all, "
+                 "Abel-Ruffini; a quartic's Ferrari formula runs over pages), so they are named "
+                 "$r_1, r_2, \\dots$ in SymPy's order for their factor (real roots ascending, then the complex "
+                 "ones) and given to 6 digits; the answer is exact in them. Complex roots come in conjugate "
+                 "pairs $a \\pm bi$, with $a = \\operatorname{Re} r_k$ and $b = \\operatorname{Im} r_k$.")
+
+
+def _conjugate_root(root: sympy.CRootOf) -> sympy.CRootOf:
+    """The indexed root that is ``root``'s complex conjugate (found by value)."""
+    z = complex(root_value(root, 15))
+    others = [sympy.CRootOf(root.poly, k) for k in range(root.poly.degree()) if k != root.index]
+    return min(others, key=lambda r: abs(complex(root_value(r, 15)) - z.conjugate()))
+
+
 def roots_text(roots: list[Root], name: str) -> str:
     """LaTeX list of roots with multiplicities: ``r_1 = 1,\\ r_2 = 2 (double)``, ``r = -1 \\pm 2i``."""
     words = {1: "", 2: r"\ \text{(double)}", 3: r"\ \text{(triple)}"}
@@ -71,9 +87,16 @@ def roots_text(roots: list[Root], name: str) -> str:
                 value = value.replace("\\pm 1i", "\\pm i")
         else:
             value = ln_latex(root.value)
-        if root.value.has(sympy.CRootOf):
-            # No formula in radicals (Abel-Ruffini): an indexed exact root, shown with its value.
-            value = f"{ln_latex(root.value)} \\approx {ln_latex(sympy.N(root.value, 6))}"
+        if isinstance(root.value, sympy.CRootOf):
+            # No formula in radicals (Abel-Ruffini): an indexed exact root (printed r_k, SymPy's
+            # numbering), defined here by its value.
+            z = complex(root_value(root.value, 6))
+            if root.is_complex:
+                conj = _conjugate_root(root.value)
+                parts.append(f"{ln_latex(conj)}, {ln_latex(root.value)} \\approx {z.real:.6g} \\pm {abs(z.imag):.6g}i{mult}")
+            else:
+                parts.append(f"{ln_latex(root.value)} \\approx {z.real:.6g}{mult}")
+            continue
         parts.append(f"{sub} = {value}{mult}")
     return r",\quad ".join(parts)
 
@@ -132,6 +155,8 @@ def characteristic_steps(problem: Problem, equation: LinearODE
     text = how + " and read off the roots with their multiplicities."
     if any(r.is_complex for r in roots):
         text += " Complex roots come in conjugate pairs $a \\pm bi$."
+    if any(isinstance(r.value, sympy.CRootOf) for r in roots):
+        text = INDEXED_ROOTS
     steps.append(Step("Roots", text,
                       (ln_latex(sympy.Eq(factored, 0)) + r"\ \Longrightarrow\ " if factored != poly else "")
                       + roots_text(roots, "r"),
@@ -192,6 +217,10 @@ def ivp_steps(problem: Problem, general: sympy.Expr, constants: tuple[sympy.Symb
               ) -> tuple[list[Step], sympy.Expr]:
     """The linear system for the constants from the initial conditions, solved and shown."""
     x, y = problem.variable, problem.unknown
+    if general.has(sympy.CRootOf):
+        # Constants solved exactly in indexed roots are pages long and nothing a student can use:
+        # the engine's numerical answer for the IVP is the honest one.
+        raise CannotDerive("the constants would be exact only in roots with no formula in radicals")
     equations, shown = [], []
     for ic in problem.ics:
         equations.append(sympy.Eq(sympy.expand(sympy.diff(general, x, ic.order).subs(x, ic.point)), ic.value))
