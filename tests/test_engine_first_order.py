@@ -336,3 +336,29 @@ def test_cli_solve_json_and_text(capsys):
     text = capsys.readouterr().out
     assert "Bernoulli" in text and "Final answer" in text and "Verified by substitution: yes" in text
     assert main(["solve", "y' = = 2"]) == 2
+
+
+@pytest.mark.parametrize("text, weight", [
+    ("x y' + y/(-1 + x^2 y) = 0", -2),       # SymPy's separable_reduced_01
+    ("y/(-x + x^4 y) + y' = 0", -3),         # separable_reduced_02 and _11
+    ("t y' + y/(-1 + t^2 y) = 0, y(1) = 2", -2),
+])
+def test_generalized_homogeneous_equations_use_y_equals_u_x_to_the_m(text, weight):
+    """f(lambda x, lambda^m y) = lambda^(m-1) f: y = u x^m separates (SymPy's separable_reduced)."""
+    from tutor.engine.methods.homogeneous import weight_form
+
+    problem = parse(text)
+    assert weight_form(problem)[0] == weight
+    derivation = get("homogeneous").derive(problem)
+    assert "generalized sense" in derivation.hint
+    assert any(step.title.startswith("Substitute y = ") for step in derivation.steps)
+    for step in derivation.steps:
+        assert check_step(step, problem).ok, step.title
+    assert check(problem, derivation.answer(), timeout=30).verdict == "correct"
+
+
+def test_a_bernoulli_equation_with_weights_stays_bernoulli():
+    # y' = y^2/x^3 + 2y/x is homogeneous with weight 2 too; Bernoulli's substitution is the textbook's.
+    problem = parse("y' = y^2/x^3 + 2y/x")
+    assert not get("homogeneous").matches(problem)
+    assert get("bernoulli").matches(problem)

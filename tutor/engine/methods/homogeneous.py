@@ -2,6 +2,10 @@
 
 ``y = v x`` gives ``y' = v + x v'``, so ``x v' = F(v) - v`` separates; integrate, then
 put ``v = y/x`` back.  Roots of ``F(v) = v`` are the lost straight-line solutions ``y = r x``.
+
+Also the generalized (weighted) kind, ``f(tx, t^m y) = t^{m-1} f(x, y)`` for a rational
+``m`` other than 0 and 1 (SymPy's "separable_reduced"): ``y' = x^{m-1} F(y/x^m)``, and ``y = u x^m``
+gives ``x u' = F(u) - m u``, which separates the same way.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from tutor.engine.timebox import attempt
 from tutor.problem import Answer, InitialCondition, Problem
 
 V = sympy.Symbol("v")
+U_SYMBOL = sympy.Symbol("u")
 
 
 def ratio_form(problem: Problem) -> sympy.Expr | None:
@@ -36,6 +41,40 @@ def ratio_form(problem: Problem) -> sympy.Expr | None:
     if F.has(xp):
         return None
     return sympy.factor(sympy.cancel(F)) if F.is_rational_function(V) else F
+
+
+def _bernoulli() -> Method:
+    from tutor.engine.registry import get
+
+    return get("bernoulli")
+
+
+def weight_form(problem: Problem) -> tuple[sympy.Rational, sympy.Expr] | None:
+    """(m, F(u)) with ``y' = x^{m-1} F(y/x^m)``, m rational and not 0 or 1, or None.
+
+    Weighted homogeneity ``f(tx, t^m y) = t^{m-1} f`` means ``x f_x + m y f_y = (m - 1) f`` (Euler's
+    relation), so ``m = -(f + x f_x)/(y f_y - f)`` must come out a constant; F is then checked to
+    be free of x.
+    """
+    f = normal_form(problem)
+    if f is None:
+        return None
+    x, Y = problem.variable, y_symbol(problem)
+    f = to_symbol(f, problem)
+    if not f.has(Y) or not f.has(x) or f.free_symbols - {x, Y} - set(problem.parameters):
+        return None
+    if not f.is_rational_function(x, Y):
+        return None  # kept to rational f: the test below is exact there
+    denominator = sympy.cancel(Y * sympy.diff(f, Y) - f)
+    if denominator == 0:
+        return None  # f = k y: separable
+    m = sympy.cancel(-(f + x * sympy.diff(f, x)) / denominator)
+    if not m.is_Rational or m in (0, 1):
+        return None
+    F = sympy.cancel((x ** (1 - m) * f.subs(Y, V * x ** m)).subs(x, sympy.Symbol(x.name, positive=True)))
+    if F.free_symbols - {V} - set(problem.parameters):
+        return None
+    return m, sympy.factor(F)
 
 
 def _first_integral(relation: sympy.Eq, problem: Problem) -> sympy.Eq:
@@ -83,16 +122,29 @@ class Homogeneous(Method):
 
     def matches(self, problem: Problem) -> bool:
         F = ratio_form(problem)
-        return F is not None and not vanishes(F - V)
+        if F is None:
+            form = weight_form(problem)
+            return (form is not None and not vanishes(form[1] - form[0] * V)
+                    and not _bernoulli().matches(problem))  # there Bernoulli's substitution is the textbook's
+        return not vanishes(F - V)
 
     def hint(self, problem: Problem) -> str:
+        if ratio_form(problem) is None and (form := weight_form(problem)) is not None:
+            m = form[0]
+            return (f"The equation is homogeneous of degree ${sympy.latex(m - 1)}$ in the generalized sense "
+                    f"(${sympy.latex(problem.variable)}$ has weight 1, $y$ weight ${sympy.latex(m)}$): substitute "
+                    f"$y = {sympy.latex(U_SYMBOL * problem.variable ** m)}$; "
+                    "the equation in u separates.")
         return ("The equation is homogeneous of degree 0, $y' = F(y/x)$: substitute $v = y/x$, so "
                 "$y = v x$ and $y' = v + x v'$; the equation in v separates.")
 
     def derive(self, problem: Problem) -> Derivation:
         F = ratio_form(problem)
         if F is None:
-            raise CannotDerive("not homogeneous of degree 0")
+            form = weight_form(problem)
+            if form is None:
+                raise CannotDerive("not homogeneous of degree 0, nor in the generalized sense")
+            return self._by_weight(problem, *form)
         x, Y = problem.variable, y_symbol(problem)
         f, steps, ode = normal_form_steps(problem)
         t = sympy.Symbol("t", positive=True)
@@ -133,6 +185,49 @@ class Homogeneous(Method):
         implicit = _first_integral(implicit, problem)
         steps.append(solves_step("Back-substitute", "Put $v = y/x$ back.", implicit, problem.equation, y, x))
         lost = tuple(sympy.Eq(y, eq.rhs * x) for eq in lost_v)
+        explicit_steps, solutions, _ = explicit_step(implicit, problem.equation, y, x, Y)
+        steps += explicit_steps
+        return conclude(problem, self.id, steps, solutions, [C], lost=lost, hint=self.hint(problem))
+
+    def _by_weight(self, problem: Problem, m: sympy.Rational, F: sympy.Expr) -> Derivation:
+        """y = u x^m: x u' = F(u) - m u separates in u and x (generalized homogeneous)."""
+        x, y, Y = problem.variable, problem.unknown, y_symbol(problem)
+        f, steps, ode = normal_form_steps(problem)
+        fy = to_symbol(f, problem)
+        lam = sympy.Symbol("lambda", positive=True)
+        power = x ** m
+        xs, ms, m1 = sympy.latex(x), sympy.latex(m), sympy.latex(m - 1)
+        u_of_y = sympy.latex(Y * x ** -m)
+        steps.append(Step("Check the weights",
+                          f"Replacing ${xs}$ by $\\lambda {xs}$ and $y$ by $\\lambda^{{{ms}}} y$ multiplies the right "
+                          f"side by $\\lambda^{{{m1}}}$: it is homogeneous in the generalized sense, "
+                          f"$y' = {xs}^{{{m1}}} F(u)$ with $u = {u_of_y}$.",
+                          latex=f"f(\\lambda {xs}, \\lambda^{{{ms}}} y) = \\lambda^{{{m1}}} f({xs}, y),\\quad "
+                                f"F(u) = {tex(F.subs(V, U_SYMBOL), x)}",
+                          check=Check.IDENTITY,
+                          after=sympy.Eq(fy.subs({x: lam * x, Y: lam ** m * Y}, simultaneous=True),
+                                         lam ** (m - 1) * fy, evaluate=False)))
+        u = sympy.Function("u")(x)
+        u_ode = sympy.Eq(sympy.Derivative(u * power, x).doit(), x ** (m - 1) * F.subs(V, u))
+        steps.append(Step(f"Substitute y = {sympy.latex(U_SYMBOL * power)}",
+                          f"With $y = {sympy.latex(U_SYMBOL * power)}$, the product rule gives "
+                          f"$y' = {tex(sympy.Derivative(u * power, x).doit(), x)}$.",
+                          latex=tex(u_ode, x), check=Check.SUBSTITUTION, before=ode, after=u_ode,
+                          substitution={y: u * power}))
+        G = _tidy_positive(F - m * V, V)
+        if G == 0:
+            raise CannotDerive("F(u) = m u: the equation is y' = m y/x, separable")
+        separable = sympy.Eq(sympy.Derivative(u, x), G.subs(V, u) / x)
+        steps.append(Step("Isolate u'", f"Solve for $u'$: the powers of ${sympy.latex(x)}$ cancel.",
+                          latex=tex(separable, x), check=Check.EQUIVALENT, before=u_ode, after=separable))
+        more, implicit_u, lost_u = separate_and_integrate(separable, u, x, 1 / x, G.subs(V, U_SYMBOL), U_SYMBOL)
+        steps += more
+        back = y / power
+        implicit = sympy.Eq(_tidy(implicit_u.lhs.subs(u, back)), _tidy(implicit_u.rhs.subs(u, back)))
+        implicit = _first_integral(implicit, problem)
+        steps.append(solves_step("Back-substitute", f"Put $u = {u_of_y}$ back.", implicit,
+                                 problem.equation, y, x))
+        lost = tuple(sympy.Eq(y, eq.rhs * power) for eq in lost_u)
         explicit_steps, solutions, _ = explicit_step(implicit, problem.equation, y, x, Y)
         steps += explicit_steps
         return conclude(problem, self.id, steps, solutions, [C], lost=lost, hint=self.hint(problem))
