@@ -454,6 +454,13 @@ def practice(method: str = RANDOM, difficulty: int = 1, seed: int = 1) -> tuple[
     return card, item.to_dict(), item
 
 
+def practice_view(method: str = RANDOM, difficulty: int = 1, seed: int = 1) -> tuple[str, Any, Any, int]:
+    """:func:`practice` for the Teach tab, with the reveal counter reset in the same update: a
+    "Reveal next" clicked as soon as the problem shows counts from 0 and is not undone by a later
+    step of the chain (the browser test caught that race)."""
+    return (*practice(method, difficulty, seed), 0)
+
+
 def teach_reveal(item, shown: int) -> tuple[Any, int]:
     if item is None:
         return gr.skip(), 0
@@ -710,19 +717,20 @@ def build_demo() -> gr.Blocks:
 
         # ---------------------------------------------------------------- events: Teach
         practice_inputs = [method_dd, difficulty, seed_box]
-        practice_outputs = [teach_md, practice_json, teach_state]
+        practice_outputs = [teach_md, practice_json, teach_state, reveal_state]
 
         def after_practice(event):
-            event.then(lambda item: teach_reveal(item, 0), teach_state, [reveal_md, reveal_state],
+            # Shows what the counter says now (0, or more when "Reveal next" was already clicked).
+            event.then(teach_reveal, [teach_state, reveal_state], [reveal_md, reveal_state],
                        api_visibility="private").then(
                 teach_plot, teach_state, [plot, plot_note], api_visibility="private",
                 concurrency_id="practice").then(
                 teach_phase_line, teach_state, phase_plot, api_visibility="private", concurrency_id="practice")
 
-        after_practice(generate_btn.click(practice, practice_inputs, practice_outputs, api_name="practice",
+        after_practice(generate_btn.click(practice_view, practice_inputs, practice_outputs, api_name="practice",
                                           concurrency_id="practice", concurrency_limit=4))
         after_practice(new_btn.click(new_seed, None, seed_box, api_visibility="private").then(
-            practice, practice_inputs, practice_outputs, api_visibility="private", concurrency_id="practice"))
+            practice_view, practice_inputs, practice_outputs, api_visibility="private", concurrency_id="practice"))
         reveal_btn.click(lambda item, n: teach_reveal(item, n + 1), [teach_state, reveal_state],
                          [reveal_md, reveal_state], api_visibility="private")
         reveal_all_btn.click(lambda item: teach_reveal(item, 10_000), teach_state, [reveal_md, reveal_state],
