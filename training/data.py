@@ -2,8 +2,10 @@
 
 Every example is one chat: system prompt -> the problem as a student would type it -> the
 assistant's Classification, Hint, Steps and Final Answer (:mod:`tutor.format`).  The problems
-come from the engine's per-method generators (``Method.generate(seed, difficulty)``); the
-derivations from :func:`tutor.engine.solve` with the generator's method forced; the final
+come from the engine's per-method generators (``Method.generate(seed, difficulty)``) and the
+practice generator of linear systems ``x' = A x`` (:data:`SYSTEMS_FAMILY`, outside the scalar
+registry: :mod:`tutor.engine.methods.linear_system`); the derivations from
+:func:`tutor.engine.solve` with the generator's method forced; the final
 answer of every example is verified by :func:`tutor.checker.check` against the problem *as
 parsed back from the text the model sees*, so what the model reads and what it is taught to
 answer agree.
@@ -13,9 +15,12 @@ Balance and variety:
 * families (method ids) get the same number of unique problems each; difficulties cycle 1..3;
 * the unknown and variable names cycle through :data:`NAMINGS` (``y(x)``, ``y(t)``, ``u(x)``,
   ``x(t)``, ``z(s)``), written explicitly (``z'(s)``) when the text alone would not say so;
+  a system keeps its own names (``x, y`` or ``x, y, z`` in ``t``, as students write systems);
 * every problem is rendered twice — plain text and LaTeX — and each rendering is one example;
   plain text cycles through prime (``y''``), Leibniz (``d^2y/dx^2``) and, for first-order
-  equations, the differential form (``M dx + N dy = 0``);
+  equations, the differential form (``M dx + N dy = 0``); a system through its equations with
+  primes (``x' = x + 2y, y' = 3x``), in Leibniz notation (``dx/dt = ...``) and the matrix form
+  (``X' = [[1, 2], [3, 0]] X``), in LaTeX a ``cases`` block or a ``pmatrix``;
 * duplicates are removed by a canonical key of the equation in ``y(x)`` (so renaming a problem
   or writing it in another notation does not make it new).
 
@@ -39,6 +44,7 @@ Run::
     python -m training.data --out data/ode-sft --per-family 200
     python -m training.data --out /tmp/d --per-family 3 --families separable first_order_linear \\
         --heldout-family exact
+    python -m training.data --out /tmp/s --per-family 3 --families linear_system --heldout-family ""
     python -m training.data extend --out data/more data/ode-sft data/ode-sft-seed2   # more train rows
 """
 from __future__ import annotations
@@ -59,11 +65,13 @@ from typing import Any, Iterable, Iterator
 import sympy
 from sympy.printing.str import StrPrinter
 
+from tutor.engine.solve import SYSTEMS_METHOD
 from tutor.format import Sections, answer_text, chat_messages, compact_sections, math_spans, parse_sections, serialize
 from tutor.letters import rename
 from training.fanout import fan_out
 from training.pipeline import ResultLog
 from tutor.problem import Problem, ordered_sum
+from tutor.system import SystemProblem, is_system
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +80,43 @@ SPLITS = ("train", "validation", "test", "heldout")
 NAMINGS: tuple[tuple[str, str], ...] = (("y", "x"), ("y", "t"), ("u", "x"), ("x", "t"), ("z", "s"))
 PLAIN_STYLES = ("prime", "leibniz", "differential")
 LATEX_STYLES = ("textbook", "leibniz")
+#: The family of linear systems x' = A x + g (not a registry method: tutor/engine/methods/linear_system.py).
+SYSTEMS_FAMILY = SYSTEMS_METHOD
+#: How a system is written: its equations with primes or in Leibniz notation, or the matrix form.
+SYSTEM_PLAIN_STYLES = ("prime", "leibniz", "matrix")
+SYSTEM_LATEX_STYLES = ("textbook", "leibniz", "matrix")
+
+
+def family_ids() -> tuple[str, ...]:
+    """Every family the builder generates: the registered methods (textbook order), then systems."""
+    from tutor.engine.registry import ids
+
+    return (*ids(), SYSTEMS_FAMILY)
+
+
+def styles(family: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(plain styles, LaTeX styles) a family's problems are rendered in."""
+    if family == SYSTEMS_FAMILY:
+        return SYSTEM_PLAIN_STYLES, SYSTEM_LATEX_STYLES
+    return PLAIN_STYLES, LATEX_STYLES
+
+
+def generate(family: str, seed: int, difficulty: int):
+    """The family's practice problem (:class:`tutor.engine.base.Practice`) for ``seed``."""
+    if family == SYSTEMS_FAMILY:
+        from tutor.engine.methods.linear_system import generate as generate_system
+
+        return generate_system(seed, difficulty)
+    from tutor.engine.registry import get
+
+    return get(family).generate(seed, difficulty)
+
+
+def problem_names(problem: Problem | SystemProblem) -> tuple[str, str]:
+    """(unknown, variable) as the rows record them; a system's unknowns joined: ``("x,y", "t")``."""
+    if is_system(problem):
+        return ",".join(f.__name__ for f in problem.functions), problem.variable.name
+    return problem.function.__name__, problem.variable.name
 
 
 # --------------------------------------------------------------------------- rendering
@@ -156,6 +201,8 @@ def render(problem: Problem, notation: str, style: str, explicit: bool = False) 
     ``notation`` is ``plain`` or ``latex``; ``explicit`` writes the unknown as ``y(t)`` so the
     variable is named even when it does not occur in the equation.
     """
+    if is_system(problem):
+        return render_system(problem, notation, style, explicit)
     latex = notation == "latex"
     fn, var = problem.function.__name__, problem.variable.name
     if style == "textbook" and latex and not explicit:
@@ -185,8 +232,92 @@ def render(problem: Problem, notation: str, style: str, explicit: bool = False) 
     return text + _ics_text(problem, latex)
 
 
+def _system_side(problem: SystemProblem, i: int, latex: bool) -> str:
+    """The i-th right-hand side with the unknowns as letters: ``x + 2y``, ``- 2 x + e^{t}``."""
+    if latex:
+        return problem.right_side_latex(i)
+    names = {u: sympy.Symbol(f.__name__) for u, f in zip(problem.unknowns, problem.functions)}
+    text = _plain(sympy.expand(problem.equations[i].rhs).xreplace(names))
+    # 2*y -> 2y, the way students type a coefficient (only before an unknown, never before a function)
+    letters = "".join(f.__name__ for f in problem.functions)
+    return re.sub(rf"(\d)\*([{letters}])(?![A-Za-z(])", r"\1\2", text)
+
+
+def _system_column(values: Iterable[sympy.Expr], latex: bool) -> str:
+    if latex:
+        return "\\begin{pmatrix} " + " \\\\ ".join(sympy.latex(v) for v in values) + " \\end{pmatrix}"
+    return "[" + ", ".join(_plain(v) for v in values) + "]"
+
+
+def render_system(problem: SystemProblem, notation: str, style: str, explicit: bool = False) -> str | None:
+    """A linear system as a student would type it; None when ``style`` does not apply.
+
+    Plain: ``prime`` (``x' = x + 2y, y' = 3x, x(0) = 1, y(0) = 0``), ``leibniz`` (``dx/dt = ...``)
+    or ``matrix`` (``X' = [[1, 2], [3, 0]] X, X(0) = [1, 0]``); LaTeX: ``textbook`` (the project's
+    ``cases`` block), ``leibniz`` (``\\frac{dx}{dt}`` in a ``cases`` block) or ``matrix``
+    (``\\mathbf{x}' = \\begin{pmatrix} ... \\end{pmatrix} \\mathbf{x}``).  A system keeps its names;
+    ``explicit`` has no system form (None).  The equation forms name a variable other than ``t``
+    only through Leibniz notation, and the matrix form's components are always ``x, y, z``, so
+    those cases give None rather than text that reads back as another problem.
+    """
+    from tutor.system import COMPONENT_NAMES
+
+    latex = notation == "latex"
+    var = problem.variable.name
+    names = [f.__name__ for f in problem.functions]
+    if explicit:
+        return None
+    if style == "textbook" and latex:
+        return problem.latex
+    if style == "matrix":
+        if var != "t" or tuple(names) != COMPONENT_NAMES[:problem.n]:
+            return None
+        rows = sympy.Matrix(problem.matrix).tolist()
+        if latex:
+            matrix = ("\\begin{pmatrix} " + " \\\\ ".join(" & ".join(sympy.latex(v) for v in row) for row in rows)
+                      + " \\end{pmatrix}")
+            text = f"\\mathbf{{x}}' = {matrix} \\mathbf{{x}}"
+        else:
+            text = "X' = [" + ", ".join("[" + ", ".join(_plain(v) for v in row) + "]" for row in rows) + "] X"
+        if not problem.homogeneous:
+            text += " + " + _system_column(problem.forcing, latex)
+        if problem.ics:
+            point = problem.ics[0].point
+            values = [ic.value for ic in problem.ics]
+            if latex:
+                text += f",\\quad \\mathbf{{x}}\\left({sympy.latex(point)}\\right) = {_system_column(values, True)}"
+            else:
+                text += f", X({_plain(point)}) = {_system_column(values, False)}"
+        return text
+    if style not in ("prime", "leibniz") or (style == "prime" and var != "t"):
+        return None
+    equations = []
+    for i, fn in enumerate(names):
+        if style == "leibniz":
+            lhs = f"\\frac{{d{fn}}}{{d{var}}}" if latex else f"d{fn}/d{var}"
+        else:
+            lhs = f"{fn}'"
+        equations.append(f"{lhs} = {_system_side(problem, i, latex)}")
+    if latex:
+        text = "\\begin{cases} " + " \\\\ ".join(equations) + " \\end{cases}"
+        if problem.ics:
+            text += ",\\quad " + ",\\ ".join(ic.latex() for ic in problem.ics)
+        return text
+    text = ", ".join(equations)
+    if problem.ics:
+        text += ", " + ", ".join(f"{ic.function.__name__}({_plain(ic.point)}) = {_plain(ic.value)}"
+                                 for ic in problem.ics)
+    return text
+
+
 def canonical_key(problem: Problem) -> str:
-    """A key equal for the same equation whatever the names, the side terms are on, or the sign."""
+    """A key equal for the same equation whatever the names, the side terms are on, or the sign.
+
+    A system's key is its matrix, forcing (in ``t``) and initial values: the same system whatever
+    its unknowns are called or however it is written (equations, Leibniz, matrix form).
+    """
+    if is_system(problem):
+        return _system_key(problem)
     x, y = sympy.Symbol("x"), sympy.Function("y")
     p = rename(problem, "y", "x") if (problem.function.__name__, problem.variable.name) != ("y", "x") else problem
     expr = sympy.expand(sympy.numer(sympy.together(p.equation.lhs - p.equation.rhs)))
@@ -199,12 +330,23 @@ def canonical_key(problem: Problem) -> str:
 def skeleton(problem: Problem) -> str:
     """The equation with every number replaced by ``k``: equal for coefficient perturbations."""
     k = sympy.Symbol("k")
+    if is_system(problem):
+        # the matrix pattern: which couplings there are and which are +-1 (0, 1, -1 kept)
+        numbers = lambda m: sympy.Matrix(m).applyfunc(  # noqa: E731
+            lambda e: e.replace(lambda a: a.is_Number and a not in (0, 1, -1), lambda a: k))
+        forcing = sympy.Matrix(problem.forcing).xreplace({problem.variable: sympy.Symbol("t")})
+        return (f"system|{numbers(problem.matrix).tolist()}|{numbers(forcing).T.tolist()}|{len(problem.ics)}")
     expr = sympy.expand(problem.equation.lhs - problem.equation.rhs)
     return str(expr.replace(lambda e: e.is_Number and e not in (1, -1), lambda e: k)) + f"|{len(problem.ics)}"
 
 
 def same_problem(parsed: Problem, expected: Problem) -> bool:
-    """Whether text parsed back to the intended problem (names, equation up to a factor, conditions)."""
+    """Whether text parsed back to the intended problem (names, equation up to a factor, conditions).
+
+    Systems (:func:`same_system`) are compared with systems only.
+    """
+    if is_system(parsed) or is_system(expected):
+        return is_system(parsed) and is_system(expected) and same_system(parsed, expected)
     if (parsed.function.__name__, parsed.variable) != (expected.function.__name__, expected.variable):
         return False
     if set(parsed.ics) != set(expected.ics):
@@ -214,6 +356,29 @@ def same_problem(parsed: Problem, expected: Problem) -> bool:
         return True
     ratio = sympy.cancel(sympy.together(a / b))
     return ratio != 0 and not ratio.has(expected.variable) and not ratio.has(expected.function)
+
+
+def _system_key(problem: SystemProblem) -> str:
+    t = sympy.Symbol("t")
+    forcing = sympy.Matrix(problem.forcing).xreplace({problem.variable: t}).applyfunc(sympy.expand)
+    ics = [(str(ic.point), str(ic.value)) for ic in problem.ics]  # in the unknowns' order
+    matrix = sympy.srepr(sympy.ImmutableMatrix(problem.matrix))
+    return f"system|{matrix}|{sympy.srepr(forcing.as_immutable())}|{ics}|{t}"
+
+
+def same_system(parsed: SystemProblem, expected: SystemProblem) -> bool:
+    """Whether a system read back from text is the generated one: the same unknowns (in order), variable,
+    matrix, forcing and conditions.  A parsed system is always ``x' = A x + g``, so no factor is allowed."""
+    if [f.__name__ for f in parsed.functions] != [f.__name__ for f in expected.functions]:
+        return False
+    if parsed.variable != expected.variable or parsed.matrix.shape != expected.matrix.shape:
+        return False
+    if [(ic.function.__name__, ic.point, ic.value) for ic in parsed.ics] != \
+            [(ic.function.__name__, ic.point, ic.value) for ic in expected.ics]:
+        return False
+    difference = [*(sympy.Matrix(parsed.matrix) - sympy.Matrix(expected.matrix)),
+                  *(sympy.Matrix(parsed.forcing) - sympy.Matrix(expected.forcing))]
+    return all(sympy.expand(e) == 0 for e in difference)
 
 
 # --------------------------------------------------------------------------- one candidate (worker)
@@ -256,23 +421,25 @@ def _rendering(problem: Problem, notation: str, styles: Iterable[str]) -> tuple[
 
 def prepare_candidate(family: str, seed: int, difficulty: int, naming: tuple[str, str],
                       plain_style: str, latex_style: str) -> Candidate:
-    """Generate, rename and render one problem; runs in a bounded worker (SymPy may be slow)."""
-    from tutor.engine.registry import get
+    """Generate, rename and render one problem; runs in a bounded worker (SymPy may be slow).
 
-    base = Candidate(family, seed, difficulty)
+    A system is not renamed (``naming`` is ignored): it keeps the generator's ``x, y(, z)`` in ``t``.
+    """
     try:
-        generated = get(family).generate(seed, difficulty)
+        generated = generate(family, seed, difficulty)
     except Exception as exc:  # a generator bug must not stop the run: count it, go on
         return Candidate(family, seed, difficulty, skip=f"generator failed: {type(exc).__name__}: {exc}")
-    problem = rename(generated.problem, *naming)
-    plain_order = [plain_style] + [s for s in PLAIN_STYLES if s != plain_style]
-    latex_order = [latex_style] + [s for s in LATEX_STYLES if s != latex_style]
+    problem = generated.problem if is_system(generated.problem) else rename(generated.problem, *naming)
+    plain_styles, latex_styles = styles(family)
+    plain_order = [plain_style] + [s for s in plain_styles if s != plain_style]
+    latex_order = [latex_style] + [s for s in latex_styles if s != latex_style]
     plain = _rendering(problem, "plain", plain_order)
     latex = _rendering(problem, "latex", latex_order)
     if plain is None or latex is None:
         return Candidate(family, seed, difficulty, skip="no rendering parses back to the problem")
+    function, variable = problem_names(problem)
     return Candidate(family, seed, difficulty, canonical_key(generated.problem), skeleton(generated.problem),
-                     naming[0], naming[1], plain[0], plain[1], latex[0], latex[1])
+                     function, variable, plain[0], plain[1], latex[0], latex[1])
 
 
 def candidate(family: str, seed: int, difficulty: int, naming: tuple[str, str] = ("y", "x"),
@@ -311,7 +478,13 @@ def make_examples(c: Candidate, timeout: float = 20.0, compact: bool = False) ->
     ``compact`` (for a small model prompted in canonical letters): the target is concise
     (:meth:`Solution.to_sections` with ``concise``, then :func:`tutor.format.compact_latex`) and
     the prompt is :func:`tutor.letters.model_problem_text` of the parsed problem — the same for
-    both renderings, so only the plain row is kept (both renderings are still checked).
+    both renderings, so only the plain row is kept (both renderings are still checked).  A system is
+    prompted as typed, as :func:`tutor.session.model_input` prompts every profile with a system, so
+    both of its rows are kept.
+
+    A system (:data:`SYSTEMS_FAMILY`) goes the same way: the engine's eigenvalue derivation, the
+    checker on the vector answer; its row says ``order`` 1, ``linear``, ``types`` ``["linear_system"]``
+    (:class:`~tutor.engine.methods.linear_system.SystemClassification`) and ``function`` ``"x,y"``.
     """
     from tutor.checker import check
     from tutor.engine import solve
@@ -333,8 +506,9 @@ def make_examples(c: Candidate, timeout: float = 20.0, compact: bool = False) ->
         verdict = check(parsed, final, timeout=timeout)
         if verdict.verdict != "correct":
             return [], f"checker: {verdict.verdict} for the {notation} rendering ({verdict.reason})"
-        prompt_text = model_problem_text(parsed) if compact else text
-        if compact and notation != "plain":
+        system = is_system(parsed)
+        prompt_text = model_problem_text(parsed) if compact and not system else text
+        if compact and notation != "plain" and not system:
             continue
         rows.append({
             "id": f"{c.family}-{c.seed}-{c.difficulty}-{notation}",
@@ -369,7 +543,7 @@ def make_examples(c: Candidate, timeout: float = 20.0, compact: bool = False) ->
 class DataConfig:
     out: str
     per_family: int = 20
-    families: list[str] | None = None  # None: every registered method
+    families: list[str] | None = None  # None: every registered method and linear systems (family_ids)
     heldout_family: str | None = "bernoulli"
     validation_fraction: float = 0.1
     test_fraction: float = 0.1
@@ -398,14 +572,16 @@ class FamilyStats:
     skipped: Counter = field(default_factory=Counter)
 
 
-def _plan(family_index: int, i: int, config: DataConfig) -> tuple[int, int, tuple[str, str], str, str]:
+def _plan(family_index: int, i: int, config: DataConfig,
+          family: str = "") -> tuple[int, int, tuple[str, str], str, str]:
     """Seed, difficulty, naming and styles of the i-th candidate of a family (balanced cycles)."""
     seed = config.seed * 100_000 + i
     difficulty = 1 + i % 3
     namings = tuple(tuple(n) for n in config.namings) if config.namings else NAMINGS
     naming = namings[(i + family_index) % len(namings)]
-    plain_style = PLAIN_STYLES[(i // 3) % len(PLAIN_STYLES)]
-    latex_style = LATEX_STYLES[(i // 2) % len(LATEX_STYLES)]
+    plain_styles, latex_styles = styles(family)
+    plain_style = plain_styles[(i // 3) % len(plain_styles)]
+    latex_style = latex_styles[(i // 2) % len(latex_styles)]
     return seed, difficulty, naming, plain_style, latex_style
 
 
@@ -424,7 +600,7 @@ def generate_family(family: str, family_index: int, config: DataConfig, seen: se
         # Prepare a batch of unique candidates in seed order (deterministic whatever ``jobs``) ...
         batch: list[Candidate] = []
         while len(batch) < max(1, config.jobs) and i < max_attempts:
-            c = candidate(family, *_plan(family_index, i, config), timeout=config.timeout)
+            c = candidate(family, *_plan(family_index, i, config, family), timeout=config.timeout)
             i += 1
             stats.tried += 1
             if c.skip:
@@ -496,14 +672,12 @@ def build(config: DataConfig) -> tuple[list[dict], dict]:
     """Generate every family's examples (and curated ones), assign splits; returns (rows, stats)."""
     from tqdm.auto import tqdm
 
-    from tutor.engine.registry import ids
-
     started = time.monotonic()
-    known = ids()
+    known = family_ids()
     families = list(config.families or known)
     unknown = [f for f in families if f not in known]
     if unknown:
-        raise SystemExit(f"unknown families: {', '.join(unknown)}; registered: {', '.join(known)}")
+        raise SystemExit(f"unknown families: {', '.join(unknown)}; known: {', '.join(known)}")
     if config.heldout_family and config.heldout_family not in families:
         if config.heldout_family in known:
             families.append(config.heldout_family)
@@ -677,8 +851,8 @@ def load_curated(path: str | Path, timeout: float = 20.0, seen: set[str] | None 
         rows.append({
             "id": f"curated-{hashlib.sha1(origin.encode()).hexdigest()[:10]}", "source": f"curated:{origin}",
             "family": solution.method, "seed": -1, "difficulty": 0,
-            "notation": problem.notation, "style": "curated", "function": problem.function.__name__,
-            "variable": problem.variable.name, "problem": text, "canonical": key, "skeleton": skeleton(problem),
+            "notation": problem.notation, "style": "curated", "function": problem_names(problem)[0],
+            "variable": problem_names(problem)[1], "problem": text, "canonical": key, "skeleton": skeleton(problem),
             "messages": chat_messages(text, sections), "prompt": chat_messages(text),
             "completion": [{"role": "assistant", "content": serialize(sections)}],
             "answer": sections.final_answer, "order": problem.order, "linear": bool(c.linear) if c else False,
@@ -728,7 +902,8 @@ configs:
 
 # ODE tutor SFT data
 
-Synthetic ordinary differential equations from the engine's per-method generators, each with
+Synthetic ordinary differential equations from the engine's per-method generators (one family
+per method; `linear_system`: systems x' = A x, 2x2 and 3x3, by the eigenvalue method), each with
 the engine's derivation in the tutor format (system prompt -> problem -> Classification, Hint,
 Steps, Final Answer). Every example's final answer was verified by the project's checker
 against the problem parsed back from the example's own text. Built by `python -m training.data`.
@@ -757,8 +932,9 @@ against the problem parsed back from the example's own text. Built by `python -m
 
 `messages` (system, user, assistant — for SFT), `prompt` + `completion` (the same split at the
 assistant turn), `problem` (the text), `answer` (the Final Answer line), `family` (method id),
-`difficulty`, `seed`, `notation`, `style`, `function`, `variable`, `canonical` (dedup key),
-`skeleton` (equation with numbers as k), `order`, `linear`, `types` (methods that apply),
+`difficulty`, `seed`, `notation`, `style`, `function` (a system's unknowns joined: `x,y`),
+`variable`, `canonical` (dedup key), `skeleton` (equation with numbers as k), `order`, `linear`,
+`types` (methods that apply),
 `method`, `verdict` (checker on the answer), `reference_verdict` (curated rows: checker on the
 curated answer), `source`, `split`.
 """
@@ -838,7 +1014,8 @@ def parse_args(argv: list[str] | None = None) -> DataConfig:
     p = argparse.ArgumentParser(prog="python -m training.data", description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--per-family", type=int, default=20, help="unique problems per family (2 examples each)")
-    p.add_argument("--families", nargs="*", default=None, help="method ids (default: every registered one)")
+    p.add_argument("--families", nargs="*", default=None,
+                   help=f"method ids, or {SYSTEMS_FAMILY} (default: every registered method and {SYSTEMS_FAMILY})")
     p.add_argument("--heldout-family", default="bernoulli", help="family kept out of training ('' for none)")
     p.add_argument("--validation-fraction", type=float, default=0.1)
     p.add_argument("--test-fraction", type=float, default=0.1)
