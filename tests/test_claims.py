@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.claims import contradictions, hinted_methods, listed_methods, names_type, read_classification
+from tutor.claims import contradictions, hint_names, hinted_methods, listed_methods, names_type, read_classification
 from tutor.engine.classify import Classification
 from tutor.format import Sections
 
@@ -51,3 +51,16 @@ def test_what_the_engine_contradicts_is_flagged_and_nothing_else() -> None:
     assert "Hint" not in contradictions(wrong, engine(types=()))
     # a statement that cannot be read is not a contradiction
     assert contradictions(Sections(classification="An interesting equation.", hint="Think."), engine()) == {}
+
+
+def test_the_systems_hint_names_the_eigenvalue_method():
+    """Systems are no registry method: their id, name and hint pattern come from linear_system, so a
+    perfect systems reply scores its hint (training/evaluate.py) and a scalar hint does not."""
+    from tutor.engine.methods import linear_system
+    from tutor.parser import parse
+
+    problem = parse("x' = x + 2y, y' = 3x + 2y")
+    assert hint_names("linear_system", linear_system.hint(problem))
+    assert hint_names("linear_system", "Use the eigenvalue method.")
+    assert not hint_names("linear_system", "Separate the variables and integrate both sides.")
+    assert not hint_names("separable", linear_system.hint(problem))

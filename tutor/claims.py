@@ -39,9 +39,19 @@ def _method(family: str):
         return None
 
 
+def _system_family(family: str):
+    """The linear-system module when ``family`` is its id (systems are no registry method)."""
+    from tutor.engine.methods import linear_system
+
+    return linear_system if family == linear_system.ID else None
+
+
 def _method_name(family: str) -> str:
     method = _method(family)
-    return method.name if method is not None else family.replace("_", " ")
+    if method is not None:
+        return method.name
+    system = _system_family(family)
+    return system.NAME if system is not None else family.replace("_", " ")
 
 
 def hint_names(family: str, hint: str) -> bool:
@@ -52,7 +62,9 @@ def hint_names(family: str, hint: str) -> bool:
     if name.split(" (")[0].lower() in text.lower() or family.replace("_", " ") in text.lower():
         return True
     method = _method(family)
-    must, must_not = (method.hint_pattern if method is not None else None) or (re.escape(family), None)
+    system = _system_family(family)
+    pattern = method.hint_pattern if method is not None else system.HINT_PATTERN if system is not None else None
+    must, must_not = pattern or (re.escape(family), None)
     return bool(re.search(must, text, re.IGNORECASE)) and not (
         must_not and re.search(must_not, text, re.IGNORECASE))
 

@@ -38,6 +38,8 @@ from tutor.system import SystemProblem
 
 ID = "linear_system"
 NAME = "Linear system (eigenvalue method)"
+#: How to tell that a Hint names this method (as ``Method.hint_pattern`` for the registry's methods).
+HINT_PATTERN = (r"eigenvalues?\b.{0,40}\b(?:of|for)\b.{0,12}\bA\b|eigenvalue method", None)
 LAMBDA = sympy.Symbol("lambda")
 
 
