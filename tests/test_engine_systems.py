@@ -319,6 +319,21 @@ def test_practice_systems_are_verified_deterministic_and_read_back() -> None:
     assert item.to_dict()["problem"] == item.problem.latex
 
 
+def test_hard_practice_systems_include_a_constant_forcing_the_engine_solves() -> None:
+    """Difficulty 3 (2x2) sometimes adds a constant g: the generator's answer and the engine's
+    variation-of-parameters answer are both verified, and the text reads back with its forcing."""
+    from tutor.engine.methods.linear_system import generate
+
+    forced = [g for g in (generate(seed, 3) for seed in range(40)) if any(g.problem.forcing)][:3]
+    assert len(forced) == 3
+    for generated in forced:
+        problem = parse(generated.text)
+        assert problem.forcing == generated.problem.forcing and any(problem.forcing)
+        assert check(problem, generated.answer).verdict == "correct"
+        solution = solve(problem, timeout=30)
+        assert solution.verified and solution.method == "linear_system"
+
+
 @pytest.mark.parametrize("text", [p["text"] for p in TABLE])
 def test_the_latex_of_a_system_reads_back_as_the_same_system(text: str) -> None:
     problem = parse(text)

@@ -491,7 +491,7 @@ def generate(seed: int, difficulty: int = 1):
     ``A = P J P^{-1}`` with an integer ``P`` of determinant 1 and a real Jordan form ``J`` of the
     drawn case (distinct real, complex, repeated), so ``A`` has integer entries and the answer is
     ``x = P e^{Jt} c``.  Difficulty 1: a 2x2 general solution; 2: sometimes an initial value
-    problem; 3: 3x3 as often as 2x2, and initial value problems.
+    problem; 3: 3x3 as often as 2x2, initial value problems, and (2x2) sometimes a constant forcing.
     """
     import random
 
@@ -509,23 +509,29 @@ def generate(seed: int, difficulty: int = 1):
     t = sympy.Symbol("t")
     functions = tuple(sympy.Function(name) for name in COMPONENT_NAMES[:n])
     ivp = difficulty >= 2 and rng.random() < (0.5 if difficulty == 2 else 0.7)
+    # Difficulty 3, 2x2: sometimes a constant forcing g (A is invertible: no eigenvalue is 0), so
+    # x' = A x + g with the equilibrium x_p = -A^{-1} g (the engine varies the parameters).
+    g = sympy.zeros(n, 1)
+    if difficulty == 3 and n == 2 and rng.random() < 0.4:
+        g = sympy.Matrix([rng.choice([-3, -2, -1, 1, 2, 3]), rng.choice([-2, -1, 0, 1, 2])])
+    xp = -A.inv() * g
     if ivp:
         x0 = sympy.Matrix([rng.choice([-2, -1, 0, 1, 2, 3]) for _ in range(n)])
         if all(v == 0 for v in x0):
             x0[0] = 1
-        values = (P * E * P.inv() * x0).applyfunc(_expand)
+        values = (P * E * P.inv() * (x0 - xp) + xp).applyfunc(_expand)
         constants: tuple = ()
         ics = tuple(SystemCondition(f, sympy.Integer(0), v) for f, v in zip(functions, x0))
     else:
         C = sympy.symbols(f"C1:{n + 1}")
-        values = (P * E * sympy.Matrix(C)).applyfunc(_expand)
+        values = (P * E * sympy.Matrix(C) + xp).applyfunc(_expand)
         constants, ics = tuple(C), ()
     names = [sympy.Symbol(f.__name__) for f in functions]
-    rows = (A * sympy.Matrix(names)).applyfunc(sympy.expand)
+    rows = (A * sympy.Matrix(names) + g).applyfunc(sympy.expand)
     text = ", ".join(re.sub(r"(\d)\*", r"\1", f"{name}' = {sympy.sstr(row)}") for name, row in zip(names, rows))
     if ics:
         text += ", " + ", ".join(f"{ic.function.__name__}(0) = {ic.value}" for ic in ics)
-    problem = SystemProblem(functions, t, sympy.ImmutableMatrix(A), sympy.ImmutableMatrix(sympy.zeros(n, 1)), ics,
+    problem = SystemProblem(functions, t, sympy.ImmutableMatrix(A), sympy.ImmutableMatrix(g), ics,
                             source=text)
     answer = Answer(tuple(sympy.Eq(f(t), v, evaluate=False) for f, v in zip(functions, values)), constants,
                     (True,) * n)
