@@ -593,3 +593,20 @@ def test_a_written_piecewise_answer_that_jumps_leaves_an_impulse():
     v = check("y'' + y = {1 if 0 <= t < 2; 0 if t >= 2}, y(0) = 0, y'(0) = 0",
               "y = 1 - cos t for 0 <= t < 2, cos t for t >= 2")
     assert v.verdict == "wrong" and "\\delta" in v.reason
+
+
+def test_a_quadrature_answer_is_judged_without_evaluating_its_integral() -> None:
+    """x + C2 = the integral of dy/sqrt(2 C1 + 2 cos y) (the pendulum, y'' + sin y = 0): the integral
+    is never evaluated; C2 is additive, so every (x, y, C1) is on a curve and the constants are
+    counted from the slope (rank 1 + rank of dy'/dC1)."""
+    x, u = sympy.symbols("x u")
+    y = sympy.Function("y")(x)
+    C1, C2 = sympy.symbols("C1 C2")
+    problem = parse("y'' + sin(y) = 0")
+    integral = sympy.Integral(1 / sympy.sqrt(2 * C1 + 2 * sympy.cos(u)), (u, y))
+    assert check(problem, sympy.Eq(integral, x + C2)).verdict == "correct"
+    assert check(problem, sympy.Eq(-integral, x + C2)).verdict == "correct"
+    assert check(problem, sympy.Eq(integral, 2 * x + C2)).verdict == "wrong"
+    wrong_integrand = sympy.Integral(1 / sympy.sqrt(2 * C1 + 2 * sympy.sin(u)), (u, y))
+    assert check(problem, sympy.Eq(wrong_integrand, x + C2)).verdict == "wrong"
+    assert check(problem, sympy.Eq(integral.subs(C1, 1), x + C2)).verdict == "incomplete"

@@ -206,3 +206,22 @@ def test_an_ivp_with_indexed_roots_gets_the_numerical_answer():
         get("constant_coefficients").derive(parse("y^(5) - 3y' + y = 0, y(0)=1, y'(0)=0, y''(0)=0, "
                                                   "y'''(0)=0, y^(4)(0)=0"))
 
+
+
+@pytest.mark.parametrize("text", [
+    "y'' + sin(y) = 0",                  # the pendulum; SymPy's 2nd_nonlinear_autonomous_conserved_03
+    "y'' + cosh(y) = 0",                 # _04
+    "y'' + e^y + log(y) = 0",            # _01
+    "y'' + y^3 = 0",                     # SymPy's closed form is hypergeometric (exp_polar)
+])
+def test_missing_x_with_a_non_elementary_second_integral_keeps_the_quadrature(text):
+    """y'' = f(y): p dp/dy = f gives the energy p^2/2 = F(y) + C1; dy/p(y) = dx has no elementary
+    antiderivative, so the answer is x + C2 = the integral, checked like any answer."""
+    problem = parse(text)
+    derivation = get("reduction_of_order").derive(problem)
+    (answer,) = derivation.solutions
+    assert answer.lhs.has(sympy.Integral) and answer.rhs.has(sympy.Symbol("C2"))
+    assert "no elementary antiderivative" in derivation.steps[-1].text
+    for step in derivation.steps:
+        assert check_step(step, problem).ok, step.title
+    assert check(problem, derivation.answer(), timeout=30).verdict == "correct"

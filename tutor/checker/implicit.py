@@ -61,6 +61,25 @@ def _curve_points(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, tries: int = 20)
                 break
 
 
+def _additive_constant(ctx: _Context, H: sympy.Expr, consts: list) -> sympy.Symbol | None:
+    """A constant that ``H`` holds only as ``- k C`` (k a nonzero number): every point (x, y, other
+    constants) is then on one of the curves, the one with ``C = (H + k C)/k`` there."""
+    for c in consts:
+        k = _d(H, c)
+        if k.is_number and k != 0 and not (H - k * c).has(c):
+            return c
+    return None
+
+
+def _free_points(ctx: _Context, Hy: sympy.Expr, H: sympy.Expr | None) -> Iterator[dict]:
+    """Random (x, y, constants) where H_y is real and nonzero (and H is finite, when given)."""
+    for _ in range(40):
+        point = ctx.random_point(with_y=True)
+        hy = _real(Hy, point)
+        if hy is not None and abs(hy) > 1e-8 and (H is None or _real(H, point) is not None):
+            yield point
+
+
 def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
     X, Y = ctx.X, ctx.Y
     consts = [c for c in ctx.C if H.has(c)]
@@ -84,13 +103,10 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
     if not residual_consts and consts:
         # R(x, y) free of the constants: every point (x, y) lies on one of the curves, so R must
         # vanish for all x, y.
-        def free_points() -> Iterator[dict]:
-            for _ in range(40):
-                point = ctx.random_point(with_y=True)
-                hy = _real(Hy, point)
-                if hy is not None and abs(hy) > 1e-8 and _real(H, point) is not None:
-                    yield point
-        outcome = _decide_residual(ctx, residual, free_points)
+        # (With an additive constant every point is on a curve: H, perhaps an unevaluated
+        # integral, need not be evaluated there.)
+        finite = None if _additive_constant(ctx, H, consts) is not None else H
+        outcome = _decide_residual(ctx, residual, lambda: _free_points(ctx, Hy, finite))
     elif residual_consts:
         # Eliminate one constant with H = 0: "the expression of C in x, y is constant along the ODE".
         target = residual_consts[0]
@@ -122,6 +138,12 @@ def _check_implicit(ctx: _Context, H: sympy.Expr) -> _Outcome:
                 outcome.partial = outcome.partial or "on another branch of the relation"
             else:
                 outcome = next((b for b in branches if b.status != "satisfies"), branches[0])
+        elif (free := _additive_constant(ctx, H, consts)) is not None and not residual.has(free):
+            # H = A(x, y, C1, ...) - k C2 cannot be solved for C1 (an integral left unevaluated:
+            # x + C2 = the integral of dy/sqrt(2 C1 + 2 cos y)), but each point (x, y, C1) is on
+            # the curve with C2 = A/k there, so R(x, y, C1) must vanish at every such point (H
+            # itself need not be evaluated).
+            outcome = _decide_residual(ctx, residual, lambda: _free_points(ctx, Hy, None))
     if outcome is None:
         # No constant (a particular implicit solution) or none could be eliminated: find points on
         # the curves numerically and require R = 0 there.
@@ -147,6 +169,18 @@ def _rank_implicit(ctx: _Context, H: sympy.Expr, Hy: sympy.Expr, consts: list, d
     """Rank of d(y, y', ...)/dC along the curves: dy/dC = -H_C/H_y, then the chain rule."""
     if not consts:
         return 0
+    free = _additive_constant(ctx, H, consts)
+    if free is not None and H.has(sympy.Integral):
+        # No point on the curves can be computed (H holds an integral), but none is needed: with
+        # C = A/k additive, (others, C) -> (others, y) is a change of coordinates at fixed x
+        # (dy/dC = k/H_y != 0), so the rank is 1 + the rank of d(y', ..., y^(n-1))/d(others),
+        # those derivatives being functions of (x, y, others) at free points.
+        others = [c for c in consts if c != free]
+        if not others or ctx.n == 1:
+            return 1
+        rows = [[_d(phi, c) for c in others] for phi in derivs[: ctx.n - 1]]
+        rest = _numeric_rank(ctx, rows, lambda: _free_points(ctx, Hy, None))
+        return None if rest is None else 1 + rest
     dy = [-_d(H, c) / Hy for c in consts]
     rows = [dy]
     for phi in derivs[: max(0, ctx.n - 1)]:

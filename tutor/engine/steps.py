@@ -320,7 +320,8 @@ def _check_solves(step: Step, problem: Problem, with_ics: bool) -> StepCheck:
         return _check_solves_system(step, problem, with_ics)
     ode = step.ode if step.ode is not None else problem.equation
     unknown = step.unknown if step.unknown is not None else problem.unknown
-    if any(r.has(sympy.Heaviside, sympy.DiracDelta, sympy.Order) for r in (ode, *_solutions_of(step.after))):
+    if any(r.has(sympy.Heaviside, sympy.DiracDelta, sympy.Order) for r in (ode, *_solutions_of(step.after))) or \
+            any(r.has(sympy.Integral) for r in _solutions_of(step.after)):
         return _check_solves_distribution(step, problem, ode, unknown, with_ics)
     for sol in _solutions_of(step.after):
         variable = step.variable if step.variable is not None else problem.variable
@@ -346,7 +347,8 @@ def _check_solves_distribution(step: Step, problem: Problem, ode: sympy.Eq, unkn
                                with_ics: bool) -> StepCheck:
     """Unit steps or impulses: "solves" in the sense of distributions, which the one checker owns
     (:mod:`tutor.checker`); a pointwise residual would accept a jump where y must be continuous.
-    A truncated series (``+ O(x^8)``) likewise "solves" through its order, as the checker decides."""
+    A truncated series (``+ O(x^8)``) likewise "solves" through its order, as the checker decides,
+    and a relation holding an unevaluated integral (a quadrature) through the checker's rules for it."""
     from dataclasses import replace
 
     from tutor.checker import check

@@ -215,10 +215,27 @@ class ReductionOfOrder(Method):
         else:
             steps.append(Step("Solve for p", "", ln_latex(sympy.Eq(P, p_of_y)), Check.NOTE))
         # dy/dx = p(y): separate again.
+        integrand = sympy.simplify(1 / p_of_y)
         try:
-            integral = generic_integration(antiderivative(sympy.simplify(1 / p_of_y), Ys))
+            integral = generic_integration(antiderivative(integrand, Ys))
+            if integral.value.has(sympy.hyper, sympy.meijerg, sympy.exp_polar):
+                # SymPy's hypergeometric closed form (y'' + y^3 = 0) reads worse than the integral
+                # and cannot be evaluated on the real line (exp_polar): keep the quadrature.
+                raise ValueError(f"only a hypergeometric antiderivative of {integrand}")
         except ValueError as exc:
-            raise CannotDerive(str(exc)) from exc
+            if integrand.has(x) or integrand.has(c2):
+                raise CannotDerive(str(exc)) from exc
+            # No elementary antiderivative (y'' + sin y = 0, the pendulum: an elliptic integral).
+            # The textbook answer is the quadrature itself, x + C2 = the integral of dy/p(y).
+            u = sympy.Symbol("u")
+            quadrature = sympy.Integral(integrand.subs(Ys, u), (u, y))
+            implicit = sympy.Eq(quadrature, x + c2)
+            steps.append(Step("Separate dy/dx = p(y) and integrate",
+                              "$dy/p(y) = dx$; the $y$-integral has no elementary antiderivative (it is an "
+                              "elliptic or other special integral), so the answer keeps it as an integral, "
+                              "as a textbook does.",
+                              tex(implicit, x), Check.SOLVES, after=implicit))
+            return steps, implicit, (c1, c2)
         steps.append(integration_step(integral, x, title="Separate dy/dx = p(y) and integrate"))
         implicit = sympy.Eq(integral.value.subs(Ys, y), x + c2)
         try:
