@@ -39,6 +39,25 @@ DSOLVE = "dsolve"
 SYSTEMS_METHOD = "linear_system"
 #: A scalar equation rewritten as a first-order system, when the problem asks (tutor/engine/methods/as_system.py).
 AS_SYSTEM = "as_system"
+#: An equation that factors, each factor solved on its own (tutor/engine/methods/factored.py).
+FACTORED = "factored"
+
+
+def _method_name(method_id: str) -> str:
+    """The display name of any method id a derivation can carry (registry, dsolve, as-a-system, factored)."""
+    from tutor.engine.registry import get
+
+    if method_id == DSOLVE:
+        return "SymPy dsolve"
+    if method_id == AS_SYSTEM:
+        from tutor.engine.methods.as_system import NAME
+
+        return NAME
+    if method_id == FACTORED:
+        from tutor.engine.methods.factored import NAME
+
+        return NAME
+    return get(method_id).name
 #: The share of the remaining time one textbook method may spend deriving.
 METHOD_SHARE = 0.6
 #: dsolve hints that only restate the problem as an unevaluated integral, or group others.
@@ -253,6 +272,26 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
             failures.append(f"{method_id}: {exc}")
         except Exception as exc:  # a method bug must not stop the others: record it, go on
             failures.append(f"{method_id}: {type(exc).__name__}: {exc}")
+    if method is None and FACTORED not in excluded and not problem.requested_method:
+        # An equation that factors, (y'' - e^y)(y'' + e^y) = 0: each factor on its own (after the
+        # textbook methods, which may take the whole equation, and before SymPy's solver).
+        from tutor.engine.methods import factored
+
+        excluded.append(FACTORED)
+        if factored.factors(problem) is not None:
+            def solve_factor(sub: Problem) -> Derivation | None:
+                return _next_derivation(sub, classify(sub), None, [], failures, deadline)
+
+            try:
+                finished, derivation = attempt(max(1.0, METHOD_SHARE * (deadline - time.monotonic())),
+                                               factored.derive, problem, solve_factor, _method_name)
+                if finished:
+                    return derivation
+                failures.append(f"{FACTORED}: ran out of its share of the time")
+            except CannotDerive as exc:
+                failures.append(f"{FACTORED}: {exc}")
+            except Exception as exc:
+                failures.append(f"{FACTORED}: {type(exc).__name__}: {exc}")
     if DSOLVE not in excluded and method is None:
         excluded.append(DSOLVE)
         try:
@@ -415,10 +454,8 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
         if verdict.verdict == "correct":
             if derivation.method == DSOLVE:
                 name, hint = "SymPy dsolve", derivation.hint or "No textbook method applies; SymPy's solver is used."
-            elif derivation.method == AS_SYSTEM:
-                from tutor.engine.methods.as_system import NAME
-
-                name, hint = NAME, derivation.hint
+            elif derivation.method in (AS_SYSTEM, FACTORED):
+                name, hint = _method_name(derivation.method), derivation.hint
             else:
                 name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
             steps, numerical = derivation.steps, None
