@@ -278,20 +278,23 @@ def _next_derivation(problem: Problem, classification: Classification, method: s
         from tutor.engine.methods import factored
 
         excluded.append(FACTORED)
-        if factored.factors(problem) is not None:
-            def solve_factor(sub: Problem) -> Derivation | None:
-                return _next_derivation(sub, classify(sub), None, [], failures, deadline)
 
-            try:
-                finished, derivation = attempt(max(1.0, METHOD_SHARE * (deadline - time.monotonic())),
-                                               factored.derive, problem, solve_factor, _method_name)
-                if finished:
-                    return derivation
-                failures.append(f"{FACTORED}: ran out of its share of the time")
-            except CannotDerive as exc:
-                failures.append(f"{FACTORED}: {exc}")
-            except Exception as exc:
-                failures.append(f"{FACTORED}: {type(exc).__name__}: {exc}")
+        def solve_factor(sub: Problem) -> Derivation | None:
+            return _next_derivation(sub, classify(sub), None, [], failures, deadline)
+
+        try:
+            # (factoring itself is inside the time box: a huge numerator must not eat the deadline)
+            finished, derivation = attempt(max(1.0, METHOD_SHARE * (deadline - time.monotonic())),
+                                           factored.derive, problem, solve_factor, _method_name)
+            if finished:
+                return derivation
+            failures.append(f"{FACTORED}: ran out of its share of the time")
+        except factored.NotFactored:
+            pass  # the usual case: nothing to say
+        except CannotDerive as exc:
+            failures.append(f"{FACTORED}: {exc}")
+        except Exception as exc:
+            failures.append(f"{FACTORED}: {type(exc).__name__}: {exc}")
     if DSOLVE not in excluded and method is None:
         excluded.append(DSOLVE)
         try:

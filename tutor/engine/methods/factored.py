@@ -27,6 +27,10 @@ NAME = "Factor the equation (each factor on its own)"
 MAX_FACTORS = 4
 
 
+class NotFactored(CannotDerive):
+    """The equation is not a product of equations in y (the usual case: the engine says nothing)."""
+
+
 def factors(problem: Problem) -> list[sympy.Expr] | None:
     """The factors of the equation (its numerator) that hold the unknown, when there are two or more
     and one has a derivative; None otherwise (and for a system or an initial value problem)."""
@@ -50,7 +54,7 @@ def derive(problem: Problem, solve_factor: Callable[[Problem], Derivation | None
     ``name_of`` names the method it used."""
     parts = factors(problem)
     if parts is None:
-        raise CannotDerive("the equation does not factor into equations in y")
+        raise NotFactored("the equation does not factor into equations in y")
     x, y = problem.variable, problem.unknown
     steps = [Step("Factor the equation",
                   "The equation is a product of factors, and a product is zero exactly when one of its "
