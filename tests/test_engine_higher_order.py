@@ -179,6 +179,8 @@ def test_harder_members_of_the_families(text, method_id):
     ("y'''' - y' + y = 0", "constant_coefficients"),            # quartic: Ferrari only
     ("y^(5) + 11y' - 2y = 0", "constant_coefficients"),         # SymPy's lin_const_coeff_hom_33
     ("y^(5) - 3y' + y = x", "undetermined_coefficients"),
+    # roots -0.001 and +-9.4: columns of the constants' Jacobian 1e12 apart (SymPy's lin_const_coeff_hom_35)
+    ("y^(5) - 100y^(3) + 1000y' + y = 0", "constant_coefficients"),
     ("x^6 y^(6) - x y' + y = 0", "cauchy_euler"),               # SymPy's euler_hom_08
 ])
 def test_roots_without_a_radical_formula_are_indexed_and_checked(text, method_id):

@@ -386,8 +386,22 @@ def _numeric_rank(ctx: _Context, jac: list[list[sympy.Expr]], points: Callable[[
 
 
 def _rank(rows: list[list[complex]]) -> int:
-    """Rank by Gaussian elimination with a relative tolerance (complex entries: C1 e^{ix} + ...)."""
+    """Rank by Gaussian elimination with a relative tolerance (complex entries: C1 e^{ix} + ...).
+
+    Each column, then each row, is first scaled to a largest entry of 1 (which leaves the rank as it
+    is): a family C1 e^{-x/1000} + C2 e^{9.4x} + ... has columns of sizes 1 and 1e8, and against one
+    tolerance for the whole matrix the small column was taken for zero (the general solution of
+    y^(5) - 100y^(3) + 1000y' + y = 0 was called incomplete)."""
     m = [[mpmath.mpc(v.real, v.imag) for v in r] for r in rows]
+    # A column 1e-20 times the largest entry or less is rounding noise of a 30-digit evaluation (a
+    # constant that cancels out), not a small true value: it stays below the tolerance.
+    floor = max((abs(v) for r in m for v in r), default=mpmath.mpf(0)) * mpmath.mpf("1e-20")
+    for c in range(len(m[0]) if m else 0):
+        top = max(abs(r[c]) for r in m)
+        if top > floor:
+            for r in m:
+                r[c] /= top
+    m = [[v / top for v in r] if (top := max(abs(v) for v in r)) > floor else r for r in m]
     size = max((abs(v) for r in m for v in r), default=mpmath.mpf(0))
     if size == 0:
         return 0
