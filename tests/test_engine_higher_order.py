@@ -201,6 +201,14 @@ def test_roots_without_a_radical_formula_are_indexed_and_checked(text, method_id
     assert check(problem, wrong, timeout=30).verdict == "wrong"
 
 
+def test_the_final_answer_says_which_polynomial_the_indexed_roots_solve():
+    from tutor.engine import solve
+
+    solution = solve(parse("y^(5) + 11y' - 2y = 0"), timeout=30)
+    assert solution.verified and "r_{1}" in solution.final_answer_text()
+    assert solution.final_answer_text().endswith("where $r_k$ are the roots of $r^{5} + 11 r - 2 = 0$ (the Roots step)")
+
+
 def test_an_ivp_with_indexed_roots_gets_the_numerical_answer():
     from tutor.engine.base import CannotDerive
 

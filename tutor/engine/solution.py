@@ -28,7 +28,7 @@ import sympy
 
 from tutor.engine.classify import Classification
 from tutor.engine.steps import Step, tex
-from tutor.problem import Problem
+from tutor.problem import Problem, latex
 
 SOLVED = "solved"
 #: A boundary value problem whose conditions contradict each other: proved (every step checked), no answer.
@@ -120,6 +120,14 @@ class Solution:
 
     def final_answer_text(self) -> str:
         if self.answer:
+            roots = {r.poly for eq in self.answer for r in eq.atoms(sympy.CRootOf)}
+            if roots:
+                # r_k is an indexed root (no formula in radicals): say of which polynomial, so the
+                # answer is readable on its own (the Roots step gives each value).
+                r = sympy.Symbol("r")
+                where = ", ".join(f"${latex(sympy.Eq(poly.as_expr().subs(poly.gen, r), 0))}$"
+                                  for poly in sorted(roots, key=str))
+                return f"${self.answer_latex}$, where $r_k$ are the roots of {where} (the Roots step)"
             return f"${self.answer_latex}$"
         return self.message or "No closed form found."
 
