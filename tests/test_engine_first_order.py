@@ -357,8 +357,12 @@ def test_generalized_homogeneous_equations_use_y_equals_u_x_to_the_m(text, weigh
     assert check(problem, derivation.answer(), timeout=30).verdict == "correct"
 
 
-def test_a_bernoulli_equation_with_weights_stays_bernoulli():
-    # y' = y^2/x^3 + 2y/x is homogeneous with weight 2 too; Bernoulli's substitution is the textbook's.
-    problem = parse("y' = y^2/x^3 + 2y/x")
+@pytest.mark.parametrize("text, method_id", [
+    ("y' = y^2/x^3 + 2y/x", "bernoulli"),   # weight 2 too; Bernoulli's substitution is the textbook's
+    ("y' = y^2 - 2/x^2", "riccati"),        # weight -1 too; the app's Riccati example
+])
+def test_an_equation_with_weights_and_its_own_method_keeps_it(text, method_id):
+    problem = parse(text)
     assert not get("homogeneous").matches(problem)
-    assert get("bernoulli").matches(problem)
+    assert get(method_id).matches(problem)
+    assert solve(problem, timeout=30).method == method_id

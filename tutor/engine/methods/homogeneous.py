@@ -43,10 +43,10 @@ def ratio_form(problem: Problem) -> sympy.Expr | None:
     return sympy.factor(sympy.cancel(F)) if F.is_rational_function(V) else F
 
 
-def _bernoulli() -> Method:
+def _method(method_id: str) -> Method:
     from tutor.engine.registry import get
 
-    return get("bernoulli")
+    return get(method_id)
 
 
 def weight_form(problem: Problem) -> tuple[sympy.Rational, sympy.Expr] | None:
@@ -124,8 +124,10 @@ class Homogeneous(Method):
         F = ratio_form(problem)
         if F is None:
             form = weight_form(problem)
+            # a Bernoulli equation, or a Riccati equation with a particular solution to be found, is
+            # solved the textbook's way by its own method (y' = y^2 - 2/x^2 has weights too)
             return (form is not None and not vanishes(form[1] - form[0] * V)
-                    and not _bernoulli().matches(problem))  # there Bernoulli's substitution is the textbook's
+                    and not any(_method(m).match(problem) is not None for m in ("bernoulli", "riccati")))
         return not vanishes(F - V)
 
     def hint(self, problem: Problem) -> str:
