@@ -215,12 +215,12 @@ def characteristic_roots(poly: sympy.Expr, r: sympy.Symbol) -> list[Root] | None
     found = _all_roots(p)
     if found is None:
         return None
-    from tutor.checker.zero import root_value, roots_as_numbers
+    from tutor.checker.zero import roots_as_numbers
 
     out: list[Root] = []
     for value, mult in found.items():
         if value.has(sympy.CRootOf):
-            z = complex(root_value(value, 15)) if isinstance(value, sympy.CRootOf) else complex(value.evalf(30))
+            z = complex(roots_as_numbers(value, 15))
             if abs(z.imag) < 1e-20:
                 out.append(Root(value, mult, value, sympy.S.Zero))
             elif z.imag > 0:

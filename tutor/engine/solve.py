@@ -42,6 +42,21 @@ AS_SYSTEM = "as_system"
 #: An equation that factors, each factor solved on its own (tutor/engine/methods/factored.py).
 FACTORED = "factored"
 
+#: The share of the remaining time one textbook method may spend deriving.
+METHOD_SHARE = 0.6
+#: dsolve hints that only restate the problem as an unevaluated integral, or group others.
+_SKIPPED_HINTS = ("_Integral", "default", "all", "best")
+#: dsolve hints the engine's own methods do with steps (tutor/engine/methods/series.py): a truncated
+#: series from dsolve would otherwise stand in for the derivation.
+_OWN_HINTS = ("2nd_power_series_ordinary", "2nd_power_series_regular")
+#: Equations a first course names although no textbook method here solves them in elementary
+#: functions: SymPy's hint -> (the name, what the solutions are).
+SPECIAL_EQUATIONS = {
+    "2nd_linear_airy": ("Airy's equation", r"the Airy functions $\operatorname{Ai}$ and $\operatorname{Bi}$"),
+    "2nd_linear_bessel": ("Bessel's equation", r"Bessel functions ($J_\nu$ and $Y_\nu$, or the modified $I_\nu$ and $K_\nu$)"),
+    "2nd_hypergeometric": ("a hypergeometric equation", "hypergeometric functions"),
+}
+
 
 def _method_name(method_id: str) -> str:
     """The display name of any method id a derivation can carry (registry, dsolve, as-a-system, factored)."""
@@ -58,20 +73,6 @@ def _method_name(method_id: str) -> str:
 
         return NAME
     return get(method_id).name
-#: The share of the remaining time one textbook method may spend deriving.
-METHOD_SHARE = 0.6
-#: dsolve hints that only restate the problem as an unevaluated integral, or group others.
-_SKIPPED_HINTS = ("_Integral", "default", "all", "best")
-#: dsolve hints the engine's own methods do with steps (tutor/engine/methods/series.py): a truncated
-#: series from dsolve would otherwise stand in for the derivation.
-_OWN_HINTS = ("2nd_power_series_ordinary", "2nd_power_series_regular")
-#: Equations a first course names although no textbook method here solves them in elementary
-#: functions: SymPy's hint -> (the name, what the solutions are).
-SPECIAL_EQUATIONS = {
-    "2nd_linear_airy": ("Airy's equation", r"the Airy functions $\operatorname{Ai}$ and $\operatorname{Bi}$"),
-    "2nd_linear_bessel": ("Bessel's equation", r"Bessel functions ($J_\nu$ and $Y_\nu$, or the modified $I_\nu$ and $K_\nu$)"),
-    "2nd_hypergeometric": ("a hypergeometric equation", "hypergeometric functions"),
-}
 
 
 def special_equation(hint: str) -> tuple[str, str] | None:
@@ -455,12 +456,13 @@ def _solve_here(problem: Problem, method: str | None, budget: float, check_steps
             continue
         verdict = verify(problem, derivation.answer(), timeout=remaining)
         if verdict.verdict == "correct":
+            name = _method_name(derivation.method)
             if derivation.method == DSOLVE:
-                name, hint = "SymPy dsolve", derivation.hint or "No textbook method applies; SymPy's solver is used."
+                hint = derivation.hint or "No textbook method applies; SymPy's solver is used."
             elif derivation.method in (AS_SYSTEM, FACTORED):
-                name, hint = _method_name(derivation.method), derivation.hint
+                hint = derivation.hint
             else:
-                name, hint = get(derivation.method).name, derivation.hint or get(derivation.method).hint(problem)
+                hint = derivation.hint or get(derivation.method).hint(problem)
             steps, numerical = derivation.steps, None
             note = _asked_but_not_used(problem, derivation.method, attempts)
             if note is not None:  # asked for a method, solved by another: say why, first

@@ -80,13 +80,6 @@ def roots_text(roots: list[Root], name: str) -> str:
     for i, root in enumerate(roots, start=1):
         sub = f"{name}_{{{i}}}" if len(roots) > 1 else name
         mult = words.get(root.multiplicity, rf"\ \text{{(multiplicity {root.multiplicity})}}")
-        if root.is_complex:
-            value = (f"{ln_latex(root.real)} \\pm {ln_latex(root.imag)}i" if root.real != 0
-                     else f"\\pm {ln_latex(root.imag)}i")
-            if root.imag == 1:
-                value = value.replace("\\pm 1i", "\\pm i")
-        else:
-            value = ln_latex(root.value)
         if isinstance(root.value, sympy.CRootOf):
             # No formula in radicals (Abel-Ruffini): an indexed exact root (printed r_k, SymPy's
             # numbering), defined here by its value.
@@ -97,6 +90,13 @@ def roots_text(roots: list[Root], name: str) -> str:
             else:
                 parts.append(f"{ln_latex(root.value)} \\approx {z.real:.6g}{mult}")
             continue
+        if root.is_complex:
+            value = (f"{ln_latex(root.real)} \\pm {ln_latex(root.imag)}i" if root.real != 0
+                     else f"\\pm {ln_latex(root.imag)}i")
+            if root.imag == 1:
+                value = value.replace("\\pm 1i", "\\pm i")
+        else:
+            value = ln_latex(root.value)
         parts.append(f"{sub} = {value}{mult}")
     return r",\quad ".join(parts)
 
